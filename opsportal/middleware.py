@@ -1,0 +1,51 @@
+"""Request context: a request id (taken from `X-Request-ID` or generated) and the client
+IP, kept in context variables so services can stamp audit events without a request."""
+
+from __future__ import annotations
+
+import contextvars
+import re
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from django.http import HttpRequest, HttpResponse
+
+_REQUEST_ID_RE = re.compile(r"^[A-Za-z0-9._:-]{1,100}$")
+
+
+@dataclass(frozen=True)
+class RequestContext:
+    request_id: str = ""
+    client_ip: str = ""
+
+
+_EMPTY = RequestContext()
+_context: contextvars.ContextVar[RequestContext] = contextvars.ContextVar("opsportal_request", default=_EMPTY)
+
+
+def current_request_context() -> RequestContext:
+    return _context.get()
+
+
+def client_ip(request: HttpRequest) -> str:
+    return request.META.get("REMOTE_ADDR", "") or ""
+
+
+class RequestIdMiddleware:
+    """Sets the request context and echoes `X-Request-ID` on every response."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        incoming = request.headers.get("X-Request-ID", "")
+        request_id = incoming if _REQUEST_ID_RE.match(incoming) else uuid.uuid4().hex
+        request.request_id = request_id
+        token = _context.set(RequestContext(request_id=request_id, client_ip=client_ip(request)))
+        try:
+            response = self.get_response(request)
+        finally:
+            _context.reset(token)
+        response["X-Request-ID"] = request_id
+        return response

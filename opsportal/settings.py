@@ -1,0 +1,185 @@
+"""Ops Portal settings.
+
+Everything configurable comes from the environment (and a `.env` file in the project
+root when present); `.env.example` documents every variable with its default.
+The SQLite/MongoDB switch lives in `opsportal.database` (DESIGN §3).
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from datetime import timedelta
+from pathlib import Path
+
+from django.core.exceptions import ImproperlyConfigured
+from dotenv import load_dotenv
+
+from opsportal import database as database_settings
+from opsportal.env import env_bool, env_int, env_list, env_str
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+
+# A .env file never overrides variables that are already set in the environment.
+load_dotenv(BASE_DIR / ".env", override=False)
+
+DEFAULT_SECRET_KEY = "django-insecure-opsportal-development-key-change-me"  # noqa: S105
+
+DEBUG = env_bool("DEBUG", False)
+SECRET_KEY = env_str("SECRET_KEY", "")
+if not DEBUG and SECRET_KEY in ("", DEFAULT_SECRET_KEY):
+    raise ImproperlyConfigured(
+        "SECRET_KEY must be set to a unique, secret value when DEBUG is off (set the SECRET_KEY variable)."
+    )
+SECRET_KEY = SECRET_KEY or DEFAULT_SECRET_KEY
+
+ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "localhost,127.0.0.1,[::1]" if not DEBUG else "*")
+HOST = env_str("HOST", "0.0.0.0")  # noqa: S104 - a server binds all interfaces by default, like the predecessor
+PORT = env_int("PORT", 8080)
+APP_VERSION = "1.0.0"
+
+MONGODB_URI = env_str("MONGODB_URI", "")
+USING_MONGODB = bool(MONGODB_URI)
+
+INSTALLED_APPS = [
+    # contrib apps: stock on SQLite, ObjectId-keyed Mongo configs on MongoDB (opsportal.database).
+    *database_settings.contrib_apps(MONGODB_URI),
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "corsheaders",
+    "rest_framework",
+    "django_filters",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
+    "opsportal.apps.OpsPortalConfig",
+    "audit",
+    "teams",
+    "environments",
+    "workflows",
+    "releases",
+    "dashboard",
+    *database_settings.backend_apps(MONGODB_URI),
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "corsheaders.middleware.CorsMiddleware",
+    "opsportal.middleware.RequestIdMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+ROOT_URLCONF = "opsportal.urls"
+WSGI_APPLICATION = "opsportal.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ],
+        },
+    },
+]
+
+SQLITE_PATH = env_str("OPSPORTAL_SQLITE_PATH", str(BASE_DIR / "db.sqlite3"))
+DATABASES = {"default": database_settings.default_database(MONGODB_URI, SQLITE_PATH)}
+DATABASE_ROUTERS = database_settings.routers(MONGODB_URI)
+MIGRATION_MODULES = database_settings.migration_modules(MONGODB_URI)
+DEFAULT_AUTO_FIELD = database_settings.default_auto_field(MONGODB_URI)
+
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+
+LANGUAGE_CODE = "en-us"
+TIME_ZONE = "UTC"
+USE_I18N = True
+USE_TZ = True
+
+STATIC_URL = "static/"
+STATIC_ROOT = BASE_DIR / "staticfiles"
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {
+        "BACKEND": (
+            "django.contrib.staticfiles.storage.StaticFilesStorage"
+            if DEBUG or "pytest" in sys.modules
+            else "whitenoise.storage.CompressedManifestStaticFilesStorage"
+        )
+    },
+}
+
+# --- CORS: the web frontend runs on :3000/:3001 in development.
+CORS_ALLOWED_ORIGINS = env_list("CORS_ALLOWED_ORIGINS", "http://localhost:3000,http://localhost:3001")
+CORS_EXPOSE_HEADERS = ["ETag", "Location", "X-Request-ID", "Retry-After"]
+
+# --- REST framework
+ANONYMOUS_READ = env_bool("OPSPORTAL_ANONYMOUS_READ", False)
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "rest_framework_simplejwt.authentication.JWTAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
+    ],
+    "DEFAULT_PERMISSION_CLASSES": ["opsportal.api.permissions.ReadAnonymousIfAllowed"],
+    "DEFAULT_PAGINATION_CLASS": "opsportal.api.pagination.StandardPagination",
+    "PAGE_SIZE": 20,
+    "DEFAULT_FILTER_BACKENDS": [
+        "django_filters.rest_framework.DjangoFilterBackend",
+        "rest_framework.filters.SearchFilter",
+        "rest_framework.filters.OrderingFilter",
+    ],
+    "DEFAULT_RENDERER_CLASSES": [
+        "rest_framework.renderers.JSONRenderer",
+        "rest_framework.renderers.BrowsableAPIRenderer",
+    ],
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "EXCEPTION_HANDLER": "opsportal.api.exceptions.exception_handler",
+    "DATETIME_FORMAT": "iso-8601",
+    "TEST_REQUEST_DEFAULT_FORMAT": "json",
+}
+
+SIMPLE_JWT = {
+    "ACCESS_TOKEN_LIFETIME": timedelta(minutes=env_int("JWT_ACCESS_MINUTES", 30)),
+    "REFRESH_TOKEN_LIFETIME": timedelta(days=env_int("JWT_REFRESH_DAYS", 1)),
+}
+
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Ops Portal API",
+    "DESCRIPTION": (
+        "Release management: record releases, get them approved, deploy them through "
+        "development → staging → production, roll them back, and measure how it all goes."
+    ),
+    "VERSION": APP_VERSION,
+    "SERVE_INCLUDE_SCHEMA": False,
+    "COMPONENT_SPLIT_REQUEST": True,
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    "ENUM_NAME_OVERRIDES": {},
+}
+
+LOG_LEVEL = env_str("LOG_LEVEL", "INFO")
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "root": {"handlers": ["console"], "level": LOG_LEVEL},
+    "loggers": {"django.db.backends": {"level": "INFO"}},
+}
+
+STARTED_AT_ENV = os.environ.get("OPSPORTAL_STARTED_AT")

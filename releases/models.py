@@ -1,0 +1,96 @@
+"""Releases (with embedded features → tasks and approvals) and their deployments."""
+
+from django.db import models
+
+from opsportal.ids import new_id
+from opsportal.schemas import JSONSchemaValidator
+from releases.choices import DeploymentKind, DeploymentStatus, ReleaseStatus
+
+
+class Release(models.Model):
+    """A version with its features and tasks, moving through the lifecycle of DESIGN §6.
+
+    `revision` goes up by one on every write; lifecycle services update conditionally on
+    it (or on `status`), which is what makes concurrent changes safe on both backends.
+    """
+
+    id = models.CharField(primary_key=True, max_length=64, default=new_id, editable=False)
+    name = models.CharField(max_length=200)
+    version = models.CharField(max_length=64, unique=True)
+    description = models.TextField(blank=True, default="")
+    status = models.CharField(max_length=20, choices=ReleaseStatus.choices, default=ReleaseStatus.DRAFT)
+    team = models.ForeignKey("teams.Team", null=True, blank=True, on_delete=models.PROTECT, related_name="releases")
+    workflow = models.ForeignKey(
+        "workflows.Workflow", null=True, blank=True, on_delete=models.PROTECT, related_name="releases"
+    )
+    target_date = models.DateField(null=True, blank=True)
+    created_by = models.CharField(max_length=150, blank=True, default="")
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    revision = models.PositiveIntegerField(default=1)
+    features = models.JSONField(
+        default=list, blank=True, validators=[JSONSchemaValidator("releases.schemas.FEATURES", "features")]
+    )
+    approvals = models.JSONField(
+        default=list, blank=True, validators=[JSONSchemaValidator("releases.schemas.APPROVALS", "approvals")]
+    )
+
+    class Meta:
+        ordering = ["-created_at", "id"]
+        indexes = [
+            models.Index(fields=["-created_at", "id"], name="release_created_idx"),
+            models.Index(fields=["status", "-created_at"], name="release_status_idx"),
+            models.Index(fields=["team", "-created_at"], name="release_team_idx"),
+            models.Index(fields=["workflow", "-created_at"], name="release_workflow_idx"),
+            models.Index(fields=["target_date"], name="release_target_idx"),
+            models.Index(fields=["name"], name="release_name_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.version})"
+
+
+class Deployment(models.Model):
+    """One deploy or rollback of a release to an environment (own collection: unbounded).
+
+    `sequence` numbers the deployments of one environment; its unique constraint makes
+    two concurrent deploys to the same environment collide instead of both landing.
+    """
+
+    id = models.CharField(primary_key=True, max_length=64, default=new_id, editable=False)
+    release = models.ForeignKey(Release, on_delete=models.PROTECT, related_name="deployments")
+    environment = models.ForeignKey("environments.Environment", on_delete=models.PROTECT, related_name="deployments")
+    kind = models.CharField(max_length=20, choices=DeploymentKind.choices, default=DeploymentKind.DEPLOY)
+    status = models.CharField(max_length=20, choices=DeploymentStatus.choices, default=DeploymentStatus.SUCCEEDED)
+    sequence = models.PositiveIntegerField()
+    started_at = models.DateTimeField()
+    finished_at = models.DateTimeField(null=True, blank=True)
+    deployed_by = models.CharField(max_length=150, blank=True, default="")
+    notes = models.TextField(blank=True, default="")
+    pipeline_url = models.URLField(blank=True, default="")
+    rolled_back_from = models.ForeignKey(
+        Release,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        help_text="For a rollback: the release that was taken off the environment.",
+    )
+    revision = models.PositiveIntegerField(default=1)
+
+    class Meta:
+        ordering = ["-started_at", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["environment", "sequence"], name="deployment_env_sequence_uniq"),
+        ]
+        indexes = [
+            models.Index(fields=["-started_at", "id"], name="deployment_started_idx"),
+            models.Index(fields=["release", "environment", "status"], name="deployment_release_env_idx"),
+            models.Index(fields=["environment", "-started_at"], name="deployment_env_started_idx"),
+            models.Index(fields=["environment", "status", "-finished_at"], name="deployment_env_status_idx"),
+            models.Index(fields=["status", "started_at"], name="deployment_status_idx"),
+            models.Index(fields=["kind", "started_at"], name="deployment_kind_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.release_id} → {self.environment_id} ({self.status})"

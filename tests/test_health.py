@@ -1,0 +1,30 @@
+"""`GET /health`: liveness plus a database ping."""
+
+from unittest import mock
+
+import pytest
+from django.db.utils import OperationalError
+
+pytestmark = pytest.mark.django_db
+
+
+def test_health_reports_database_ok(client):
+    response = client.get("/health")
+    assert response.status_code == 200
+    body = response.json()
+    assert body["status"] == "ok"
+    assert body["database"] == "ok"
+    assert body["backend"] == "sqlite"
+    assert body["database_version"]
+    assert body["version"]
+
+
+def test_health_is_503_when_database_unreachable(client):
+    with mock.patch(
+        "django.contrib.contenttypes.models.ContentType.objects.order_by",
+        side_effect=OperationalError("unable to open database file"),
+    ):
+        response = client.get("/health")
+    assert response.status_code == 503
+    assert response.json()["database"] == "error"
+    assert response.json()["status"] == "error"
