@@ -1,0 +1,100 @@
+"""Appending to the audit trail. Every state change in every app calls `audit_record`."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from datetime import datetime
+from typing import Any
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from audit.models import AuditEvent
+from opsportal.errors import Conflict
+from opsportal.middleware import current_request_context
+
+MAX_APPEND_ATTEMPTS = 100
+
+
+def now_ms() -> datetime:
+    """Now, truncated to the millisecond (what MongoDB stores)."""
+    moment = timezone.now()
+    return moment.replace(microsecond=moment.microsecond // 1000 * 1000)
+
+
+def _json_default(value: Any) -> str:
+    if isinstance(value, datetime):
+        return value.isoformat()
+    return str(value)
+
+
+def jsonable(value: Any) -> Any:
+    """Dates, decimals, ids… as JSON-safe values (what `changes` stores)."""
+    return json.loads(json.dumps(value, default=_json_default))
+
+
+def canonical_event(event: AuditEvent) -> str:
+    """The bytes the hash covers: every recorded field, keys sorted, no whitespace."""
+    payload = {
+        "seq": event.seq,
+        "at": event.at.isoformat(timespec="milliseconds"),
+        "actor": event.actor,
+        "action": event.action,
+        "object_type": event.object_type,
+        "object_id": event.object_id,
+        "changes": event.changes,
+        "request_id": event.request_id,
+        "client_ip": event.client_ip,
+    }
+    return json.dumps(payload, sort_keys=True, separators=(",", ":"), default=_json_default)
+
+
+def event_hash(prev_hash: str, event: AuditEvent) -> str:
+    return hashlib.sha256((prev_hash + canonical_event(event)).encode()).hexdigest()
+
+
+def audit_record(
+    *,
+    actor: str,
+    action: str,
+    object_type: str,
+    object_id: str,
+    changes: dict[str, Any] | None = None,
+) -> AuditEvent:
+    """Append one event to the hash chain.
+
+    The next `seq` is read and inserted; the unique index on `seq` rejects a concurrent
+    append that read the same tail, and the loser retries on the new tail.
+    """
+    context = current_request_context()
+    changes = jsonable(changes or {})
+    for _ in range(MAX_APPEND_ATTEMPTS):
+        tail = AuditEvent.objects.order_by("-seq").values("seq", "hash").first()
+        event = AuditEvent(
+            seq=(tail["seq"] + 1) if tail else 1,
+            at=now_ms(),
+            actor=actor or "",
+            action=action,
+            object_type=object_type,
+            object_id=str(object_id),
+            changes=changes,
+            request_id=context.request_id,
+            client_ip=context.client_ip,
+            prev_hash=tail["hash"] if tail else "",
+        )
+        event.hash = event_hash(event.prev_hash, event)
+        try:
+            # A savepoint only so that SQLite stays usable after a collision inside an
+            # outer transaction; the unique index is what serializes appends.
+            with transaction.atomic():
+                event.save(force_insert=True)
+        except IntegrityError:
+            continue
+        return event
+    raise Conflict("The audit trail is busy; try again.", code="audit_busy")
+
+
+def field_changes(before: dict[str, Any], after: dict[str, Any]) -> dict[str, list[Any]]:
+    """`{field: [old, new]}` for the fields whose value differs."""
+    return {key: [before.get(key), value] for key, value in after.items() if before.get(key) != value}
