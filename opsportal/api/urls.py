@@ -4,7 +4,8 @@ from django.utils.module_loading import import_string
 
 from opsportal.api.routers import OptionalSlashRouter
 
-API_APPS = ["releases", "environments", "teams", "workflows", "dashboard", "audit"]
+# dashboard first: it owns `releases/analytics`, which must match before `releases/{id}`.
+API_APPS = ["dashboard", "releases", "environments", "teams", "workflows", "audit"]
 
 router = OptionalSlashRouter()
 for app in API_APPS:
