@@ -4,12 +4,16 @@ IP, kept in context variables so services can stamp audit events without a reque
 from __future__ import annotations
 
 import contextvars
+import logging
 import re
+import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 
 from django.http import HttpRequest, HttpResponse
+
+access_log = logging.getLogger("opsportal.access")
 
 _REQUEST_ID_RE = re.compile(r"^[A-Za-z0-9._:-]{1,100}$")
 
@@ -33,7 +37,8 @@ def client_ip(request: HttpRequest) -> str:
 
 
 class RequestIdMiddleware:
-    """Sets the request context and echoes `X-Request-ID` on every response."""
+    """Sets the request context, echoes `X-Request-ID` on every response, and writes one
+    access-log line per request (request id, user, method, path, status, duration)."""
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
@@ -43,9 +48,23 @@ class RequestIdMiddleware:
         request_id = incoming if _REQUEST_ID_RE.match(incoming) else uuid.uuid4().hex
         request.request_id = request_id
         token = _context.set(RequestContext(request_id=request_id, client_ip=client_ip(request)))
+        started = time.perf_counter()
         try:
             response = self.get_response(request)
         finally:
             _context.reset(token)
         response["X-Request-ID"] = request_id
+        user = getattr(request, "user", None)
+        access_log.info(
+            "request",
+            extra={
+                "request_id": request_id,
+                "user": user.get_username() if user is not None and user.is_authenticated else None,
+                "method": request.method,
+                "path": request.path,
+                "status": response.status_code,
+                "duration_ms": round((time.perf_counter() - started) * 1000, 2),
+                "client_ip": client_ip(request),
+            },
+        )
         return response

@@ -12,3 +12,14 @@ class ReadAnonymousIfAllowed(BasePermission):
         if request.user and request.user.is_authenticated:
             return True
         return request.method in SAFE_METHODS and settings.ANONYMOUS_READ
+
+
+class IsReleaseManager(BasePermission):
+    """Release Managers and superusers only (the audit trail, role-restricted reads)."""
+
+    message = "This needs the Release Managers role."
+
+    def has_permission(self, request, view) -> bool:
+        from opsportal.roles import is_release_manager
+
+        return bool(request.user and request.user.is_authenticated and is_release_manager(request.user))

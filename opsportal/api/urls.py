@@ -1,6 +1,8 @@
-"""The `/api/v1` root: one router, each app registers its viewsets on it."""
+"""The `/api/v1` root: JWT token endpoints and one router on which each app registers its viewsets."""
 
+from django.urls import path
 from django.utils.module_loading import import_string
+from rest_framework_simplejwt.views import TokenObtainPairView, TokenRefreshView
 
 from opsportal.api.routers import OptionalSlashRouter
 
@@ -11,4 +13,8 @@ router = OptionalSlashRouter()
 for app in API_APPS:
     import_string(f"{app}.api.urls.register")(router)
 
-urlpatterns = router.urls
+urlpatterns = [
+    path("auth/token/", TokenObtainPairView.as_view(), name="token-obtain"),
+    path("auth/token/refresh/", TokenRefreshView.as_view(), name="token-refresh"),
+    *router.urls,
+]

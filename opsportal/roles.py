@@ -1,0 +1,84 @@
+"""Roles (Django groups) and what they may do: the one place services ask "may this user…?".
+
+- Viewers: read everything.
+- Engineers: create, edit, delete and submit releases of the teams they belong to (a team's
+  `members[].username`); deploy to environments that do not require approval; report deployment status.
+- Release Managers: everything Engineers can, for every team; approve, reject, deploy anywhere, roll
+  back, override freeze windows; manage environments, teams and workflows; read the audit trail.
+- Superusers: everything.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+VIEWERS = "Viewers"
+ENGINEERS = "Engineers"
+RELEASE_MANAGERS = "Release Managers"
+ROLE_NAMES = (VIEWERS, ENGINEERS, RELEASE_MANAGERS)
+
+_VIEW = ["view_release", "view_deployment", "view_environment", "view_team", "view_workflow"]
+ROLE_PERMISSIONS: dict[str, list[tuple[str, str]]] = {
+    VIEWERS: [("releases", c) for c in _VIEW[:2]]
+    + [("environments", _VIEW[2]), ("teams", _VIEW[3]), ("workflows", _VIEW[4])],
+    ENGINEERS: [
+        ("releases", c) for c in (*_VIEW[:2], "add_release", "change_release", "delete_release", "change_deployment")
+    ]
+    + [("environments", _VIEW[2]), ("teams", _VIEW[3]), ("workflows", _VIEW[4])],
+    RELEASE_MANAGERS: [
+        (app, f"{verb}_{model}")
+        for app, model in (
+            ("releases", "release"),
+            ("releases", "deployment"),
+            ("environments", "environment"),
+            ("teams", "team"),
+            ("workflows", "workflow"),
+        )
+        for verb in ("add", "change", "delete", "view")
+    ]
+    + [("audit", "view_auditevent")],
+}
+
+
+def _cached(user: Any, key: str, compute):
+    cache = user.__dict__.setdefault("_opsportal_roles_cache", {})
+    if key not in cache:
+        cache[key] = compute()
+    return cache[key]
+
+
+def user_roles(user: Any) -> frozenset[str]:
+    if user is None or not getattr(user, "is_authenticated", False):
+        return frozenset()
+    return _cached(user, "roles", lambda: frozenset(user.groups.values_list("name", flat=True)))
+
+
+def is_release_manager(user: Any) -> bool:
+    return bool(user is not None and getattr(user, "is_superuser", False)) or RELEASE_MANAGERS in user_roles(user)
+
+
+def is_engineer(user: Any) -> bool:
+    """Engineers and everyone above them."""
+    return is_release_manager(user) or ENGINEERS in user_roles(user)
+
+
+def can_read(user: Any) -> bool:
+    return is_engineer(user) or VIEWERS in user_roles(user)
+
+
+def user_team_ids(user: Any) -> frozenset[str]:
+    """Teams that list this user among their members (teams are few: read them whole)."""
+    from teams.models import Team
+
+    if user is None or not getattr(user, "is_authenticated", False):
+        return frozenset()
+    username = user.get_username()
+
+    def compute() -> frozenset[str]:
+        return frozenset(
+            team_id
+            for team_id, members in Team.objects.values_list("id", "members")
+            if any(member.get("username") == username for member in members or [])
+        )
+
+    return _cached(user, "teams", compute)
