@@ -1,0 +1,99 @@
+"""Viewset mixins for safe retries and concurrent edits (ETag/If-Match, Idempotency-Key)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from opsportal.errors import PreconditionFailed, ValidationFailed
+from opsportal.services import idempotency_claim, idempotency_complete, idempotency_release, request_fingerprint
+
+IDEMPOTENCY_HEADER = "Idempotency-Key"
+
+
+def revision_etag(obj_id: str, revision: int) -> str:
+    return f'"{obj_id}-{revision}"'
+
+
+class RevisionETagMixin:
+    """Detail responses carry `ETag` from the object's `revision`; a write with a stale
+    `If-Match` answers 412 and changes nothing. Views pass `self.expected_revision()` to the
+    service, which makes the check part of its conditional update."""
+
+    def expected_revision(self, obj: Any) -> int | None:
+        header = self.request.headers.get("If-Match")
+        if not header or header.strip() == "*":
+            return None
+        current = revision_etag(obj.pk, obj.revision)
+        candidates = [tag.strip().removeprefix("W/") for tag in header.split(",")]
+        if current not in candidates:
+            raise PreconditionFailed(
+                "The release changed since you read it (If-Match does not match the current ETag).",
+                etag=current,
+            )
+        return obj.revision
+
+    def finalize_response(self, request: Request, response: Response, *args: Any, **kwargs: Any) -> Response:
+        response = super().finalize_response(request, response, *args, **kwargs)
+        data = getattr(response, "data", None)
+        if isinstance(data, dict) and "revision" in data and "id" in data and response.status_code < 300:
+            response["ETag"] = revision_etag(data["id"], data["revision"])
+        return response
+
+
+class _Replay(Exception):
+    """Carries a stored response out of `initial()` (control flow, not an error)."""
+
+    def __init__(self, response: Response) -> None:
+        self.response = response
+
+
+class IdempotentPostMixin:
+    """`POST` (create and actions) with an `Idempotency-Key`: the same key from the same user
+    within 24 hours returns the first response without a second effect; the same key with a
+    different body answers 422."""
+
+    _idempotency: tuple[str, str] | None = None
+
+    def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
+        super().initial(request, *args, **kwargs)
+        self._idempotency = None
+        key = request.headers.get(IDEMPOTENCY_HEADER)
+        if request.method != "POST" or not key or not request.user.is_authenticated:
+            return
+        if len(key) > 255:
+            raise ValidationFailed({IDEMPOTENCY_HEADER: ["At most 255 characters."]})
+        user = request.user.get_username()
+        fingerprint = request_fingerprint(method=request.method, path=request.path, body=request.data)
+        record = idempotency_claim(user=user, key=key, fingerprint=fingerprint)
+        if record is not None:
+            replay = Response(record.body, status=record.status_code)
+            if record.location:
+                replay["Location"] = record.location
+            replay["Idempotent-Replayed"] = "true"
+            raise _Replay(replay)
+        self._idempotency = (user, key)
+
+    def handle_exception(self, exc: Exception) -> Response:
+        if isinstance(exc, _Replay):
+            return exc.response
+        return super().handle_exception(exc)
+
+    def finalize_response(self, request: Request, response: Response, *args: Any, **kwargs: Any) -> Response:
+        response = super().finalize_response(request, response, *args, **kwargs)
+        if self._idempotency:
+            user, key = self._idempotency
+            self._idempotency = None
+            if response.status_code >= 500:
+                idempotency_release(user=user, key=key)
+            else:
+                idempotency_complete(
+                    user=user,
+                    key=key,
+                    status_code=response.status_code,
+                    body=getattr(response, "data", None),
+                    location=response.get("Location", ""),
+                )
+        return response

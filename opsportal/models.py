@@ -1,0 +1,30 @@
+"""Shared plumbing documents."""
+
+from django.db import models
+
+from opsportal.ids import new_id
+
+
+class IdempotencyRecord(models.Model):
+    """The first response to a `POST` carrying an `Idempotency-Key`, replayed for 24 hours.
+
+    The unique (user, key) index makes two concurrent requests with one key collide: only
+    the first runs, on both backends, without locks.
+    """
+
+    id = models.CharField(primary_key=True, max_length=64, default=new_id, editable=False)
+    user = models.CharField(max_length=150)
+    key = models.CharField(max_length=255)
+    request_hash = models.CharField(max_length=64)
+    completed = models.BooleanField(default=False)
+    status_code = models.PositiveIntegerField(null=True, blank=True)
+    body = models.JSONField(null=True, blank=True)
+    location = models.CharField(max_length=500, blank=True, default="")
+    created_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["user", "key"], name="idempotency_user_key_uniq")]
+        indexes = [models.Index(fields=["created_at"], name="idempotency_created_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.user}:{self.key}"
