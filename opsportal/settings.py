@@ -51,6 +51,7 @@ INSTALLED_APPS = [
     "django_filters",
     "drf_spectacular",
     "drf_spectacular_sidecar",
+    "django_jsonform",
     "opsportal.apps.OpsPortalConfig",
     "audit",
     "teams",
@@ -175,9 +176,17 @@ SPECTACULAR_SETTINGS = {
     "SERVE_INCLUDE_SCHEMA": False,
     "COMPONENT_SPLIT_REQUEST": True,
     "SWAGGER_UI_DIST": "SIDECAR",
+    # No call to validator.swagger.io from the browser: the docs work air-gapped (DESIGN §2).
+    "SWAGGER_UI_SETTINGS": {"deepLinking": True, "validatorUrl": None},
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
-    "ENUM_NAME_OVERRIDES": {},
+    "ENUM_NAME_OVERRIDES": {
+        "ReleaseStatusEnum": "releases.choices.ReleaseStatus",
+        "DeploymentStatusEnum": "releases.choices.DeploymentStatus",
+        "DeploymentKindEnum": "releases.choices.DeploymentKind",
+        "EnvironmentHealthEnum": "environments.choices.Health",
+        "EnvironmentTierEnum": "environments.choices.Tier",
+    },
 }
 
 # --- Cache: throttling counters and idempotency records must be shared by every worker.

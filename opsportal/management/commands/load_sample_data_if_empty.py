@@ -1,4 +1,4 @@
-"""`manage.py load_sample_data_if_empty`: load the sample fixture on a fresh database, never twice."""
+"""`manage.py load_sample_data_if_empty`: load the sample fixture into a fresh database, never twice."""
 
 from __future__ import annotations
 
@@ -12,18 +12,28 @@ from releases.models import Release
 
 
 class Command(BaseCommand):
-    help = "Load fixtures/<fixture>.json (default sample_data) when the database holds no releases yet."
+    help = (
+        "Load the sample data (fixtures/sample_data.json) when the database holds no releases yet; "
+        "do nothing otherwise, so it is safe on every start."
+    )
 
     def add_arguments(self, parser) -> None:
-        parser.add_argument("--fixture", default="sample_data", help="Fixture name in fixtures/ (default sample_data).")
+        parser.add_argument(
+            "--fixture",
+            default="sample_data",
+            help="A fixture name in fixtures/ (default sample_data) or a path to a .json fixture.",
+        )
 
     def handle(self, *args, fixture: str, **options) -> None:
         if Release.objects.exists():
             self.stdout.write("Sample data: skipped, the database already has releases.")
             return
-        path = Path(settings.BASE_DIR) / "fixtures" / f"{fixture}.json"
+        if fixture.endswith(".json") or "/" in fixture:
+            path = Path(fixture)
+        else:
+            path = Path(settings.BASE_DIR) / "fixtures" / f"{fixture}.json"
         if not path.is_file():
-            self.stdout.write(self.style.WARNING(f"Sample data: skipped, {path.name} not found in fixtures/."))
+            self.stdout.write(self.style.WARNING(f"Sample data: skipped, {path} not found."))
             return
         call_command("loaddata", str(path), verbosity=0)
         self.stdout.write(f"Sample data: loaded {path.name} ({Release.objects.count()} releases).")

@@ -1,0 +1,79 @@
+#!/usr/bin/env python3
+"""Profile one endpoint in-process with pyinstrument, against a database seeded by `make bench`.
+
+    .venv/bin/python bench/profile.py /api/v1/releases/analytics              # bench-out/large.sqlite3
+    .venv/bin/python bench/profile.py /api/v1/releases?page_size=20 --db bench-out/small.sqlite3 -n 200
+
+The request goes through the whole Django stack (middleware, DRF, JWT auth as the
+benchmark's writer user, throttling) with the benchmark settings, `-n` times after a
+warm-up; the report shows where the time goes and how many queries one request runs.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("path", help="Request path, e.g. /api/v1/releases?page_size=20")
+    parser.add_argument("--db", default=str(ROOT / "bench-out" / "large.sqlite3"), help="A seeded SQLite database.")
+    parser.add_argument("-n", type=int, default=50, help="Requests to profile.")
+    parser.add_argument("--html", help="Also write pyinstrument's HTML report here.")
+    args = parser.parse_args()
+    if not Path(args.db).exists():
+        sys.exit(f"profile: no database at {args.db}: run `make bench` (or bench/run.py --datasets large) first")
+
+    sys.path.insert(0, str(ROOT))
+    os.environ.update(
+        {
+            "DJANGO_SETTINGS_MODULE": "bench.settings",
+            "OPSPORTAL_SQLITE_PATH": args.db,
+            "SECRET_KEY": os.environ.get("SECRET_KEY", "bench-profile-not-secret"),
+            "OPSPORTAL_THROTTLE_ANON": "100000/s",
+            "OPSPORTAL_THROTTLE_USER": "100000/s",
+        }
+    )
+    import django
+
+    django.setup()
+    from django.contrib.auth import get_user_model
+    from django.db import connection
+    from django.test import Client
+    from django.test.utils import CaptureQueriesContext
+    from pyinstrument import Profiler
+    from rest_framework_simplejwt.tokens import AccessToken
+
+    user = get_user_model().objects.filter(is_superuser=True).order_by("pk").first()
+    if user is None:
+        sys.exit("profile: the database has no superuser (bench/run.py creates bench-writer)")
+    client = Client(HTTP_AUTHORIZATION=f"Bearer {AccessToken.for_user(user)}", HTTP_ACCEPT="application/json")
+    for _ in range(3):
+        response = client.get(args.path)
+    if response.status_code != 200:
+        sys.exit(f"profile: {args.path} answered {response.status_code}: {response.content[:300]!r}")
+    with CaptureQueriesContext(connection) as queries:
+        client.get(args.path)
+    profiler = Profiler(interval=0.0005)
+    started = time.perf_counter()
+    profiler.start()
+    for _ in range(args.n):
+        client.get(args.path)
+    profiler.stop()
+    per_request = (time.perf_counter() - started) / args.n * 1000
+    print(f"{args.path}: {per_request:.1f} ms per request (in-process, profiler on), {len(queries)} queries:")
+    for q in queries.captured_queries:
+        print(f"  {q['time']}s  {q['sql'][:220]}")
+    print(profiler.output_text(unicode=True, color=False, show_all=False))
+    if args.html:
+        Path(args.html).write_text(profiler.output_html())
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,190 @@
+"""Read-only dashboard and analytics endpoints; the numbers come from the selectors."""
+
+from drf_spectacular.openapi import AutoSchema
+from drf_spectacular.utils import OpenApiExample, OpenApiResponse, extend_schema
+from rest_framework import viewsets
+from rest_framework.decorators import action
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from dashboard import selectors
+from dashboard.api import serializers as s
+from releases.analytics import release_analytics
+
+
+class SingleDocumentSchema(AutoSchema):
+    """`list` here answers one document (a report), not an array of objects."""
+
+    def _is_list_view(self, serializer=None) -> bool:
+        return False
+
+
+ANALYTICS_EXAMPLE = {
+    "generated_at": "2025-03-31T12:00:00Z",
+    "window_days": 30,
+    "window_start": "2025-03-01T12:00:00Z",
+    "by_status": {
+        "draft": 2,
+        "pending_approval": 1,
+        "approved": 1,
+        "rejected": 0,
+        "deployed": 3,
+        "rolled_back": 1,
+    },
+    "by_team": [
+        {"team_id": "platform-team", "team_name": "Platform Team", "count": 5},
+        {"team_id": None, "team_name": "unassigned", "count": 3},
+    ],
+    "created_per_month": [{"month": "2025-02", "count": 3}, {"month": "2025-03", "count": 5}],
+    "dora": [
+        {
+            "environment_id": "production",
+            "environment_name": "Production",
+            "tier": "production",
+            "successful_deployments": 3,
+            "deployments_per_day": 0.1,
+            "lead_time_median_seconds": 172800.0,
+            "finished_deployments": 4,
+            "failed_deployments": 1,
+            "change_failure_rate_percent": 25.0,
+            "restored_failures": 1,
+            "mean_time_to_restore_seconds": 1800.0,
+        }
+    ],
+}
+
+STATS_EXAMPLE = {
+    "generated_at": "2025-03-31T12:00:00Z",
+    "releases": {
+        "total": 8,
+        "by_status": {
+            "draft": 2,
+            "pending_approval": 1,
+            "approved": 1,
+            "rejected": 0,
+            "deployed": 3,
+            "rolled_back": 1,
+        },
+    },
+    "pending_approvals": {
+        "count": 1,
+        "releases": [
+            {"id": "release-2", "name": "Security Patch", "version": "1.9.1", "created_at": "2025-03-28T09:15:00Z"}
+        ],
+    },
+    "deployments": {
+        "today": 2,
+        "last_7_days": 9,
+        "last_30_days": 31,
+        "succeeded_30_days": 27,
+        "finished_30_days": 30,
+        "success_rate_30_days_percent": 90.0,
+    },
+    "environments": {"healthy": 2, "degraded": 1, "unknown": 0, "total": 3},
+}
+
+METRICS_EXAMPLE = {
+    "generated_at": "2025-03-31T12:00:00Z",
+    "deployments_per_day": [
+        {
+            "date": "2025-03-30",
+            "total": 3,
+            "in_progress": 0,
+            "succeeded": 2,
+            "failed": 1,
+            "rolled_back": 0,
+        },
+        {
+            "date": "2025-03-31",
+            "total": 1,
+            "in_progress": 1,
+            "succeeded": 0,
+            "failed": 0,
+            "rolled_back": 0,
+        },
+    ],
+    "releases_per_week": [{"week_start": "2025-03-24", "count": 2}, {"week_start": "2025-03-31", "count": 0}],
+}
+
+HEALTH_EXAMPLE = {
+    "status": "ok",
+    "database": {"ok": True, "backend": "sqlite", "version": "3.46.1", "round_trip_ms": 0.42, "error": None},
+    "version": "1.0.0",
+    "uptime_seconds": 3600.5,
+    "environments": {"healthy": 2, "degraded": 1, "unknown": 0, "total": 3},
+    "checked_at": "2025-03-31T12:00:00Z",
+}
+
+
+class ReleaseAnalyticsViewSet(viewsets.ViewSet):
+    """Release analytics and the DORA figures (`/api/v1/releases/analytics`)."""
+
+    schema = SingleDocumentSchema()
+
+    @extend_schema(
+        tags=["releases"],
+        parameters=[s.AnalyticsQuerySerializer],
+        responses={
+            200: s.AnalyticsReleaseSerializer,
+            400: OpenApiResponse(s.AnalyticsQueryErrorSerializer, description="`days` is not an integer in 1..365."),
+        },
+        examples=[
+            OpenApiExample("Analytics", value=ANALYTICS_EXAMPLE, response_only=True, status_codes=["200"]),
+            OpenApiExample(
+                "Bad window",
+                value={
+                    "code": "invalid",
+                    "detail": "Invalid input.",
+                    "errors": {"days": ["Ensure this value is less than or equal to 365."]},
+                },
+                response_only=True,
+                status_codes=["400"],
+            ),
+        ],
+    )
+    def list(self, request: Request) -> Response:
+        """Releases by status, by team and per month (last 12, zero-filled), and per environment
+        the four DORA figures over the last `days` days (default 30): deployment frequency,
+        median lead time for changes, change failure rate and mean time to restore."""
+        query = s.AnalyticsQuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        report = release_analytics(days=query.validated_data["days"])
+        return Response(s.AnalyticsReleaseSerializer(report).data)
+
+
+class DashboardViewSet(viewsets.ViewSet):
+    """Figures for the dashboard of the web frontend (`/api/v1/dashboard/...`)."""
+
+    @extend_schema(
+        tags=["dashboard"],
+        responses={200: s.DashboardStatsSerializer},
+        examples=[OpenApiExample("Stats", value=STATS_EXAMPLE, response_only=True)],
+    )
+    @action(detail=False, methods=["get"])
+    def stats(self, request: Request) -> Response:
+        """Releases by status, pending approvals (count and the oldest five), deployments started
+        today / in 7 and 30 days with the 30-day success rate, and environments by health."""
+        return Response(s.DashboardStatsSerializer(selectors.dashboard_stats()).data)
+
+    @extend_schema(
+        tags=["dashboard"],
+        responses={200: s.DashboardMetricsSerializer},
+        examples=[OpenApiExample("Metrics", value=METRICS_EXAMPLE, response_only=True)],
+    )
+    @action(detail=False, methods=["get"])
+    def metrics(self, request: Request) -> Response:
+        """Deployments per UTC day for the last 30 days by status, and releases created per ISO
+        week for the last 12 weeks; both zero-filled, oldest first."""
+        return Response(s.DashboardMetricsSerializer(selectors.dashboard_metrics()).data)
+
+    @extend_schema(
+        tags=["dashboard"],
+        responses={200: s.DashboardHealthSerializer},
+        examples=[OpenApiExample("Health", value=HEALTH_EXAMPLE, response_only=True)],
+    )
+    @action(detail=False, methods=["get"])
+    def health(self, request: Request) -> Response:
+        """Whether the database answers and how fast, the app version and uptime, and the
+        environments by health. Always 200: `status` and `database.ok` say whether all is well
+        (the liveness probe with a 503 is `GET /health`)."""
+        return Response(s.DashboardHealthSerializer(selectors.dashboard_health()).data)

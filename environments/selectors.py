@@ -1,0 +1,65 @@
+"""Reads on environments beyond a filter: freeze state, status."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from django.utils import timezone
+
+from environments.models import Environment
+from environments.services import parse_freeze_moment
+
+RECENT_DEPLOYMENTS = 5
+
+
+def environment_freeze_state(environment: Environment, at: datetime | None = None) -> tuple[bool, datetime | None]:
+    """Whether `environment` is frozen at `at` (default now), and until when.
+
+    Windows are half-open `[starts_at, ends_at)`. Overlapping or back-to-back windows count
+    as one freeze, so `until` is the first moment deploys are allowed again.
+    """
+    at = at or timezone.now()
+    windows = sorted(
+        (starts, ends)
+        for window in environment.freeze_windows or []
+        if isinstance(window, dict)
+        for starts, ends in [(parse_freeze_moment(window.get("starts_at")), parse_freeze_moment(window.get("ends_at")))]
+        if starts and ends and starts < ends
+    )
+    until: datetime | None = None
+    for starts, ends in windows:
+        if until is None:
+            if starts <= at < ends:
+                until = ends
+        elif starts <= until:
+            until = max(until, ends)
+    return until is not None, until
+
+
+def environment_status(environment: Environment) -> dict[str, Any]:
+    """What is running in `environment` and how it got there, in a constant number of queries.
+
+    Keys: environment, current_release, last_deployment, health, frozen, frozen_until,
+    recent_deployments (newest first, each with `release` loaded).
+    """
+    from releases.models import Deployment, Release
+
+    recent = list(
+        Deployment.objects.filter(environment=environment.pk).order_by("-started_at", "-sequence")[:RECENT_DEPLOYMENTS]
+    )
+    # One read for every release the answer names, instead of a join per deployment.
+    release_ids = ({d.release_id for d in recent} | {environment.current_release_id}) - {None}
+    releases = Release.objects.only("id", "name", "version").in_bulk(release_ids) if release_ids else {}
+    for deployment in recent:
+        deployment.release = releases[deployment.release_id]
+    frozen, frozen_until = environment_freeze_state(environment)
+    return {
+        "environment": environment,
+        "current_release": releases.get(environment.current_release_id),
+        "last_deployment": recent[0] if recent else None,
+        "health": environment.health,
+        "frozen": frozen,
+        "frozen_until": frozen_until,
+        "recent_deployments": recent,
+    }

@@ -1,0 +1,450 @@
+"""`/api/v1/environments`: list/filter, CRUD through the services, status (issue #3)."""
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from rest_framework.test import APIClient
+
+from audit.models import AuditEvent
+from environments.models import Environment
+from opsportal.testing.factories import make_environment, make_release, make_standard_environments, make_workflow
+from releases.models import Deployment
+
+pytestmark = pytest.mark.django_db
+
+URL = "/api/v1/environments"
+
+
+def model_queries(ctx) -> list[str]:
+    """The queries on Ops Portal's own collections (not the throttle cache, sessions…)."""
+    ours = ("environments_", "releases_", "teams_", "workflows_", "audit_")
+    return [q["sql"] for q in ctx.captured_queries if any(table in q["sql"] for table in ours)]
+
+
+def deploy(environment, release, *, status="succeeded", hours_ago=0, kind="deploy", **fields):
+    """A deployment row as the deployment services leave it (this app only reads them)."""
+    environment.refresh_from_db()
+    sequence = environment.deployment_seq + 1
+    started = datetime(2026, 11, 26, 12, tzinfo=UTC) - timedelta(hours=hours_ago)
+    deployment = Deployment.objects.create(
+        release=release,
+        environment=environment,
+        kind=kind,
+        status=status,
+        sequence=sequence,
+        started_at=started,
+        finished_at=started + timedelta(minutes=5),
+        deployed_by="alice",
+        **fields,
+    )
+    values = {"deployment_seq": sequence}
+    if status == "succeeded":
+        values |= {"current_release": release, "current_deployment": deployment}
+    Environment.objects.filter(pk=environment.pk).update(**values)
+    return deployment
+
+
+def events(action):
+    return list(AuditEvent.objects.filter(action=action).order_by("seq"))
+
+
+# --------------------------------------------------------------------------- list
+
+
+def test_list_is_in_promotion_order(api):
+    make_environment("zeta", order=3)
+    make_environment("alpha", order=2)
+    make_environment("beta", order=1)
+    response = api.get(URL)
+    assert response.status_code == 200
+    assert response.json()["count"] == 3
+    assert [e["id"] for e in response.json()["results"]] == ["beta", "alpha", "zeta"]
+
+
+def test_list_filters_by_tier_health_and_approval(api):
+    envs = make_standard_environments()
+    Environment.objects.filter(pk="staging").update(health="degraded")
+    assert [e["id"] for e in api.get(URL, {"tier": "production"}).json()["results"]] == ["production"]
+    assert [e["id"] for e in api.get(URL, {"health": "degraded"}).json()["results"]] == ["staging"]
+    assert [e["id"] for e in api.get(URL, {"requires_approval": "true"}).json()["results"]] == ["production"]
+    assert [e["id"] for e in api.get(URL, {"requires_approval": "false"}).json()["results"]] == [
+        "development",
+        "staging",
+    ]
+    assert len(envs) == 3
+
+
+def test_list_search_and_ordering(api):
+    make_standard_environments()
+    assert [e["id"] for e in api.get(URL, {"search": "stag"}).json()["results"]] == ["staging"]
+    assert [e["id"] for e in api.get(URL, {"ordering": "-order"}).json()["results"]] == [
+        "production",
+        "staging",
+        "development",
+    ]
+
+
+def test_list_refuses_an_unknown_filter_value_with_400(api):
+    response = api.get(URL, {"tier": "moon"})
+    assert response.status_code == 400
+    assert response.json()["code"] == "invalid"
+    assert "tier" in response.json()["errors"]
+
+
+def test_list_query_count_does_not_grow_with_page_size(api):
+    for n in range(60):
+        make_environment(f"env-q{n}", config={"n": n}, freeze_windows=[])
+    counts = {}
+    for size in (5, 50):
+        with CaptureQueriesContext(connection) as ctx:
+            response = api.get(URL, {"page_size": size})
+        assert response.status_code == 200
+        assert len(response.json()["results"]) == size
+        counts[size] = len(model_queries(ctx))
+    assert counts[5] == counts[50] == 2  # count + page
+
+
+def test_reads_need_authentication_unless_anonymous_reads_are_on(api_client, settings):
+    make_standard_environments()
+    settings.ANONYMOUS_READ = False
+    assert api_client.get(URL).status_code == 401
+    settings.ANONYMOUS_READ = True
+    assert api_client.get(URL).status_code == 200
+    assert api_client.get(f"{URL}/production/status").status_code == 200
+    assert api_client.post(URL, {"name": "QA"}, format="json").status_code == 401
+
+
+# --------------------------------------------------------------------------- retrieve
+
+
+def test_retrieve_with_and_without_trailing_slash(api):
+    make_standard_environments()
+    for url in (f"{URL}/production", f"{URL}/production/"):
+        response = api.get(url)
+        assert response.status_code == 200
+        body = response.json()
+        assert body["id"] == "production"
+        assert body["requires_approval"] is True
+        assert body["min_approvals"] == 1
+        assert body["current_release"] is None
+
+
+def test_retrieve_unknown_is_404_envelope(api):
+    response = api.get(f"{URL}/nowhere")
+    assert response.status_code == 404
+    assert response.json()["code"] == "not_found"
+
+
+# --------------------------------------------------------------------------- create
+
+
+def test_create_defaults_id_to_slug_sets_location_and_audits(api):
+    response = api.post(
+        URL,
+        {
+            "name": "QA Cluster",
+            "tier": "staging",
+            "order": 2,
+            "config": {"replicas": 2, "debug": False, "region": "eu", "note": None},
+            "freeze_windows": [{"starts_at": "2026-12-01T02:00:00+02:00", "ends_at": "2026-12-02T00:00:00Z"}],
+        },
+    )
+    assert response.status_code == 201, response.json()
+    body = response.json()
+    assert body["id"] == "qa-cluster"
+    assert response["Location"].endswith("/api/v1/environments/qa-cluster")
+    assert body["revision"] == 1
+    # Stored in UTC with the schema's default reason.
+    assert body["freeze_windows"] == [
+        {"starts_at": "2026-12-01T00:00:00Z", "ends_at": "2026-12-02T00:00:00Z", "reason": ""}
+    ]
+    assert api.get(response["Location"]).json()["name"] == "QA Cluster"
+    (event,) = events("environment.created")
+    assert event.actor == "root"
+    assert event.object_id == "qa-cluster"
+    assert event.changes["name"] == [None, "QA Cluster"]
+
+
+def test_create_with_explicit_id(api):
+    response = api.post(URL, {"id": "qa", "name": "Quality"})
+    assert response.status_code == 201
+    assert Environment.objects.get(pk="qa").name == "Quality"
+
+
+@pytest.mark.parametrize(
+    ("payload", "field", "fragment"),
+    [
+        ({"id": "development", "name": "Other"}, "id", "already exists"),
+        ({"name": "Development"}, "name", "already exists"),
+        ({"id": "not a slug", "name": "X"}, "id", "slug"),
+        ({"name": "X", "tier": "moon"}, "tier", "valid choice"),
+        ({"name": "X", "config": {"nested": {"a": 1}}}, "config", "config.nested"),
+        (
+            {"name": "X", "freeze_windows": [{"starts_at": "2026-12-01T00:00:00Z"}]},
+            "freeze_windows",
+            "freeze_windows[0]",
+        ),
+        (
+            {
+                "name": "X",
+                "freeze_windows": [{"starts_at": "2026-12-01T00:00:00Z", "ends_at": "2026-12-02T00:00:00Z", "x": 1}],
+            },
+            "freeze_windows",
+            "freeze_windows[0]",
+        ),
+        (
+            {"name": "X", "freeze_windows": [{"starts_at": "2026-12-02T00:00:00Z", "ends_at": "2026-12-01T00:00:00Z"}]},
+            "freeze_windows",
+            "freeze_windows[0].ends_at: must be after starts_at",
+        ),
+        (
+            {"name": "X", "freeze_windows": [{"starts_at": "tomorrow", "ends_at": "2026-12-01T00:00:00Z"}]},
+            "freeze_windows",
+            "freeze_windows[0].starts_at",
+        ),
+        (
+            {"name": "X", "freeze_windows": [{"starts_at": "2026-12-01T00:00:00", "ends_at": "2026-12-02T00:00:00Z"}]},
+            "freeze_windows",
+            "time zone",
+        ),
+        ({"name": "X", "requires_approval": True, "min_approvals": 0}, "min_approvals", "at least 1"),
+        ({"name": ""}, "name", "blank"),
+    ],
+)
+def test_create_refuses_invalid_input_with_400_naming_the_path(api, payload, field, fragment):
+    make_standard_environments()
+    before = Environment.objects.count()
+    response = api.post(URL, payload)
+    assert response.status_code == 400, response.json()
+    body = response.json()
+    assert body["code"] == "invalid"
+    assert any(fragment in message for message in body["errors"][field]), body
+    assert Environment.objects.count() == before
+    assert events("environment.created") == []
+
+
+def test_create_ignores_derived_fields(api):
+    release = make_release()
+    response = api.post(URL, {"name": "QA", "current_release": release.pk, "deployment_seq": 9, "revision": 7})
+    assert response.status_code == 201
+    environment = Environment.objects.get(pk="qa")
+    assert (environment.current_release_id, environment.deployment_seq, environment.revision) == (None, 0, 1)
+
+
+# --------------------------------------------------------------------------- update
+
+
+def test_patch_changes_fields_bumps_revision_and_audits_the_changes(api):
+    make_standard_environments()
+    response = api.patch(f"{URL}/staging", {"health": "degraded", "config": {"replicas": 3}, "revision": 1})
+    assert response.status_code == 200, response.json()
+    body = response.json()
+    assert (body["health"], body["config"], body["revision"]) == ("degraded", {"replicas": 3}, 2)
+    assert Environment.objects.get(pk="staging").revision == 2
+    (event,) = events("environment.updated")
+    assert event.changes == {"health": ["unknown", "degraded"], "config": [{}, {"replicas": 3}]}
+    assert event.actor == "root"
+
+
+def test_put_replaces_editable_fields(api):
+    make_standard_environments()
+    payload = {
+        "name": "Prod",
+        "tier": "production",
+        "order": 9,
+        "url": "https://prod.example.com",
+        "description": "Live",
+        "config": {},
+        "requires_approval": True,
+        "min_approvals": 2,
+        "freeze_windows": [],
+        "health": "healthy",
+    }
+    response = api.put(f"{URL}/production", payload)
+    assert response.status_code == 200, response.json()
+    environment = Environment.objects.get(pk="production")
+    assert (environment.name, environment.order, environment.min_approvals) == ("Prod", 9, 2)
+
+
+def test_update_with_a_stale_revision_is_409_and_changes_nothing(api):
+    make_standard_environments()
+    assert api.patch(f"{URL}/staging", {"description": "first"}).status_code == 200
+    response = api.patch(f"{URL}/staging", {"description": "second", "revision": 1})
+    assert response.status_code == 409
+    assert response.json()["code"] == "stale_revision"
+    assert response.json()["current_revision"] == 2
+    assert Environment.objects.get(pk="staging").description == "first"
+
+
+def test_update_cannot_change_id_or_derived_fields(api):
+    make_standard_environments()
+    release = make_release()
+    response = api.patch(f"{URL}/staging", {"id": "other", "current_release": release.pk, "deployment_seq": 5})
+    assert response.status_code == 200
+    environment = Environment.objects.get(pk="staging")
+    assert (environment.current_release_id, environment.deployment_seq) == (None, 0)
+    assert not Environment.objects.filter(pk="other").exists()
+
+
+def test_update_without_changes_writes_nothing(api):
+    make_standard_environments()
+    response = api.patch(f"{URL}/staging", {"name": "Staging"})
+    assert response.status_code == 200
+    assert response.json()["revision"] == 1
+    assert events("environment.updated") == []
+
+
+def test_update_refuses_invalid_freeze_window_with_path(api):
+    make_standard_environments()
+    windows = [
+        {"starts_at": "2026-12-01T00:00:00Z", "ends_at": "2026-12-02T00:00:00Z"},
+        {"starts_at": "2026-12-05T00:00:00Z", "ends_at": "2026-12-05T00:00:00Z"},
+    ]
+    response = api.patch(f"{URL}/production", {"freeze_windows": windows})
+    assert response.status_code == 400
+    assert response.json()["errors"]["freeze_windows"] == [
+        "freeze_windows[1].ends_at: must be after starts_at (2026-12-05T00:00:00Z)."
+    ]
+    assert Environment.objects.get(pk="production").freeze_windows == []
+
+
+def test_update_refuses_name_of_another_environment(api):
+    make_standard_environments()
+    response = api.patch(f"{URL}/staging", {"name": "Production"})
+    assert response.status_code == 400
+    assert "name" in response.json()["errors"]
+
+
+def test_writes_need_authentication(api_client):
+    make_standard_environments()
+    assert api_client.patch(f"{URL}/staging", {"health": "degraded"}, format="json").status_code == 401
+    assert api_client.delete(f"{URL}/staging").status_code == 401
+    assert Environment.objects.get(pk="staging").health == "unknown"
+
+
+def test_inactive_user_token_cannot_write(django_user_model):
+    user = django_user_model.objects.create_user("ghost", password="x-password-123", is_active=False)
+    client = APIClient()
+    client.force_authenticate(user)
+    response = client.post(URL, {"name": "QA"}, format="json")
+    assert response.status_code == 403
+    assert not Environment.objects.exists()
+
+
+# --------------------------------------------------------------------------- delete
+
+
+def test_delete_unused_environment(api):
+    make_environment("scratch")
+    response = api.delete(f"{URL}/scratch")
+    assert response.status_code == 204
+    assert not Environment.objects.filter(pk="scratch").exists()
+    (event,) = events("environment.deleted")
+    assert event.object_id == "scratch"
+    assert event.changes["name"] == ["Scratch", None]
+
+
+def test_delete_is_409_while_deployments_refer_to_it(api):
+    envs = make_standard_environments()
+    release = make_release()
+    deploy(envs["development"], release, status="failed")
+    response = api.delete(f"{URL}/development")
+    assert response.status_code == 409
+    body = response.json()
+    assert body["code"] == "protected"
+    assert body["references"] == {"deployments": 1}
+    assert "1 deployment(s)" in body["detail"]
+    assert Environment.objects.filter(pk="development").exists()
+    assert events("environment.deleted") == []
+
+
+def test_delete_is_409_while_a_release_is_deployed_there(api):
+    make_standard_environments()
+    release = make_release()
+    Environment.objects.filter(pk="staging").update(current_release=release)
+    response = api.delete(f"{URL}/staging")
+    assert response.status_code == 409
+    assert response.json()["references"]["current_release"] == release.pk
+
+
+def test_delete_is_409_while_a_workflow_has_a_stage_there(api):
+    make_standard_environments()
+    workflow = make_workflow(["development", "staging"])
+    response = api.delete(f"{URL}/staging")
+    assert response.status_code == 409
+    assert response.json()["references"] == {"workflows": [workflow.pk]}
+
+
+# --------------------------------------------------------------------------- status
+
+
+def test_status_of_an_environment_without_deployments(api):
+    make_standard_environments()
+    response = api.get(f"{URL}/development/status")
+    assert response.status_code == 200
+    assert response.json() == {
+        "environment": api.get(f"{URL}/development").json(),
+        "current_release": None,
+        "last_deployment": None,
+        "health": "unknown",
+        "frozen": False,
+        "frozen_until": None,
+        "recent_deployments": [],
+    }
+
+
+def test_status_shows_current_release_and_five_newest_deployments(api):
+    envs = make_standard_environments()
+    production = envs["production"]
+    old, current, broken = make_release(version="1.0.0"), make_release(version="1.1.0"), make_release(version="1.2.0")
+    for hours_ago in (30, 29, 28, 27):
+        deploy(production, old, hours_ago=hours_ago)
+    deploy(production, current, hours_ago=3, pipeline_url="https://ci.example.com/1")
+    deploy(production, broken, status="failed", hours_ago=1, notes="smoke tests failed")
+    Environment.objects.filter(pk="production").update(health="degraded")
+
+    body = api.get(f"{URL}/production/status").json()
+    assert body["current_release"] == {"id": current.pk, "name": current.name, "version": "1.1.0"}
+    assert body["health"] == "degraded"
+    assert [d["sequence"] for d in body["recent_deployments"]] == [6, 5, 4, 3, 2]
+    assert body["last_deployment"] == body["recent_deployments"][0]
+    last = body["last_deployment"]
+    assert last["status"] == "failed"
+    assert last["notes"] == "smoke tests failed"
+    assert last["release"] == {"id": broken.pk, "name": broken.name, "version": "1.2.0"}
+    assert last["started_at"] == "2026-11-26T11:00:00Z"
+    assert body["recent_deployments"][1]["pipeline_url"] == "https://ci.example.com/1"
+
+
+def test_status_reports_an_active_freeze(api):
+    now = datetime.now(UTC)
+    ends = (now + timedelta(days=2)).replace(microsecond=0)
+    make_environment(
+        "frozen-env",
+        freeze_windows=[
+            {"starts_at": (now - timedelta(hours=1)).isoformat(), "ends_at": ends.isoformat(), "reason": "Holidays"}
+        ],
+    )
+    body = api.get(f"{URL}/frozen-env/status").json()
+    assert body["frozen"] is True
+    assert body["frozen_until"] == ends.isoformat().replace("+00:00", "Z")
+
+
+def test_status_query_count_is_constant(api):
+    envs = make_standard_environments()
+    releases = [make_release() for _ in range(6)]
+    deploy(envs["staging"], releases[0])
+    with CaptureQueriesContext(connection) as one:
+        assert api.get(f"{URL}/staging/status").status_code == 200
+    for hours_ago, release in enumerate(releases[1:], start=1):
+        deploy(envs["staging"], release, hours_ago=-hours_ago)
+    with CaptureQueriesContext(connection) as many:
+        body = api.get(f"{URL}/staging/status").json()
+    assert len(body["recent_deployments"]) == 5
+    assert len(model_queries(one)) == len(model_queries(many)) == 3
+
+
+def test_status_of_unknown_environment_is_404(api):
+    assert api.get(f"{URL}/nowhere/status").status_code == 404

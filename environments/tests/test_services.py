@@ -1,0 +1,111 @@
+"""Environment services and selectors called directly (as the admin and other services do) — issue #3."""
+
+from datetime import UTC, datetime
+
+import pytest
+from django.contrib.auth.models import AnonymousUser
+
+from audit.models import AuditEvent
+from environments.models import Environment
+from environments.selectors import environment_freeze_state
+from environments.services import environment_create, environment_delete, environment_update
+from opsportal.errors import Conflict, Forbidden, ValidationFailed
+from opsportal.testing.factories import make_environment
+
+pytestmark = pytest.mark.django_db
+
+
+def at(day, hour=0):
+    return datetime(2026, 12, day, hour, tzinfo=UTC)
+
+
+def window(starts, ends, reason=""):
+    return {"starts_at": starts, "ends_at": ends, "reason": reason}
+
+
+@pytest.mark.parametrize("actor", [None, AnonymousUser()])
+def test_writes_refuse_anonymous_actors(actor):
+    environment = make_environment("qa")
+    with pytest.raises(Forbidden):
+        environment_create(actor=actor, data={"name": "X"})
+    with pytest.raises(Forbidden):
+        environment_update(environment=environment, actor=actor, data={"name": "Y"})
+    with pytest.raises(Forbidden):
+        environment_delete(environment=environment, actor=actor)
+    assert Environment.objects.get(pk="qa").name == "Qa"
+    assert not AuditEvent.objects.exists()
+
+
+def test_update_loses_to_a_concurrent_change(superuser):
+    environment = make_environment("qa")
+    stale = Environment.objects.get(pk="qa")
+    environment_update(environment=environment, actor=superuser, data={"description": "first"})
+    with pytest.raises(Conflict) as refused:
+        environment_update(environment=stale, actor=superuser, data={"description": "second"})
+    assert refused.value.code == "stale_revision"
+    assert refused.value.extra["current_revision"] == 2
+    assert Environment.objects.get(pk="qa").description == "first"
+    assert AuditEvent.objects.filter(action="environment.updated").count() == 1
+
+
+def test_update_validates_the_merged_document(superuser):
+    environment = make_environment("qa", requires_approval=False, min_approvals=0)
+    with pytest.raises(ValidationFailed) as refused:
+        environment_update(environment=environment, actor=superuser, data={"requires_approval": True})
+    assert refused.value.extra["errors"] == {"min_approvals": ["must be at least 1 when requires_approval is set."]}
+    updated = environment_update(
+        environment=environment, actor=superuser, data={"requires_approval": True, "min_approvals": 2}
+    )
+    assert (updated.requires_approval, updated.min_approvals, updated.revision) == (True, 2, 2)
+
+
+def test_create_refuses_a_name_without_a_slug(superuser):
+    with pytest.raises(ValidationFailed) as refused:
+        environment_create(actor=superuser, data={"name": "!!!"})
+    assert "id" in refused.value.extra["errors"]
+
+
+# --------------------------------------------------------------------------- freeze state
+
+
+def test_not_frozen_without_windows():
+    assert environment_freeze_state(make_environment()) == (False, None)
+
+
+def test_frozen_inside_a_window_half_open():
+    environment = make_environment(freeze_windows=[window("2026-12-10T00:00:00Z", "2026-12-12T00:00:00Z")])
+    assert environment_freeze_state(environment, at=at(9, 23)) == (False, None)
+    assert environment_freeze_state(environment, at=at(10)) == (True, at(12))
+    assert environment_freeze_state(environment, at=at(11, 12)) == (True, at(12))
+    assert environment_freeze_state(environment, at=at(12)) == (False, None)
+
+
+def test_overlapping_and_adjacent_windows_extend_the_freeze():
+    environment = make_environment(
+        freeze_windows=[
+            window("2026-12-20T00:00:00Z", "2026-12-25T00:00:00Z"),  # later, separate
+            window("2026-12-10T00:00:00Z", "2026-12-12T00:00:00Z"),
+            window("2026-12-11T00:00:00Z", "2026-12-14T00:00:00Z"),  # overlaps
+            window("2026-12-14T00:00:00Z", "2026-12-15T00:00:00Z"),  # back to back
+        ]
+    )
+    assert environment_freeze_state(environment, at=at(10, 6)) == (True, at(15))
+    assert environment_freeze_state(environment, at=at(16)) == (False, None)
+    assert environment_freeze_state(environment, at=at(21)) == (True, at(25))
+
+
+def test_freeze_state_handles_offsets_and_ignores_broken_windows():
+    environment = make_environment(
+        freeze_windows=[
+            window("2026-12-10T02:00:00+02:00", "2026-12-11T00:00:00+00:00"),
+            {"starts_at": "garbage", "ends_at": "2026-12-31T00:00:00Z"},
+            window("2026-12-10T00:00:00Z", "2026-12-09T00:00:00Z"),
+        ]
+    )
+    assert environment_freeze_state(environment, at=at(10)) == (True, at(11))
+    assert environment_freeze_state(environment, at=at(20)) == (False, None)
+
+
+def test_freeze_state_defaults_to_now():
+    environment = make_environment(freeze_windows=[window("2000-01-01T00:00:00Z", "2999-01-01T00:00:00Z")])
+    assert environment_freeze_state(environment) == (True, datetime(2999, 1, 1, tzinfo=UTC))

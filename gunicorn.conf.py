@@ -1,0 +1,49 @@
+"""gunicorn settings for Ops Portal: `gunicorn -c gunicorn.conf.py opsportal.wsgi`.
+
+Everything comes from the environment (and `.env`, which never overrides a variable that
+is already set), with the same readers and names as the Django settings:
+HOST, PORT, WEB_CONCURRENCY, RELOAD, LOG_LEVEL. Any other gunicorn option can be given
+on the command line or in GUNICORN_CMD_ARGS.
+"""
+
+import os
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+from dotenv import load_dotenv  # noqa: E402
+
+load_dotenv(ROOT / ".env", override=False)
+
+from opsportal.env import env_bool, env_int, env_str  # noqa: E402
+
+_host = env_str("HOST", "0.0.0.0")  # noqa: S104 - a server in a container must listen on every interface
+_port = env_int("PORT", 8080)
+
+wsgi_app = "opsportal.wsgi:application"
+chdir = str(ROOT)
+bind = [f"[{_host}]:{_port}" if ":" in _host and not _host.startswith("[") else f"{_host}:{_port}"]
+workers = env_int("WEB_CONCURRENCY", 2)
+reload = env_bool("RELOAD", False)
+
+# Requests are short API calls; a worker silent for a minute is stuck and gets replaced.
+timeout = 60
+graceful_timeout = 30
+keepalive = 5
+
+accesslog = "-"
+errorlog = "-"
+access_log_format = '%(h)s "%(r)s" %(s)s %(b)s %(M)sms "%(a)s" request_id=%({x-request-id}o)s'
+_level = env_str("LOG_LEVEL", "INFO").lower()
+loglevel = {"warn": "warning", "fatal": "critical"}.get(_level, _level)
+
+# Recent gunicorn opens a control socket in ~/.gunicorn by default; two servers on one machine
+# (a demo and a test run) would fight over it, and nothing here uses it.
+control_socket_disable = True
+
+# Heartbeat files on tmpfs: a disk-backed /tmp can stall workers in containers.
+if os.path.isdir("/dev/shm"):  # noqa: S108 - a well-known tmpfs, read-only check
+    worker_tmp_dir = "/dev/shm"  # noqa: S108

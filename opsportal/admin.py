@@ -1,0 +1,520 @@
+"""The backoffice's shared admin plumbing: the default site's titles and dashboard URL, the
+base `ServiceModelAdmin` (every save and delete goes through the app's services), form
+widgets generated from our JSON schemas, and the readable rendering of embedded documents
+and audit changes (release managers never see raw JSON).
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Callable, Iterable
+from typing import Any
+
+from django import forms
+from django.contrib import admin, messages
+from django.contrib.admin.views.main import ChangeList
+from django.db import models
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.urls import path, reverse
+from django.utils.html import format_html, format_html_join
+from django.utils.safestring import SafeString, mark_safe
+from django.utils.text import slugify
+from django_jsonform.widgets import JSONFormWidget
+
+from opsportal.errors import ApplicationError, ValidationFailed
+
+# --------------------------------------------------------------------------- the default site
+
+admin.site.site_header = "Ops Portal backoffice"
+admin.site.site_title = "Ops Portal"
+admin.site.index_title = "Release management"
+
+
+def _with_dashboard(get_urls: Callable[[], list]) -> Callable[[], list]:
+    """The default site's URLs plus `admin:dashboard` (the index template links it)."""
+
+    def urls() -> list:
+        from dashboard.admin_views import dashboard_view
+
+        return [path("dashboard/", admin.site.admin_view(dashboard_view), name="dashboard"), *get_urls()]
+
+    return urls
+
+
+# One extra URL does not justify replacing the default site (and its MongoDB app config).
+admin.site.get_urls = _with_dashboard(admin.site.get_urls)
+
+
+# --------------------------------------------------------------------------- badges
+
+BADGE_COLOURS = {
+    # release statuses
+    "draft": "#6b7280",
+    "pending_approval": "#b45309",
+    "approved": "#15803d",
+    "rejected": "#b91c1c",
+    "deployed": "#1d4ed8",
+    "rolled_back": "#7c3aed",
+    # deployment statuses
+    "in_progress": "#b45309",
+    "succeeded": "#15803d",
+    "failed": "#b91c1c",
+    # environment health
+    "healthy": "#15803d",
+    "degraded": "#b91c1c",
+    "unknown": "#6b7280",
+    # freeze windows
+    "frozen": "#0e7490",
+}
+
+
+def badge(value: str, label: str | None = None) -> SafeString:
+    """A coloured pill for a status value (data-status lets tests and CSS find it)."""
+    colour = BADGE_COLOURS.get(value, "#6b7280")
+    return format_html(
+        '<span class="op-badge" data-status="{}" style="display:inline-block;padding:1px 8px;border-radius:10px;'
+        'background:{};color:#fff;font-size:11px;font-weight:600;white-space:nowrap">{}</span>',
+        value,
+        colour,
+        label or value.replace("_", " "),
+    )
+
+
+def html_table(headers: Iterable[str], rows: Iterable[Iterable[Any]], empty: str = "None yet.") -> SafeString:
+    """A read-only table for the change pages (cells are escaped unless already safe)."""
+    rows = list(rows)
+    if not rows:
+        return format_html('<p class="op-empty">{}</p>', empty)
+    head = format_html_join("", "<th>{}</th>", ((header,) for header in headers))
+    body = format_html_join(
+        "",
+        "<tr>{}</tr>",
+        (
+            (format_html_join("", "<td>{}</td>", ((cell if cell is not None else "—",) for cell in row)),)
+            for row in rows
+        ),
+    )
+    return format_html('<table class="op-table"><thead><tr>{}</tr></thead><tbody>{}</tbody></table>', head, body)
+
+
+# --------------------------------------------------------------------------- readable documents and changes
+
+_MISSING = object()
+PATH_SEPARATOR = " \u203a "  # a single right-pointing angle quotation mark
+# Keys that name an item of an embedded list (features by name, tasks by title, stages by environment…).
+LABEL_KEYS = ("name", "title", "environment", "user", "event", "email", "starts_at")
+MAX_INLINE_ITEMS = 5
+
+
+def _item_label(item: Any) -> str | None:
+    if isinstance(item, dict):
+        for key in LABEL_KEYS:
+            if isinstance(item.get(key), str) and item[key]:
+                return item[key]
+    return None
+
+
+def _keyed(items: list) -> dict[str, Any] | None:
+    """Items by label when every item has a distinct one, else None (compare by position)."""
+    labels = [_item_label(item) for item in items]
+    if any(label is None for label in labels) or len(set(labels)) != len(labels):
+        return None
+    return dict(zip(labels, items, strict=True))
+
+
+def describe_value(value: Any) -> str:
+    """A short human rendering of any stored value (lists of documents by their labels)."""
+    if value is _MISSING or value is None or value == "":
+        return "—"
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, list):
+        if not value:
+            return "none"
+        labels = [_item_label(item) or describe_value(item) for item in value]
+        shown = ", ".join(labels[:MAX_INLINE_ITEMS])
+        return shown + (f" and {len(labels) - MAX_INLINE_ITEMS} more" if len(labels) > MAX_INLINE_ITEMS else "")
+    if isinstance(value, dict):
+        label = _item_label(value)
+        if label:
+            return label
+        return "; ".join(f"{key}: {describe_value(item)}" for key, item in value.items()) or "none"
+    return str(value)
+
+
+def diff_values(old: Any, new: Any, path: tuple[str, ...] = ()) -> list[tuple[str, str, str]]:
+    """(path, old, new) for every leaf that differs; list items matched by their label when they have one."""
+    if isinstance(old, dict) and isinstance(new, dict):
+        rows: list[tuple[str, str, str]] = []
+        for key in [*old, *(key for key in new if key not in old)]:
+            rows += diff_values(old.get(key, _MISSING), new.get(key, _MISSING), (*path, str(key)))
+        return rows
+    if isinstance(old, list) and isinstance(new, list):
+        old_keyed, new_keyed = _keyed(old), _keyed(new)
+        if old_keyed is not None and new_keyed is not None:
+            rows = []
+            for label in [*old_keyed, *(label for label in new_keyed if label not in old_keyed)]:
+                before, after = old_keyed.get(label, _MISSING), new_keyed.get(label, _MISSING)
+                if before is _MISSING:
+                    rows.append((PATH_SEPARATOR.join((*path, label)), "—", "added"))
+                elif after is _MISSING:
+                    rows.append((PATH_SEPARATOR.join((*path, label)), "removed", "—"))
+                else:
+                    rows += diff_values(before, after, (*path, label))
+            return rows
+        if len(old) == len(new):
+            rows = []
+            for index, (before, after) in enumerate(zip(old, new, strict=True)):
+                rows += diff_values(before, after, (*path, f"#{index + 1}"))
+            return rows
+    if old == new:
+        return []
+    return [(PATH_SEPARATOR.join(path), describe_value(old), describe_value(new))]
+
+
+def describe_changes(changes: Any) -> list[tuple[str, str, str]]:
+    """An audit event's `changes` ({field: [old, new]} or {field: context}) as readable rows."""
+    if not isinstance(changes, dict):
+        return [("", "", describe_value(changes))]
+    rows: list[tuple[str, str, str]] = []
+    for field, change in changes.items():
+        if isinstance(change, list) and len(change) == 2:
+            rows += diff_values(change[0], change[1], (field,)) or [(field, describe_value(change[1]), "unchanged")]
+        else:
+            rows.append((field, "", describe_value(change)))
+    return rows
+
+
+def changes_html(changes: Any, limit: int | None = None) -> SafeString:
+    """Audit changes as lines `field / item / key: old → new` (with PATH_SEPARATOR)."""
+    rows = describe_changes(changes)
+    extra = 0
+    if limit is not None and len(rows) > limit:
+        rows, extra = rows[:limit], len(rows) - limit
+    lines = [
+        format_html("<strong>{}</strong>: {} → {}", field, old, new)
+        if old
+        else format_html("<strong>{}</strong>: {}", field, new)
+        for field, old, new in rows
+    ]
+    if extra:
+        lines.append(format_html("<em>and {} more</em>", extra))
+    return mark_safe("<br>".join(lines))  # noqa: S308 - every line is built by format_html
+
+
+def document_html(value: Any) -> SafeString:
+    """An embedded document as nested lists, for pages that show it read-only (never raw JSON)."""
+    if isinstance(value, list):
+        if not value:
+            return format_html('<span class="op-empty">{}</span>', "none")
+        return format_html(
+            '<ul class="op-doc">{}</ul>',
+            format_html_join("", "<li>{}</li>", ((document_html(item),) for item in value)),
+        )
+    if isinstance(value, dict):
+        if not value:
+            return format_html('<span class="op-empty">{}</span>', "none")
+        parts = [
+            format_html("<strong>{}</strong>: {}", key.replace("_", " "), document_html(item))
+            if not isinstance(item, list | dict) or not item
+            else format_html("<strong>{}</strong>:{}", key.replace("_", " "), document_html(item))
+            for key, item in value.items()
+        ]
+        return mark_safe("<br>".join(parts))  # noqa: S308 - every part is built by format_html
+    return format_html("{}", describe_value(value))
+
+
+# --------------------------------------------------------------------------- JSON schema widgets
+
+_WIDGET_TYPES = ("string", "number", "integer", "boolean", "object", "array")
+
+
+def widget_schema(schema: dict[str, Any], *, overrides: dict[str, Any] | None = None) -> dict[str, Any]:
+    """A copy of one of our schemas that django-jsonform can draw (our schema stays the validator).
+
+    django-jsonform supports a subset of JSON Schema: `type` must be one name, an object needs
+    `properties` (free-form objects become string-valued `additionalProperties`), and
+    `additionalProperties: false` is its default anyway.
+    """
+    schema = copy.deepcopy(schema)
+
+    def clean(node: Any) -> Any:
+        if isinstance(node, list):
+            return [clean(item) for item in node]
+        if not isinstance(node, dict):
+            return node
+        node = {key: clean(value) for key, value in node.items()}
+        if isinstance(node.get("type"), list):
+            node["type"] = next((name for name in node["type"] if name in _WIDGET_TYPES), "string")
+        if node.get("additionalProperties") is False:
+            del node["additionalProperties"]
+        if node.get("type") == "object":
+            node.setdefault("properties", {})
+            extra = node.get("additionalProperties")
+            if not node["properties"] and not isinstance(extra, dict):
+                node["additionalProperties"] = {"type": "string"}
+        return node
+
+    schema = clean(schema)
+    for dotted, value in (overrides or {}).items():
+        node = schema
+        *parents, leaf = dotted.split(".")
+        for key in parents:
+            node = node[key]
+        node[leaf] = value
+    return schema
+
+
+def json_widget(schema: dict[str, Any] | Callable[[], dict[str, Any]]) -> JSONFormWidget:
+    """The form UI for one embedded document (a callable schema is evaluated at each render)."""
+    return JSONFormWidget(schema=schema)
+
+
+# --------------------------------------------------------------------------- saves through services
+
+
+class ServiceRefused(Exception):
+    """A service refused a save or delete from an admin form; carries the ApplicationError."""
+
+    def __init__(self, error: ApplicationError) -> None:
+        super().__init__(error.message)
+        self.error = error
+
+
+def refusal_errors(error: ApplicationError, fields: Iterable[str]) -> list[tuple[str | None, list[str]]]:
+    """(form field or None, messages) for a service's refusal."""
+    fields = set(fields)
+    if isinstance(error, ValidationFailed):
+        result: list[tuple[str | None, list[str]]] = []
+        for field, field_messages in (error.extra.get("errors") or {}).items():
+            result.append((field if field in fields else None, [str(message) for message in field_messages]))
+        return result or [(None, [error.message])]
+    return [(None, [error.message])]
+
+
+class ServiceModelForm(forms.ModelForm):
+    """A model form whose object is saved by a service; shows that service's refusal as form errors."""
+
+    refusal: ApplicationError | None = None
+
+    def _post_clean(self) -> None:
+        super()._post_clean()
+        if self.refusal is not None:
+            for field, field_messages in refusal_errors(self.refusal, self.fields):
+                self.add_error(field, field_messages)
+
+
+class SlugIdFormMixin:
+    """An optional slug id on the add form: it defaults to the slug of the name (as the services do)."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if "id" in self.fields:
+            self.fields["id"].required = False
+            self.fields["id"].help_text = "Leave blank to use the slug of the name."
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean()
+        if "id" in self.fields and not cleaned.get("id") and cleaned.get("name"):
+            cleaned["id"] = slugify(cleaned["name"])[:64]
+        return cleaned
+
+
+class PageChangeList(ChangeList):
+    """Lets the admin load what the page's rows refer to in one query per kind (no query per row)."""
+
+    def get_results(self, request: HttpRequest) -> None:
+        super().get_results(request)
+        annotate = getattr(self.model_admin, "annotate_page", None)
+        if annotate is not None:
+            annotate(request, list(self.result_list))
+
+
+class ServiceModelAdmin(admin.ModelAdmin):
+    """A ModelAdmin whose saves and deletes go through the app's services.
+
+    Subclasses implement `service_create`, `service_update` and `service_delete`. A refused
+    save shows the form again with the refusal as errors (the user's input is kept); a
+    refused delete returns to the object with the reason as an error message.
+    """
+
+    form = ServiceModelForm
+    # Form fields handed to the services; on change only those the user changed.
+    service_fields: tuple[str, ...] = ()
+    # field name → JSON schema (or a callable returning one) drawn by django-jsonform.
+    json_schemas: dict[str, Any] = {}
+    # Editable on the add page, read-only afterwards (e.g. a slug id).
+    readonly_on_change: tuple[str, ...] = ()
+    # Read-only displays shown on the change page only (status panels, history).
+    change_only_fields: tuple[str, ...] = ()
+
+    def service_create(self, request: HttpRequest, data: dict[str, Any]) -> models.Model:
+        raise NotImplementedError
+
+    def service_update(self, request: HttpRequest, obj: models.Model, data: dict[str, Any]) -> models.Model:
+        raise NotImplementedError
+
+    def service_delete(self, request: HttpRequest, obj: models.Model) -> None:
+        raise NotImplementedError
+
+    # --- forms
+
+    def __init__(self, model: type[models.Model], admin_site: admin.AdminSite) -> None:
+        super().__init__(model, admin_site)
+        # Read-only renderings of the embedded documents, for users who may only view.
+        for name in self.json_schemas:
+            display = self._readable(name)
+            display.short_description = model._meta.get_field(name).verbose_name
+            setattr(self, f"{name}_readable", display)
+
+    @staticmethod
+    def _readable(name: str) -> Callable[[models.Model], SafeString]:
+        def display(obj: models.Model) -> SafeString:
+            return document_html(getattr(obj, name))
+
+        return display
+
+    def get_changelist(self, request: HttpRequest, **kwargs: Any) -> type[ChangeList]:
+        return PageChangeList
+
+    def formfield_for_dbfield(self, db_field: models.Field, request: HttpRequest, **kwargs: Any):
+        if db_field.name in self.json_schemas:
+            kwargs["widget"] = json_widget(self.json_schemas[db_field.name])
+        elif db_field.name == "revision":
+            # The revision the user read travels with the form: a concurrent change → refused, not overwritten.
+            kwargs["widget"] = forms.HiddenInput
+        return super().formfield_for_dbfield(db_field, request, **kwargs)
+
+    def get_fieldsets(self, request: HttpRequest, obj: models.Model | None = None):
+        fieldsets = super().get_fieldsets(request, obj)
+        if obj is None:
+            fieldsets = [
+                (
+                    name,
+                    {
+                        **options,
+                        "fields": [f for f in options["fields"] if f not in (*self.change_only_fields, "revision")],
+                    },
+                )
+                for name, options in fieldsets
+            ]
+            return [(name, options) for name, options in fieldsets if options["fields"]]
+        if self.has_change_permission(request, obj):
+            return fieldsets
+        readable = {name: f"{name}_readable" for name in self.json_schemas}
+        readable["revision"] = None
+        return [
+            (
+                name,
+                {
+                    **options,
+                    "fields": [readable.get(field, field) for field in options["fields"] if readable.get(field, field)],
+                },
+            )
+            for name, options in fieldsets
+        ]
+
+    def get_readonly_fields(self, request: HttpRequest, obj: models.Model | None = None):
+        readonly = tuple(super().get_readonly_fields(request, obj))
+        return (*readonly, *self.change_only_fields, *self.readonly_on_change) if obj is not None else readonly
+
+    def get_form(self, request: HttpRequest, obj: models.Model | None = None, change: bool = False, **kwargs: Any):
+        form_class = super().get_form(request, obj, change=change, **kwargs)
+        refusal = getattr(request, "_opsportal_refusal", None)
+        if refusal is not None:
+            form_class = type(form_class.__name__, (form_class,), {"refusal": refusal})
+        return form_class
+
+    def changeform_view(
+        self, request: HttpRequest, object_id: str | None = None, form_url: str = "", extra_context: dict | None = None
+    ) -> HttpResponse:
+        try:
+            return super().changeform_view(request, object_id, form_url, extra_context)
+        except ServiceRefused as refused:
+            # Show the same POST again, now with the service's reasons on the form.
+            request._opsportal_refusal = refused.error
+            return super().changeform_view(request, object_id, form_url, extra_context)
+
+    def service_data(self, form: forms.ModelForm, change: bool) -> dict[str, Any]:
+        """The fields for the service (on change: the ones the user changed, and the revision read)."""
+        data = {
+            field: form.cleaned_data[field]
+            for field in self.service_fields
+            if field in form.cleaned_data and (not change or field in form.changed_data)
+        }
+        if change and form.cleaned_data.get("revision"):
+            data["revision"] = form.cleaned_data["revision"]
+        return data
+
+    def save_model(self, request: HttpRequest, obj: models.Model, form: forms.ModelForm, change: bool) -> None:
+        data = self.service_data(form, change)
+        try:
+            if change:
+                original = type(obj)._default_manager.get(pk=obj.pk)
+                saved = self.service_update(request, original, data)
+            else:
+                saved = self.service_create(request, data)
+        except ApplicationError as error:
+            raise ServiceRefused(error) from error
+        # The admin goes on with `obj` (change message, redirect): give it what was stored.
+        for field in obj._meta.concrete_fields:
+            setattr(obj, field.attname, getattr(saved, field.attname))
+        obj._state.adding = False
+
+    def save_related(self, request: HttpRequest, form: forms.ModelForm, formsets: list, change: bool) -> None:
+        """No many-to-many fields or inlines: everything was saved by the service."""
+
+    # --- deletes
+
+    def get_actions(self, request: HttpRequest) -> dict:
+        actions = super().get_actions(request)
+        # A bulk delete would bypass each object's delete rules and miscount refusals.
+        actions.pop("delete_selected", None)
+        return actions
+
+    def delete_model(self, request: HttpRequest, obj: models.Model) -> None:
+        try:
+            self.service_delete(request, obj)
+        except ApplicationError as error:
+            raise ServiceRefused(error) from error
+
+    def delete_view(self, request: HttpRequest, object_id: str, extra_context: dict | None = None) -> HttpResponse:
+        try:
+            return super().delete_view(request, object_id, extra_context)
+        except ServiceRefused as refused:
+            messages.error(request, refused.error.message)
+            opts = self.opts
+            return HttpResponseRedirect(
+                reverse(
+                    f"admin:{opts.app_label}_{opts.model_name}_change",
+                    args=[object_id],
+                    current_app=self.admin_site.name,
+                )
+            )
+
+
+class ReadOnlyModelAdmin(admin.ModelAdmin):
+    """Viewable, never added, changed or deleted here (append-only or service-owned records)."""
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: models.Model | None = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: models.Model | None = None) -> bool:
+        return False
+
+
+def admin_change_url(obj_or_label: Any, pk: Any = None) -> str:
+    """`admin:<app>_<model>_change` of an instance, or of `("app.model", pk)`."""
+    if pk is None:
+        opts, pk = obj_or_label._meta, obj_or_label.pk
+        label = f"{opts.app_label}_{opts.model_name}"
+    else:
+        label = obj_or_label.replace(".", "_")
+    return reverse(f"admin:{label}_change", args=[pk])
+
+
+def admin_link(url: str, text: Any) -> SafeString:
+    return format_html('<a href="{}">{}</a>', url, text)

@@ -1,0 +1,256 @@
+"""Serializers of releases and deployments. They validate input and shape output; every write
+goes through `releases.services` (called by the viewsets)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from audit.models import AuditEvent
+from environments.models import Environment
+from opsportal.schemas import JSONSchemaValidator
+from releases.choices import DeploymentStatus, ReleaseAction
+from releases.models import Deployment, Release
+from releases.schemas import APPROVALS, FEATURES
+from releases.selectors import release_environment_summaries, release_progress
+from releases.services import BLOCKER_CODES, release_allowed_actions
+
+
+@extend_schema_field(FEATURES)
+class ReleaseFeaturesField(serializers.JSONField):
+    """Embedded features → tasks, validated against `releases.schemas.FEATURES`."""
+
+
+@extend_schema_field(APPROVALS)
+class ReleaseApprovalsField(serializers.JSONField):
+    """Embedded approvals (user, decision, comment, at); written only by approve/reject."""
+
+
+class ReleaseProgressSerializer(serializers.Serializer):
+    features_total = serializers.IntegerField()
+    features_done = serializers.IntegerField()
+    tasks_total = serializers.IntegerField()
+    tasks_done = serializers.IntegerField()
+    percent_complete = serializers.FloatField(allow_null=True, help_text="Share of tasks done, in percent.")
+
+
+ENVIRONMENT_SUMMARIES = "release_environment_summaries"
+
+
+class DeploymentSerializer(serializers.ModelSerializer):
+    """One deploy or rollback of a release to an environment."""
+
+    duration_seconds = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Deployment
+        fields = [
+            "id",
+            "release",
+            "environment",
+            "kind",
+            "status",
+            "sequence",
+            "started_at",
+            "finished_at",
+            "duration_seconds",
+            "deployed_by",
+            "notes",
+            "pipeline_url",
+            "rolled_back_from",
+            "revision",
+        ]
+        read_only_fields = fields
+
+    def get_duration_seconds(self, deployment: Deployment) -> float | None:
+        if deployment.finished_at is None:
+            return None
+        return round((deployment.finished_at - deployment.started_at).total_seconds(), 3)
+
+
+class ReleaseEnvironmentSummarySerializer(serializers.Serializer):
+    environment = serializers.CharField(help_text="Environment id.")
+    name = serializers.CharField()
+    tier = serializers.CharField()
+    health = serializers.CharField()
+    is_current = serializers.BooleanField(help_text="This release is the environment's current release.")
+    current_release = serializers.CharField(allow_null=True, help_text="The environment's current release id.")
+    deployment = DeploymentSerializer(
+        allow_null=True, help_text="This release's latest deployment to the environment, if any."
+    )
+
+
+class ReleaseListSerializer(serializers.ListSerializer):
+    """Computes the environment summaries of a whole page at once: two queries whatever the page size."""
+
+    def to_representation(self, data):
+        releases = list(data.all() if hasattr(data, "all") else data)
+        self.child.context[ENVIRONMENT_SUMMARIES] = release_environment_summaries(releases=releases)
+        return super().to_representation(releases)
+
+
+class ReleaseSerializer(serializers.ModelSerializer):
+    """A release with its embedded features/tasks and approvals, and what its status allows."""
+
+    features = ReleaseFeaturesField(
+        required=False,
+        validators=[JSONSchemaValidator("releases.schemas.FEATURES", "features")],
+        help_text="Features, each with its tasks. Errors name the path, e.g. `features[1].tasks[0].status`.",
+    )
+    approvals = ReleaseApprovalsField(read_only=True)
+    allowed_actions = serializers.SerializerMethodField(help_text="Actions the current status allows.")
+    progress = serializers.SerializerMethodField()
+    environments = serializers.SerializerMethodField(
+        help_text="Per environment (in promotion order): is this release current there, and its latest "
+        "deployment there."
+    )
+
+    class Meta:
+        model = Release
+        fields = [
+            "id",
+            "name",
+            "version",
+            "description",
+            "status",
+            "team",
+            "workflow",
+            "target_date",
+            "created_by",
+            "created_at",
+            "updated_at",
+            "revision",
+            "features",
+            "approvals",
+            "allowed_actions",
+            "progress",
+            "environments",
+        ]
+        list_serializer_class = ReleaseListSerializer
+        read_only_fields = ["id", "status", "created_by", "created_at", "updated_at", "revision"]
+
+    @extend_schema_field(serializers.ListField(child=serializers.ChoiceField(choices=ReleaseAction.choices)))
+    def get_allowed_actions(self, release: Release) -> list[str]:
+        return release_allowed_actions(release)
+
+    @extend_schema_field(ReleaseProgressSerializer)
+    def get_progress(self, release: Release) -> dict[str, Any]:
+        return release_progress(release)
+
+    @extend_schema_field(ReleaseEnvironmentSummarySerializer(many=True))
+    def get_environments(self, release: Release) -> list[dict[str, Any]]:
+        summaries = self.context.get(ENVIRONMENT_SUMMARIES)
+        if summaries is None or release.pk not in summaries:
+            summaries = release_environment_summaries(releases=[release])
+        return ReleaseEnvironmentSummarySerializer(summaries[release.pk], many=True).data
+
+
+class ReleaseApproveInputSerializer(serializers.Serializer):
+    comment = serializers.CharField(required=False, allow_blank=True, default="", max_length=2000)
+
+
+class ReleaseRejectInputSerializer(serializers.Serializer):
+    reason = serializers.CharField(max_length=2000, help_text="Why the release is rejected (required).")
+
+
+class ReleaseDeployInputSerializer(serializers.Serializer):
+    environment = serializers.PrimaryKeyRelatedField(queryset=Environment.objects.all(), help_text="Environment id.")
+    notes = serializers.CharField(required=False, allow_blank=True, default="", max_length=5000)
+    status = serializers.ChoiceField(
+        choices=[DeploymentStatus.SUCCEEDED, DeploymentStatus.IN_PROGRESS],
+        default=DeploymentStatus.SUCCEEDED,
+        help_text="`in_progress` when a pipeline reports the result later (PATCH /deployments/{id}).",
+    )
+    pipeline_url = serializers.URLField(required=False, allow_blank=True, default="", max_length=200)
+    override_freeze = serializers.BooleanField(
+        required=False, default=False, help_text="Deploy despite a freeze window (needs a reason)."
+    )
+    reason = serializers.CharField(required=False, allow_blank=True, default="", max_length=2000)
+
+
+class ReleaseRollbackInputSerializer(serializers.Serializer):
+    environment = serializers.PrimaryKeyRelatedField(queryset=Environment.objects.all(), help_text="Environment id.")
+    reason = serializers.CharField(required=False, allow_blank=True, default="", max_length=2000)
+
+
+class ReleaseDeployBlockerSerializer(serializers.Serializer):
+    code = serializers.ChoiceField(choices=[(code, code) for code in BLOCKER_CODES])
+    message = serializers.CharField()
+    status = serializers.CharField(required=False, help_text="invalid_status, approval_required: release status.")
+    required_approvals = serializers.IntegerField(required=False)
+    workflow = serializers.CharField(required=False, help_text="workflow_order: the workflow id.")
+    required_environment = serializers.CharField(
+        required=False, help_text="workflow_order: the stage that must succeed first."
+    )
+    until = serializers.DateTimeField(required=False, help_text="freeze_window: when the freeze ends.")
+    reason = serializers.CharField(required=False, help_text="freeze_window: why it is frozen.")
+    deployment = serializers.CharField(required=False, help_text="The deployment concerned.")
+
+
+class ReleaseDeployCheckSerializer(serializers.Serializer):
+    allowed = serializers.BooleanField()
+    blockers = ReleaseDeployBlockerSerializer(many=True)
+
+
+class ReleaseEnvironmentMetricsSerializer(serializers.Serializer):
+    environment = serializers.CharField()
+    total = serializers.IntegerField()
+    in_progress = serializers.IntegerField()
+    succeeded = serializers.IntegerField()
+    failed = serializers.IntegerField()
+    rolled_back = serializers.IntegerField()
+
+
+class ReleaseDeploymentStatusCountsSerializer(serializers.Serializer):
+    in_progress = serializers.IntegerField()
+    succeeded = serializers.IntegerField()
+    failed = serializers.IntegerField()
+    rolled_back = serializers.IntegerField()
+
+
+class ReleaseMetricsSerializer(serializers.Serializer):
+    release = serializers.CharField()
+    deployments_total = serializers.IntegerField()
+    deployments_by_status = ReleaseDeploymentStatusCountsSerializer()
+    deployments_by_environment = ReleaseEnvironmentMetricsSerializer(many=True)
+    success_rate = serializers.FloatField(
+        allow_null=True, help_text="Share (0 to 1) of finished deploys that succeeded; null before any finished."
+    )
+    mean_deployment_duration_seconds = serializers.FloatField(allow_null=True)
+    lead_time_seconds = serializers.FloatField(
+        allow_null=True, help_text="From creation to the first successful production deployment."
+    )
+    first_production_deployment_at = serializers.DateTimeField(allow_null=True)
+    progress = ReleaseProgressSerializer()
+
+
+class ReleaseHistoryEventSerializer(serializers.ModelSerializer):
+    changes = serializers.DictField(
+        child=serializers.JSONField(), help_text="Field → [old, new], or details of the action."
+    )
+
+    class Meta:
+        model = AuditEvent
+        fields = ["seq", "at", "actor", "action", "object_type", "object_id", "changes"]
+        read_only_fields = fields
+
+
+class DeploymentStatusReportInputSerializer(serializers.Serializer):
+    status = serializers.ChoiceField(choices=[DeploymentStatus.SUCCEEDED, DeploymentStatus.FAILED])
+    notes = serializers.CharField(required=False, allow_blank=True, default="", max_length=5000)
+
+
+class ReleaseErrorSerializer(serializers.Serializer):
+    """The error envelope of every refused request (see `opsportal.api.exceptions`)."""
+
+    code = serializers.CharField(help_text="Stable machine code, e.g. `invalid_transition`, `deploy_blocked`.")
+    detail = serializers.CharField()
+    errors = serializers.DictField(
+        child=serializers.ListField(child=serializers.CharField()), required=False, help_text="Field → messages."
+    )
+    status = serializers.CharField(required=False, help_text="The release's current status (409).")
+    allowed_actions = serializers.ListField(child=serializers.CharField(), required=False)
+    blockers = ReleaseDeployBlockerSerializer(many=True, required=False)
+    revision = serializers.IntegerField(required=False, help_text="The current revision (stale_revision, 412).")

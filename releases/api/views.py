@@ -1,0 +1,654 @@
+"""Release and deployment endpoints. Thin: input is validated by serializers, every change is a
+call into `releases.services`, and refusals come back as the one error envelope."""
+
+from __future__ import annotations
+
+import re
+
+from drf_spectacular.utils import OpenApiExample, OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
+from django_filters.rest_framework import DjangoFilterBackend
+from rest_framework import mixins, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.filters import OrderingFilter
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.reverse import reverse
+
+from environments.models import Environment
+from opsportal.errors import PreconditionFailed, ValidationFailed
+from releases.api.serializers import (
+    DeploymentSerializer,
+    DeploymentStatusReportInputSerializer,
+    ReleaseApproveInputSerializer,
+    ReleaseDeployCheckSerializer,
+    ReleaseDeployInputSerializer,
+    ReleaseErrorSerializer,
+    ReleaseHistoryEventSerializer,
+    ReleaseMetricsSerializer,
+    ReleaseRejectInputSerializer,
+    ReleaseRollbackInputSerializer,
+    ReleaseSerializer,
+)
+from releases.filtersets import DeploymentFilterSet, ReleaseFilterSet
+from releases.models import Deployment, Release
+from releases.selectors import deployment_list, release_history, release_list, release_metrics
+from releases.services import (
+    deployment_report_status,
+    release_approve,
+    release_create,
+    release_delete,
+    release_deploy,
+    release_deploy_check,
+    release_reject,
+    release_rollback,
+    release_submit,
+    release_update,
+)
+
+# --------------------------------------------------------------------------- examples
+
+RELEASE_EXAMPLE = {
+    "id": "665f1c2e9b1e8a3d4c5b6a01",
+    "name": "Q1 2024 Major Release",
+    "version": "2.0.0",
+    "description": "New dashboard and SSO.",
+    "status": "pending_approval",
+    "team": "platform-team",
+    "workflow": "standard",
+    "target_date": "2024-03-31",
+    "created_by": "alice",
+    "created_at": "2024-01-15T09:30:00.000Z",
+    "updated_at": "2024-01-20T14:02:11.512Z",
+    "revision": 3,
+    "features": [
+        {
+            "name": "SSO login",
+            "description": "Sign in with the company identity provider.",
+            "status": "in_progress",
+            "tasks": [
+                {"title": "SAML endpoint", "status": "done", "assignee": "bob"},
+                {"title": "Login button", "status": "todo", "assignee": ""},
+            ],
+        }
+    ],
+    "approvals": [],
+    "allowed_actions": ["update", "approve", "reject", "deploy", "rollback"],
+    "progress": {"features_total": 1, "features_done": 0, "tasks_total": 2, "tasks_done": 1, "percent_complete": 50.0},
+}
+APPROVED_EXAMPLE = {
+    **RELEASE_EXAMPLE,
+    "status": "approved",
+    "revision": 4,
+    "approvals": [{"user": "carol", "decision": "approved", "comment": "LGTM", "at": "2024-01-21T08:00:00.000Z"}],
+    "allowed_actions": ["reject", "deploy", "rollback"],
+}
+DEPLOYMENT_EXAMPLE = {
+    "id": "665f1c2e9b1e8a3d4c5b6a55",
+    "release": "665f1c2e9b1e8a3d4c5b6a01",
+    "environment": "staging",
+    "kind": "deploy",
+    "status": "succeeded",
+    "sequence": 12,
+    "started_at": "2024-01-22T10:00:00.000Z",
+    "finished_at": "2024-01-22T10:00:00.000Z",
+    "duration_seconds": 0.0,
+    "deployed_by": "carol",
+    "notes": "",
+    "pipeline_url": "https://ci.example.com/runs/981",
+    "rolled_back_from": None,
+    "revision": 1,
+}
+ERROR_INVALID_TRANSITION = OpenApiExample(
+    "Illegal action",
+    value={
+        "code": "invalid_transition",
+        "detail": "Cannot delete a release in status 'approved'.",
+        "status": "approved",
+        "allowed_actions": ["reject", "deploy", "rollback"],
+    },
+    response_only=True,
+    status_codes=["409"],
+)
+ERROR_VALIDATION = OpenApiExample(
+    "Invalid nested data",
+    value={
+        "code": "invalid",
+        "detail": "Invalid input.",
+        "errors": {
+            "features": ["features[0].tasks[1].status: 'finished' is not one of ['todo', 'in_progress', 'done']"]
+        },
+    },
+    response_only=True,
+    status_codes=["400"],
+)
+ERROR_BLOCKED = OpenApiExample(
+    "Blocked",
+    value={
+        "code": "deploy_blocked",
+        "detail": "Cannot deploy 2.0.0 to Production: Production is frozen until 2024-12-27T00:00:00Z: holidays",
+        "status": "approved",
+        "allowed_actions": ["reject", "deploy", "rollback"],
+        "blockers": [
+            {
+                "code": "freeze_window",
+                "message": "Production is frozen until 2024-12-27T00:00:00Z: holidays",
+                "until": "2024-12-27T00:00:00Z",
+                "reason": "holidays",
+            }
+        ],
+    },
+    response_only=True,
+    status_codes=["409"],
+)
+ERROR_NOTHING_TO_ROLL_BACK = OpenApiExample(
+    "Nothing to roll back to",
+    value={
+        "code": "nothing_to_roll_back_to",
+        "detail": "Nothing to roll back to: no other release has been deployed successfully to Production.",
+        "status": "deployed",
+        "allowed_actions": ["deploy", "rollback"],
+    },
+    response_only=True,
+    status_codes=["409"],
+)
+
+ERRORS = {
+    400: OpenApiResponse(ReleaseErrorSerializer, description="Invalid input (field → messages)."),
+    404: OpenApiResponse(ReleaseErrorSerializer, description="No such release."),
+    409: OpenApiResponse(ReleaseErrorSerializer, description="Not allowed in the release's current status."),
+}
+
+_ETAG_RE = re.compile(r'^\s*(?:W/)?"?(\d+)"?\s*$')
+
+
+def _expected_revision(request: Request) -> int | None:
+    """`If-Match: "3"` (the ETag of a release is its revision) → 3; absent or `*` → None."""
+    header = request.headers.get("If-Match", "").strip()
+    if not header or header == "*":
+        return None
+    match = _ETAG_RE.match(header)
+    if not match:
+        raise PreconditionFailed('If-Match must be the release\'s ETag, e.g. "3".')
+    return int(match.group(1))
+
+
+def _with_etag(response: Response, release: Release) -> Response:
+    response["ETag"] = f'"{release.revision}"'
+    return response
+
+
+# --------------------------------------------------------------------------- releases
+
+
+@extend_schema_view(
+    list=extend_schema(
+        summary="List releases",
+        description="Filter by `status`, `team`, `workflow`, `environment` (currently deployed there); "
+        "`search` in name, version and description; `ordering` by created_at, target_date, version, name.",
+        examples=[OpenApiExample("Page of releases", value=RELEASE_EXAMPLE, response_only=True)],
+    ),
+    retrieve=extend_schema(
+        summary="Get a release",
+        description="With its features/tasks, approvals, allowed actions, and per environment where it stands. "
+        "The `ETag` header is the revision (send it back as `If-Match` to update).",
+        examples=[
+            OpenApiExample(
+                "Release",
+                value={
+                    **RELEASE_EXAMPLE,
+                    "environments": [
+                        {
+                            "environment": "staging",
+                            "name": "Staging",
+                            "tier": "staging",
+                            "health": "healthy",
+                            "is_current": True,
+                            "current_release": "665f1c2e9b1e8a3d4c5b6a01",
+                            "deployment": {
+                                "id": "665f1c2e9b1e8a3d4c5b6a55",
+                                "kind": "deploy",
+                                "status": "succeeded",
+                                "sequence": 12,
+                                "started_at": "2024-01-22T10:00:00.000Z",
+                                "finished_at": "2024-01-22T10:00:00.000Z",
+                            },
+                        }
+                    ],
+                },
+                response_only=True,
+            )
+        ],
+        responses={200: ReleaseSerializer, 404: ERRORS[404]},
+    ),
+    create=extend_schema(
+        summary="Create a release (draft)",
+        examples=[
+            OpenApiExample(
+                "Minimal",
+                value={"name": "New Release", "version": "1.0.0", "description": "Test release"},
+                request_only=True,
+            ),
+            OpenApiExample(
+                "With features",
+                value={
+                    "name": "Security Patch",
+                    "version": "1.9.1",
+                    "team": "platform-team",
+                    "workflow": "standard",
+                    "target_date": "2024-02-01",
+                    "features": [
+                        {
+                            "name": "CVE-2024-0001 fix",
+                            "status": "planned",
+                            "tasks": [{"title": "Patch", "status": "todo"}],
+                        }
+                    ],
+                },
+                request_only=True,
+            ),
+            OpenApiExample("Created", value={**RELEASE_EXAMPLE, "status": "draft"}, response_only=True),
+            ERROR_VALIDATION,
+        ],
+        responses={201: ReleaseSerializer, 400: ERRORS[400]},
+    ),
+    update=extend_schema(
+        summary="Replace a release's editable fields",
+        description="Only in draft, pending_approval or rejected. id, status, revision, approvals, created_by and "
+        'timestamps are ignored. `If-Match: "<revision>"` makes the update conditional (412 if stale).',
+        parameters=[OpenApiParameter("If-Match", str, OpenApiParameter.HEADER, required=False)],
+        examples=[
+            OpenApiExample("Update", value={"name": "Q1 2024 Major Release", "version": "2.0.0"}, request_only=True),
+            OpenApiExample("Updated", value=RELEASE_EXAMPLE, response_only=True),
+            ERROR_INVALID_TRANSITION,
+        ],
+        responses={200: ReleaseSerializer, 400: ERRORS[400], 409: ERRORS[409], 412: ReleaseErrorSerializer},
+    ),
+    partial_update=extend_schema(
+        summary="Change some of a release's editable fields",
+        description='Only in draft, pending_approval or rejected. `If-Match: "<revision>"` makes it conditional.',
+        parameters=[OpenApiParameter("If-Match", str, OpenApiParameter.HEADER, required=False)],
+        examples=[
+            OpenApiExample("Rename", value={"description": "Now with SSO."}, request_only=True),
+            OpenApiExample("Updated", value=RELEASE_EXAMPLE, response_only=True),
+            ERROR_VALIDATION,
+        ],
+        responses={200: ReleaseSerializer, 400: ERRORS[400], 409: ERRORS[409], 412: ReleaseErrorSerializer},
+    ),
+    destroy=extend_schema(
+        summary="Delete a draft or rejected release",
+        examples=[ERROR_INVALID_TRANSITION],
+        responses={204: None, 409: ERRORS[409]},
+    ),
+)
+class ReleaseViewSet(viewsets.ModelViewSet):
+    """Releases: a version with its features and tasks, moving through approval and deployments."""
+
+    queryset = release_list()
+    serializer_class = ReleaseSerializer
+    filterset_class = ReleaseFilterSet
+    search_fields = ["name", "version", "description"]
+    ordering_fields = ["created_at", "target_date", "version", "name"]
+    ordering = ["-created_at", "id"]
+
+    def filter_queryset(self, queryset):
+        # List filters (`?environment=` …) must not hide the object of a detail action.
+        if self.action != "list":
+            return queryset
+        return super().filter_queryset(queryset)
+
+    def retrieve(self, request: Request, *args, **kwargs) -> Response:
+        release = self.get_object()
+        return _with_etag(Response(self.get_serializer(release).data), release)
+
+    def create(self, request: Request, *args, **kwargs) -> Response:
+        serializer = self.get_serializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        release = release_create(actor=request.user, data=serializer.validated_data)
+        location = reverse("release-detail", kwargs={"pk": release.pk}, request=request)
+        return _with_etag(
+            Response(ReleaseSerializer(release).data, status=status.HTTP_201_CREATED, headers={"Location": location}),
+            release,
+        )
+
+    def update(self, request: Request, *args, **kwargs) -> Response:
+        partial = kwargs.pop("partial", False)
+        release = self.get_object()
+        serializer = self.get_serializer(release, data=request.data, partial=partial)
+        serializer.is_valid(raise_exception=True)
+        release = release_update(
+            release=release,
+            actor=request.user,
+            data=serializer.validated_data,
+            expected_revision=_expected_revision(request),
+        )
+        return _with_etag(Response(ReleaseSerializer(release).data), release)
+
+    def perform_destroy(self, instance: Release) -> None:
+        release_delete(release=instance, actor=self.request.user)
+
+    # ---- lifecycle actions
+
+    def _release_response(self, release: Release) -> Response:
+        return _with_etag(Response(ReleaseSerializer(release).data), release)
+
+    @extend_schema(
+        summary="Submit for approval",
+        request=None,
+        responses={200: ReleaseSerializer, 409: ERRORS[409]},
+        examples=[
+            OpenApiExample("Submitted", value=RELEASE_EXAMPLE, response_only=True, status_codes=["200"]),
+            ERROR_INVALID_TRANSITION,
+        ],
+    )
+    @action(detail=True, methods=["post"])
+    def submit(self, request: Request, pk: str | None = None) -> Response:
+        """Submit a draft or rejected release for approval (→ pending_approval)."""
+        return self._release_response(release_submit(release=self.get_object(), actor=request.user))
+
+    @extend_schema(
+        summary="Approve",
+        request=ReleaseApproveInputSerializer,
+        responses={200: ReleaseSerializer, 403: ReleaseErrorSerializer, 409: ERRORS[409]},
+        examples=[
+            OpenApiExample("Approve", value={"comment": "LGTM"}, request_only=True),
+            OpenApiExample("Approved", value=APPROVED_EXAMPLE, response_only=True, status_codes=["200"]),
+            OpenApiExample(
+                "Four eyes",
+                value={
+                    "code": "four_eyes",
+                    "detail": "You created this release; someone else must approve it (four eyes).",
+                },
+                response_only=True,
+                status_codes=["403"],
+            ),
+        ],
+    )
+    @action(detail=True, methods=["post"])
+    def approve(self, request: Request, pk: str | None = None) -> Response:
+        """Approve a draft or pending release. It becomes `approved` once it has the required number of
+        approvals (the largest `min_approvals` of the environments that require approval, at least 1).
+        The creator cannot approve (four eyes) and nobody approves twice."""
+        data = ReleaseApproveInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        release = release_approve(release=self.get_object(), actor=request.user, **data.validated_data)
+        return self._release_response(release)
+
+    @extend_schema(
+        summary="Reject",
+        request=ReleaseRejectInputSerializer,
+        responses={200: ReleaseSerializer, 400: ERRORS[400], 409: ERRORS[409]},
+        examples=[
+            OpenApiExample("Reject", value={"reason": "Missing rollback plan."}, request_only=True),
+            OpenApiExample(
+                "Rejected",
+                value={
+                    **RELEASE_EXAMPLE,
+                    "status": "rejected",
+                    "allowed_actions": ["update", "delete", "submit", "rollback"],
+                },
+                response_only=True,
+                status_codes=["200"],
+            ),
+            OpenApiExample(
+                "No reason",
+                value={
+                    "code": "invalid",
+                    "detail": "Invalid input.",
+                    "errors": {"reason": ["This field is required."]},
+                },
+                response_only=True,
+                status_codes=["400"],
+            ),
+        ],
+    )
+    @action(detail=True, methods=["post"])
+    def reject(self, request: Request, pk: str | None = None) -> Response:
+        """Reject a draft, pending or approved release (→ rejected). A reason is required."""
+        data = ReleaseRejectInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        release = release_reject(release=self.get_object(), actor=request.user, reason=data.validated_data["reason"])
+        return self._release_response(release)
+
+    def _deployment_created(self, request: Request, deployment: Deployment) -> Response:
+        location = reverse("deployment-detail", kwargs={"pk": deployment.pk}, request=request)
+        return Response(
+            DeploymentSerializer(deployment).data, status=status.HTTP_201_CREATED, headers={"Location": location}
+        )
+
+    @extend_schema(
+        summary="Deploy to an environment",
+        request=ReleaseDeployInputSerializer,
+        responses={201: DeploymentSerializer, 400: ERRORS[400], 409: ERRORS[409]},
+        examples=[
+            OpenApiExample(
+                "Deploy",
+                value={
+                    "environment": "staging",
+                    "notes": "Sprint 4",
+                    "pipeline_url": "https://ci.example.com/runs/981",
+                },
+                request_only=True,
+            ),
+            OpenApiExample(
+                "Pipeline reports later", value={"environment": "staging", "status": "in_progress"}, request_only=True
+            ),
+            OpenApiExample(
+                "Override a freeze",
+                value={"environment": "production", "override_freeze": True, "reason": "Hotfix for incident 4711"},
+                request_only=True,
+            ),
+            OpenApiExample("Deployed", value=DEPLOYMENT_EXAMPLE, response_only=True, status_codes=["201"]),
+            ERROR_BLOCKED,
+        ],
+    )
+    @action(detail=True, methods=["post"])
+    def deploy(self, request: Request, pk: str | None = None) -> Response:
+        """Deploy the release to an environment and record the Deployment (201, `Location` of the deployment).
+
+        Refused (409, with `blockers`) by a freeze window, the workflow order, an approval requirement, a
+        deployment still in progress there, or when the release is already current there. A successful deploy
+        to a production-tier environment makes the release `deployed`."""
+        data = ReleaseDeployInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        deployment = release_deploy(release=self.get_object(), actor=request.user, **data.validated_data)
+        return self._deployment_created(request, deployment)
+
+    @extend_schema(
+        summary="Roll back from an environment",
+        request=ReleaseRollbackInputSerializer,
+        responses={201: DeploymentSerializer, 400: ERRORS[400], 409: ERRORS[409]},
+        examples=[
+            OpenApiExample(
+                "Roll back", value={"environment": "production", "reason": "Error rate up"}, request_only=True
+            ),
+            OpenApiExample(
+                "Rolled back",
+                value={
+                    **DEPLOYMENT_EXAMPLE,
+                    "release": "665f1c2e9b1e8a3d4c5b6a00",
+                    "environment": "production",
+                    "kind": "rollback",
+                    "notes": "Error rate up",
+                    "rolled_back_from": "665f1c2e9b1e8a3d4c5b6a01",
+                },
+                response_only=True,
+                status_codes=["201"],
+            ),
+            ERROR_NOTHING_TO_ROLL_BACK,
+        ],
+    )
+    @action(detail=True, methods=["post"])
+    def rollback(self, request: Request, pk: str | None = None) -> Response:
+        """Take the release off an environment where it is current and put back the previous successfully
+        deployed release (a `rollback` Deployment, 201). On production the release becomes `rolled_back`.
+        Nothing to return to → 409 `nothing_to_roll_back_to`."""
+        data = ReleaseRollbackInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        deployment = release_rollback(release=self.get_object(), actor=request.user, **data.validated_data)
+        return self._deployment_created(request, deployment)
+
+    # ---- reads
+
+    @extend_schema(
+        summary="Can it be deployed?",
+        parameters=[OpenApiParameter("environment", str, OpenApiParameter.QUERY, required=True)],
+        responses={200: ReleaseDeployCheckSerializer, 400: ERRORS[400]},
+        examples=[
+            OpenApiExample("Allowed", value={"allowed": True, "blockers": []}, response_only=True),
+            OpenApiExample(
+                "Blocked",
+                value={
+                    "allowed": False,
+                    "blockers": [
+                        {
+                            "code": "workflow_order",
+                            "message": "Workflow 'Standard' requires a successful deployment to 'staging' "
+                            "before 'production'.",
+                            "workflow": "standard",
+                            "required_environment": "staging",
+                        }
+                    ],
+                },
+                response_only=True,
+            ),
+        ],
+    )
+    @action(detail=True, methods=["get"], url_path="deploy-check", filter_backends=[], pagination_class=None)
+    def deploy_check(self, request: Request, pk: str | None = None) -> Response:
+        """What would block a deployment of this release to `?environment=` right now (same rules as deploy)."""
+        env_id = request.query_params.get("environment", "").strip()
+        if not env_id:
+            raise ValidationFailed({"environment": ["This query parameter is required."]})
+        environment = Environment.objects.filter(pk=env_id).first()
+        if environment is None:
+            raise ValidationFailed({"environment": [f"Unknown environment '{env_id}'."]})
+        blockers = release_deploy_check(release=self.get_object(), environment=environment)
+        # The blockers as the service states them: exactly what a refused deploy would carry.
+        return Response({"allowed": not blockers, "blockers": blockers})
+
+    @extend_schema(
+        summary="Release metrics",
+        responses={200: ReleaseMetricsSerializer, 404: ERRORS[404]},
+        examples=[
+            OpenApiExample(
+                "Metrics",
+                value={
+                    "release": "665f1c2e9b1e8a3d4c5b6a01",
+                    "deployments_total": 4,
+                    "deployments_by_status": {"in_progress": 0, "succeeded": 3, "failed": 1, "rolled_back": 0},
+                    "deployments_by_environment": [
+                        {
+                            "environment": "staging",
+                            "total": 2,
+                            "in_progress": 0,
+                            "succeeded": 1,
+                            "failed": 1,
+                            "rolled_back": 0,
+                        },
+                    ],
+                    "success_rate": 0.75,
+                    "mean_deployment_duration_seconds": 312.5,
+                    "lead_time_seconds": 864000.0,
+                    "first_production_deployment_at": "2024-01-25T09:30:00.000Z",
+                    "progress": {
+                        "features_total": 1,
+                        "features_done": 0,
+                        "tasks_total": 2,
+                        "tasks_done": 1,
+                        "percent_complete": 50.0,
+                    },
+                },
+                response_only=True,
+            )
+        ],
+    )
+    @action(detail=True, methods=["get"], filter_backends=[], pagination_class=None)
+    def metrics(self, request: Request, pk: str | None = None) -> Response:
+        """Deployments per environment and status, success rate, mean deployment duration, lead time
+        (created → first successful production deployment) and feature/task progress."""
+        return Response(ReleaseMetricsSerializer(release_metrics(release=self.get_object())).data)
+
+    @extend_schema(
+        summary="Release history",
+        responses={200: ReleaseHistoryEventSerializer(many=True), 404: ERRORS[404]},
+        examples=[
+            OpenApiExample(
+                "History",
+                value={
+                    "seq": 42,
+                    "at": "2024-01-21T08:00:00.000Z",
+                    "actor": "carol",
+                    "action": "release.approved",
+                    "object_type": "release",
+                    "object_id": "665f1c2e9b1e8a3d4c5b6a01",
+                    "changes": {"status": ["pending_approval", "approved"], "approvals": [0, 1]},
+                },
+                response_only=True,
+            )
+        ],
+    )
+    @action(detail=True, methods=["get"], filter_backends=[])
+    def history(self, request: Request, pk: str | None = None) -> Response:
+        """The audit events of the release and of its deployments, newest first (paginated)."""
+        page = self.paginate_queryset(release_history(release=self.get_object()))
+        return self.get_paginated_response(ReleaseHistoryEventSerializer(page, many=True).data)
+
+
+# --------------------------------------------------------------------------- deployments
+
+
+@extend_schema_view(
+    list=extend_schema(
+        summary="List deployments",
+        description="Filter by `release`, `environment`, `status`, `kind`; `ordering` by started_at.",
+        examples=[OpenApiExample("Page of deployments", value=DEPLOYMENT_EXAMPLE, response_only=True)],
+    ),
+    retrieve=extend_schema(
+        summary="Get a deployment",
+        examples=[OpenApiExample("Deployment", value=DEPLOYMENT_EXAMPLE, response_only=True)],
+    ),
+    partial_update=extend_schema(
+        summary="Report a deployment's result (CI/CD)",
+        description="An `in_progress` deployment reports `succeeded` or `failed`; anything else is 409.",
+        request=DeploymentStatusReportInputSerializer,
+        responses={200: DeploymentSerializer, 400: ERRORS[400], 409: ReleaseErrorSerializer},
+        examples=[
+            OpenApiExample("Succeeded", value={"status": "succeeded", "notes": "Smoke tests green"}, request_only=True),
+            OpenApiExample("Failed", value={"status": "failed", "notes": "Migration timed out"}, request_only=True),
+            OpenApiExample("Reported", value=DEPLOYMENT_EXAMPLE, response_only=True, status_codes=["200"]),
+            OpenApiExample(
+                "Already finished",
+                value={
+                    "code": "invalid_transition",
+                    "detail": "Only an in-progress deployment can report its result; this one is 'succeeded'.",
+                    "status": "succeeded",
+                    "allowed_actions": [],
+                },
+                response_only=True,
+                status_codes=["409"],
+            ),
+        ],
+    ),
+)
+class DeploymentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    """Deployments and rollbacks (created by the release actions); pipelines report results with PATCH."""
+
+    queryset = deployment_list()
+    serializer_class = DeploymentSerializer
+    filter_backends = [DjangoFilterBackend, OrderingFilter]
+    filterset_class = DeploymentFilterSet
+    ordering_fields = ["started_at"]
+    ordering = ["-started_at", "id"]
+    http_method_names = ["get", "patch", "head", "options"]
+
+    def filter_queryset(self, queryset):
+        if self.action != "list":
+            return queryset
+        return super().filter_queryset(queryset)
+
+    def partial_update(self, request: Request, *args, **kwargs) -> Response:
+        """Report the result of an in-progress deployment: `succeeded` or `failed`."""
+        data = DeploymentStatusReportInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        deployment = deployment_report_status(deployment=self.get_object(), actor=request.user, **data.validated_data)
+        return Response(DeploymentSerializer(deployment).data)

@@ -1,0 +1,156 @@
+"""Reads of releases and deployments that are more than a filter: approval count, per-environment
+summary, metrics, history. Every aggregation runs in the database through the ORM (and compiles
+for MongoDB: no joins in the aggregations, related ids looked up first)."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from django.db.models import Avg, Count, DurationField, ExpressionWrapper, F, Max, Min, Q, QuerySet
+
+from audit.models import AuditEvent
+from environments.choices import Tier
+from environments.models import Environment
+from releases.choices import DeploymentKind, DeploymentStatus, FeatureStatus, TaskStatus
+from releases.models import Deployment, Release
+
+
+def release_list() -> QuerySet[Release]:
+    """Releases, newest first (list filters are applied by `ReleaseFilterSet`)."""
+    return Release.objects.all()
+
+
+def deployment_list() -> QuerySet[Deployment]:
+    """Deployments, most recently started first."""
+    return Deployment.objects.all()
+
+
+def release_required_approvals() -> int:
+    """Approvals a release needs to become `approved`: max(1, the largest `min_approvals` among
+    environments that require approval)."""
+    largest = Environment.objects.filter(requires_approval=True).aggregate(n=Max("min_approvals"))["n"]
+    return max(1, largest or 0)
+
+
+def release_environment_summaries(*, releases: list[Release]) -> dict[str, list[dict[str, Any]]]:
+    """Per release, for every environment (in promotion order): whether the release is current
+    there, and the release's latest deployment there (or None). Two queries for any number of releases."""
+    if not releases:
+        return {}
+    environments = list(
+        Environment.objects.order_by("order", "id").values("id", "name", "tier", "health", "current_release_id")
+    )
+    latest: dict[tuple[str, str], Deployment] = {}
+    deployments = Deployment.objects.filter(release_id__in=[release.pk for release in releases]).order_by(
+        "release_id", "environment_id", "-sequence"
+    )
+    for deployment in deployments:
+        latest.setdefault((deployment.release_id, deployment.environment_id), deployment)
+    return {
+        release.pk: [
+            {
+                "environment": env["id"],
+                "name": env["name"],
+                "tier": env["tier"],
+                "health": env["health"],
+                "is_current": env["current_release_id"] == release.pk,
+                "current_release": env["current_release_id"],
+                "deployment": latest.get((release.pk, env["id"])),
+            }
+            for env in environments
+        ]
+        for release in releases
+    }
+
+
+def release_progress(release: Release) -> dict[str, Any]:
+    """Feature and task completion, read from the embedded documents (no query)."""
+    features = [f for f in release.features or [] if isinstance(f, dict)]
+    tasks = [t for f in features for t in f.get("tasks") or [] if isinstance(t, dict)]
+    features_done = sum(1 for f in features if f.get("status") == FeatureStatus.DONE)
+    tasks_done = sum(1 for t in tasks if t.get("status") == TaskStatus.DONE)
+    return {
+        "features_total": len(features),
+        "features_done": features_done,
+        "tasks_total": len(tasks),
+        "tasks_done": tasks_done,
+        "percent_complete": round(100 * tasks_done / len(tasks), 1) if tasks else None,
+    }
+
+
+def _seconds(value: timedelta | float | None) -> float | None:
+    if value is None:
+        return None
+    if isinstance(value, timedelta):
+        return round(value.total_seconds(), 3)
+    return round(float(value) / 1_000_000, 3)  # a duration expression may come back in microseconds
+
+
+def release_metrics(*, release: Release) -> dict[str, Any]:
+    """Deployment counts per environment and status, success rate, mean deployment duration,
+    lead time (created → first successful production deployment) and feature/task progress.
+
+    - `success_rate`: among this release's finished *deploys* (not rollbacks), the share that
+      succeeded; a deploy that succeeded and was later rolled back counts as succeeded (the
+      rollback is counted in `rolled_back`). None before any deploy finished.
+    - `mean_deployment_duration_seconds`: mean of finished_at - started_at over finished deploys.
+    """
+    deployments = Deployment.objects.filter(release_id=release.pk)
+    grouped = list(
+        deployments.values("environment_id", "kind", "status").annotate(n=Count("id")).order_by("environment_id")
+    )
+    production_ids = list(Environment.objects.filter(tier=Tier.PRODUCTION).values_list("id", flat=True))
+    succeeded = (DeploymentStatus.SUCCEEDED, DeploymentStatus.ROLLED_BACK)
+    finished_deploys = Q(kind=DeploymentKind.DEPLOY, finished_at__isnull=False)
+    totals = deployments.aggregate(
+        mean_duration=Avg(
+            ExpressionWrapper(F("finished_at") - F("started_at"), output_field=DurationField()),
+            filter=finished_deploys,
+        ),
+        first_production=Min(
+            "finished_at",
+            filter=Q(kind=DeploymentKind.DEPLOY, status__in=succeeded, environment_id__in=production_ids),
+        ),
+    )
+
+    statuses = list(DeploymentStatus.values)
+    by_environment: dict[str, dict[str, Any]] = {}
+    counts = dict.fromkeys(statuses, 0)
+    deploys_finished = deploys_succeeded = 0
+    for row in grouped:
+        env = by_environment.setdefault(
+            row["environment_id"], {"environment": row["environment_id"], "total": 0, **dict.fromkeys(statuses, 0)}
+        )
+        env[row["status"]] += row["n"]
+        env["total"] += row["n"]
+        counts[row["status"]] += row["n"]
+        if row["kind"] == DeploymentKind.DEPLOY and row["status"] != DeploymentStatus.IN_PROGRESS:
+            deploys_finished += row["n"]
+            if row["status"] in succeeded:
+                deploys_succeeded += row["n"]
+    first_production = totals["first_production"]
+    return {
+        "release": release.pk,
+        "deployments_total": sum(counts.values()),
+        "deployments_by_status": counts,
+        "deployments_by_environment": list(by_environment.values()),
+        "success_rate": round(deploys_succeeded / deploys_finished, 4) if deploys_finished else None,
+        "mean_deployment_duration_seconds": _seconds(totals["mean_duration"]),
+        "lead_time_seconds": (
+            round((first_production - release.created_at).total_seconds(), 3) if first_production else None
+        ),
+        "first_production_deployment_at": first_production,
+        "progress": release_progress(release),
+    }
+
+
+def release_history(*, release: Release) -> QuerySet[AuditEvent]:
+    """The release's audit events and those of its deployments (including rollbacks that took it
+    off an environment), newest first."""
+    deployment_ids = Deployment.objects.filter(Q(release_id=release.pk) | Q(rolled_back_from_id=release.pk)).values(
+        "id"
+    )
+    return AuditEvent.objects.filter(
+        Q(object_type="release", object_id=release.pk) | Q(object_type="deployment", object_id__in=deployment_ids)
+    ).order_by("-seq")

@@ -1,0 +1,62 @@
+"""Teams in the admin: members and projects edited through form UI; saves go through the services."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import admin
+from django.http import HttpRequest
+
+from opsportal.admin import ServiceModelAdmin, ServiceModelForm, SlugIdFormMixin, widget_schema
+from teams import schemas
+from teams.models import Team
+from teams.services import team_create, team_delete, team_update
+
+
+class TeamAdminForm(SlugIdFormMixin, ServiceModelForm):
+    class Meta:
+        model = Team
+        fields = "__all__"
+
+
+@admin.register(Team)
+class TeamAdmin(ServiceModelAdmin):
+    form = TeamAdminForm
+    list_display = ("name", "id", "member_count", "member_names", "project_names")
+    search_fields = ("id", "name", "description")
+    fieldsets = (
+        (None, {"fields": ("id", "name", "description", "revision")}),
+        ("Members", {"fields": ("members",)}),
+        ("Projects", {"fields": ("projects",)}),
+    )
+    readonly_on_change = ("id",)
+    service_fields = ("id", "name", "description", "members", "projects")
+    json_schemas = {
+        "members": widget_schema(
+            schemas.MEMBERS,
+            overrides={"items.properties.username.help_text": schemas.MEMBER["properties"]["username"]["description"]},
+        ),
+        "projects": widget_schema(schemas.PROJECTS, overrides={"items.title": "Project"}),
+    }
+
+    def service_create(self, request: HttpRequest, data: dict[str, Any]) -> Team:
+        return team_create(actor=request.user, data=data)
+
+    def service_update(self, request: HttpRequest, obj: Team, data: dict[str, Any]) -> Team:
+        return team_update(team=obj, actor=request.user, data=data)
+
+    def service_delete(self, request: HttpRequest, obj: Team) -> None:
+        team_delete(team=obj, actor=request.user)
+
+    @admin.display(description="Members")
+    def member_count(self, team: Team) -> int:
+        return len(team.members or [])
+
+    @admin.display(description="Who")
+    def member_names(self, team: Team) -> str:
+        names = [member.get("name", "") for member in team.members or [] if isinstance(member, dict)]
+        return ", ".join(names[:5]) + (f" and {len(names) - 5} more" if len(names) > 5 else "") or "—"
+
+    @admin.display(description="Projects")
+    def project_names(self, team: Team) -> str:
+        return ", ".join(str(project) for project in team.projects or []) or "—"

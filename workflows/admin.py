@@ -1,0 +1,84 @@
+"""Workflows in the admin: ordered stages and triggers edited through form UI; saves go through the services."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import admin
+from django.http import HttpRequest
+
+from environments.models import Environment
+from opsportal.admin import ServiceModelAdmin, ServiceModelForm, SlugIdFormMixin, widget_schema
+from workflows import schemas
+from workflows.models import Workflow
+from workflows.services import workflow_create, workflow_delete, workflow_update
+
+
+def stages_widget_schema() -> dict[str, Any]:
+    """Stages with the environment picked from the existing environments (in promotion order)."""
+    choices = [
+        {"title": f"{name} ({env_id})", "value": env_id}
+        for env_id, name in Environment.objects.order_by("order", "id").values_list("id", "name")
+    ]
+    return widget_schema(
+        schemas.STAGES,
+        overrides={
+            "items.properties.environment": {"type": "string", "title": "Environment", "choices": choices},
+            "items.properties.requires_approval.help_text": "Deploying to this stage needs an approved release.",
+        },
+    )
+
+
+class WorkflowAdminForm(SlugIdFormMixin, ServiceModelForm):
+    class Meta:
+        model = Workflow
+        fields = "__all__"
+
+
+@admin.register(Workflow)
+class WorkflowAdmin(ServiceModelAdmin):
+    form = WorkflowAdminForm
+    list_display = ("name", "id", "active", "stage_path", "trigger_count")
+    list_filter = ("active",)
+    search_fields = ("id", "name", "description")
+    fieldsets = (
+        (None, {"fields": ("id", "name", "description", "active", "revision")}),
+        (
+            "Stages",
+            {
+                "fields": ("stages",),
+                "description": "In promotion order: a release enters a stage only after succeeding in the one before.",
+            },
+        ),
+        ("Triggers", {"fields": ("triggers",)}),
+    )
+    readonly_on_change = ("id",)
+    service_fields = ("id", "name", "description", "active", "stages", "triggers")
+    json_schemas = {
+        "stages": stages_widget_schema,
+        "triggers": widget_schema(
+            schemas.TRIGGERS, overrides={"items.properties.params.help_text": "Named values passed to the action."}
+        ),
+    }
+
+    def service_create(self, request: HttpRequest, data: dict[str, Any]) -> Workflow:
+        return workflow_create(actor=request.user, data=data)
+
+    def service_update(self, request: HttpRequest, obj: Workflow, data: dict[str, Any]) -> Workflow:
+        return workflow_update(workflow=obj, actor=request.user, data=data)
+
+    def service_delete(self, request: HttpRequest, obj: Workflow) -> None:
+        workflow_delete(workflow=obj, actor=request.user)
+
+    @admin.display(description="Stages")
+    def stage_path(self, workflow: Workflow) -> str:
+        stages = [
+            stage.get("environment", "?") + (" (approval)" if stage.get("requires_approval") else "")
+            for stage in workflow.stages or []
+            if isinstance(stage, dict)
+        ]
+        return " → ".join(stages) or "—"
+
+    @admin.display(description="Triggers")
+    def trigger_count(self, workflow: Workflow) -> int:
+        return len(workflow.triggers or [])
