@@ -260,7 +260,7 @@ def command_test(no_install: bool, pytest_args: list[str]) -> int:
         ]
         results: list[tuple[str, int, float]] = []
         for title, command in steps:
-            say(f"{title}: {shlex.join(command[1:])}")
+            say(f"{title}: {shlex.join(['python', *command[1:]])}")
             started = time.monotonic()
             code = subprocess.run(command, cwd=ROOT, env=env, check=False).returncode  # noqa: S603
             results.append((title, code, time.monotonic() - started))

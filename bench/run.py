@@ -275,7 +275,8 @@ class Bench:
             str(SEED),
         )
         seed_seconds = time.perf_counter() - started
-        facts = json.loads(self.manage(env, "shell", "-c", SETUP_SNIPPET % self.password, capture=True).strip())
+        output = self.manage(env, "shell", "-c", SETUP_SNIPPET % self.password, capture=True)
+        facts = json.loads(next(line for line in reversed(output.splitlines()) if line.startswith("{")))
         facts["seed_seconds"] = round(seed_seconds, 1)
         facts["db_mb"] = round(sum(p.stat().st_size for p in OUT.glob(f"{dataset.name}.sqlite3*")) / 2**20, 1)
         return env, facts
@@ -289,7 +290,7 @@ class Bench:
         else:
             cmd += ["--access-logfile", "-"]
         cmd += ["--workers", str(self.args.workers), "--bind", f"{HOST}:{port}", "opsportal.wsgi:application"]
-        self.server_cmd = shlex.join(["gunicorn", *cmd[3:]])
+        self.server_cmd = shlex.join(["gunicorn", *cmd[3:]]).replace(f":{port}", ":<free port>")
         with log.open("w") as handle:
             process = subprocess.Popen(
                 cmd, cwd=ROOT, env={**env, "HOST": HOST, "PORT": str(port)}, stdout=handle, stderr=subprocess.STDOUT
@@ -331,9 +332,7 @@ class Bench:
         try:
             tokens = {WRITER: self.token(server, WRITER), APPROVER: self.token(server, APPROVER)}
             results["rss_idle_mb"] = server.worker_rss_mb()
-            for name in dataset.scenarios:
-                if self.args.scenarios and name not in self.args.scenarios:
-                    continue
+            for name in self.args.scenarios or dataset.scenarios:
                 scenario = SCENARIOS[name]
                 say(f"{dataset.name}: {scenario.title} ({self.args.duration:g} s)")
                 if name == "write_mix":
@@ -883,7 +882,9 @@ def write_outputs(results: dict) -> None:
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--datasets", default="small,medium,large", help="Comma-separated: small, medium, large.")
-    parser.add_argument("--scenarios", default="", help="Only these scenarios (comma-separated names).")
+    parser.add_argument(
+        "--scenarios", default="", help="Run these scenarios (comma-separated) instead of each dataset's own list."
+    )
     parser.add_argument("--duration", type=float, default=10, help="Seconds per scenario.")
     parser.add_argument("--warmup", type=float, default=2, help="Warm-up seconds before each scenario.")
     parser.add_argument("--connections", type=int, default=8, help="Concurrent clients.")

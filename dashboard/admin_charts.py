@@ -46,7 +46,7 @@ def stacked_bars(
     slot = plot_w / max(len(days), 1)
     bar_w = max(slot * 0.7, 1)
     parts: list[SafeString] = []
-    for tick in (0, top_value / 2, top_value):
+    for tick in (0, top_value // 2, top_value) if top_value % 2 == 0 else (0, top_value):
         y = top + plot_h - plot_h * tick / top_value
         parts.append(
             format_html(

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Any
 
+from django import forms
 from django.contrib import admin
 from django.http import HttpRequest
 from django.urls import reverse
@@ -30,6 +32,7 @@ class EnvironmentAdminForm(SlugIdFormMixin, ServiceModelForm):
     class Meta:
         model = Environment
         fields = "__all__"
+        field_classes = {"url": partial(forms.URLField, assume_scheme="https")}
 
 
 def release_label(release: Any) -> str:

@@ -2,15 +2,29 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from django.utils import timezone
+from django.utils.dateparse import parse_datetime
 
 from environments.models import Environment
-from environments.services import parse_freeze_moment
+from releases.models import Deployment, Release
 
 RECENT_DEPLOYMENTS = 5
+
+
+def parse_freeze_moment(value: Any) -> datetime | None:
+    """A freeze-window bound as an aware UTC datetime, or None when it is not an ISO 8601 date-time with offset."""
+    if not isinstance(value, str):
+        return None
+    try:
+        moment = parse_datetime(value)
+    except ValueError:
+        return None
+    if moment is None or moment.tzinfo is None:
+        return None
+    return moment.astimezone(UTC)
 
 
 def environment_freeze_state(environment: Environment, at: datetime | None = None) -> tuple[bool, datetime | None]:
@@ -43,8 +57,6 @@ def environment_status(environment: Environment) -> dict[str, Any]:
     Keys: environment, current_release, last_deployment, health, frozen, frozen_until,
     recent_deployments (newest first, each with `release` loaded).
     """
-    from releases.models import Deployment, Release
-
     recent = list(
         Deployment.objects.filter(environment=environment.pk).order_by("-started_at", "-sequence")[:RECENT_DEPLOYMENTS]
     )

@@ -3,18 +3,20 @@
 from __future__ import annotations
 
 import copy
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError
+from django.db import IntegrityError, transaction
 from django.db.models import ProtectedError
-from django.utils.dateparse import parse_datetime
 from django.utils.text import slugify
 
 from audit.services import audit_record, field_changes, jsonable, now_ms
 from environments.models import Environment
-from opsportal.errors import Conflict, Forbidden, NotFound, ValidationFailed
+from environments.selectors import parse_freeze_moment
+from opsportal.errors import Conflict, Forbidden, NotFound, PreconditionFailed, ValidationFailed
+from releases.models import Deployment
+from workflows.models import Workflow
 
 # What a client may set; `current_release`, `current_deployment`, `deployment_seq` belong to
 # the deployment services.
@@ -41,19 +43,6 @@ def _check_manage_permission(actor: Any) -> None:
     """
     if actor is None or not getattr(actor, "is_authenticated", False) or not getattr(actor, "is_active", False):
         raise Forbidden("You do not have permission to manage environments.")
-
-
-def parse_freeze_moment(value: Any) -> datetime | None:
-    """A freeze-window bound as an aware UTC datetime, or None when it is not an ISO 8601 date-time with offset."""
-    if not isinstance(value, str):
-        return None
-    try:
-        moment = parse_datetime(value)
-    except ValueError:
-        return None
-    if moment is None or moment.tzinfo is None:
-        return None
-    return moment.astimezone(UTC)
 
 
 def _iso(moment: datetime) -> str:
@@ -112,7 +101,8 @@ def environment_create(*, actor: Any, data: dict[str, Any]) -> Environment:
     _validate(environment)
     environment.revision = 1
     try:
-        environment.save(force_insert=True)
+        with transaction.atomic():  # a savepoint only, so SQLite stays usable after a collision
+            environment.save(force_insert=True)
     except IntegrityError as exc:  # a concurrent create took the id or the name
         raise ValidationFailed({"id": [f"An environment with id {environment.id!r} or this name exists."]}) from exc
     audit_record(
@@ -125,19 +115,28 @@ def environment_create(*, actor: Any, data: dict[str, Any]) -> Environment:
     return environment
 
 
-def environment_update(*, environment: Environment, actor: Any, data: dict[str, Any]) -> Environment:
+def environment_update(
+    *, environment: Environment, actor: Any, data: dict[str, Any], expected_revision: int | None = None
+) -> Environment:
     """Change an environment's editable fields, conditionally on its revision.
 
-    `data["revision"]`, when given, is the revision the client last read; otherwise the
-    revision of `environment` is used. Either way a concurrent change in between → 409.
+    Two ways to say which revision the client read: `expected_revision` (from `If-Match`;
+    differing → 412) and `data["revision"]` (from the body or an admin form; differing → 409
+    `stale_revision`). Without either, the revision of the object passed in is used, so a
+    concurrent change between the read and this write is still refused (409).
     """
     _check_manage_permission(actor)
+    if expected_revision is not None and expected_revision != environment.revision:
+        raise PreconditionFailed(
+            f"Environment {environment.pk!r} is at revision {environment.revision}, not {expected_revision}.",
+            revision=environment.revision,
+        )
     expected = data.get("revision") or environment.revision
     if expected != environment.revision:
         raise Conflict(
             f"Environment {environment.pk!r} has changed (revision {environment.revision}); reload and retry.",
             code="stale_revision",
-            current_revision=environment.revision,
+            revision=environment.revision,
         )
     candidate = copy.copy(environment)
     for key, value in data.items():
@@ -156,10 +155,14 @@ def environment_update(*, environment: Environment, actor: Any, data: dict[str, 
         current = Environment.objects.filter(pk=environment.pk).values_list("revision", flat=True).first()
         if current is None:
             raise NotFound(f"Environment {environment.pk!r} no longer exists.")
+        if expected_revision is not None:
+            raise PreconditionFailed(
+                f"Environment {environment.pk!r} is at revision {current}, not {expected_revision}.", revision=current
+            )
         raise Conflict(
             f"Environment {environment.pk!r} has changed (revision {current}); reload and retry.",
             code="stale_revision",
-            current_revision=current,
+            revision=current,
         )
     candidate.revision, candidate.updated_at = expected + 1, updated_at
     audit_record(
@@ -174,9 +177,6 @@ def environment_update(*, environment: Environment, actor: Any, data: dict[str, 
 
 def _delete_blockers(environment: Environment) -> dict[str, Any]:
     """What still refers to the environment, by kind (empty when it may go)."""
-    from releases.models import Deployment
-    from workflows.models import Workflow
-
     blockers: dict[str, Any] = {}
     deployments = Deployment.objects.filter(environment=environment.pk).count()
     if deployments:

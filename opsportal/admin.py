@@ -202,41 +202,71 @@ def changes_html(changes: Any, limit: int | None = None) -> SafeString:
     return mark_safe("<br>".join(lines))  # noqa: S308 - every line is built by format_html
 
 
-def document_html(value: Any) -> SafeString:
-    """An embedded document as nested lists, for pages that show it read-only (never raw JSON)."""
-    if isinstance(value, list):
-        if not value:
-            return format_html('<span class="op-empty">{}</span>', "none")
-        return format_html(
-            '<ul class="op-doc">{}</ul>',
-            format_html_join("", "<li>{}</li>", ((document_html(item),) for item in value)),
+# Keys whose values are statuses: drawn as badges in read-only documents.
+BADGE_KEYS = ("status", "decision", "health")
+
+
+def _document_keys(items: list[dict[str, Any]]) -> list[str]:
+    """Columns for a list of documents: the labelling key first, nested lists last, else as stored."""
+    keys: list[str] = []
+    for item in items:
+        keys += [key for key in item if key not in keys]
+    return sorted(
+        keys,
+        key=lambda key: (
+            0 if key in LABEL_KEYS else 2 if any(isinstance(i.get(key), list | dict) for i in items) else 1,
+            keys.index(key),
+        ),
+    )
+
+
+def document_html(value: Any, key: str = "") -> SafeString:
+    """An embedded document as tables, for pages that show it read-only (never raw JSON).
+
+    A list of documents is a table (one row each, nested lists as nested tables), a
+    document is a two-column table, a list of scalars a comma-separated line.
+    """
+    if isinstance(value, list) and value and all(isinstance(item, dict) for item in value):
+        keys = _document_keys(value)
+        return html_table(
+            [name.replace("_", " ").capitalize() for name in keys],
+            ([document_html(item.get(name, ""), name) for name in keys] for item in value),
         )
     if isinstance(value, dict):
         if not value:
             return format_html('<span class="op-empty">{}</span>', "none")
-        parts = [
-            format_html("<strong>{}</strong>: {}", key.replace("_", " "), document_html(item))
-            if not isinstance(item, list | dict) or not item
-            else format_html("<strong>{}</strong>:{}", key.replace("_", " "), document_html(item))
-            for key, item in value.items()
-        ]
-        return mark_safe("<br>".join(parts))  # noqa: S308 - every part is built by format_html
+        return html_table(
+            ("Key", "Value"), ((name, document_html(item, name)) for name, item in value.items()), empty="none"
+        )
+    if key in BADGE_KEYS and isinstance(value, str) and value:
+        return badge(value)
     return format_html("{}", describe_value(value))
 
 
 # --------------------------------------------------------------------------- JSON schema widgets
 
-_WIDGET_TYPES = ("string", "number", "integer", "boolean", "object", "array")
+# What django-jsonform can draw, with the label of each in a type picker.
+_WIDGET_TYPES = {"string": "Text", "number": "Number", "integer": "Whole number", "boolean": "Yes/no"}
+_SCALAR = {"anyOf": [{"type": name, "title": title} for name, title in _WIDGET_TYPES.items() if name != "integer"]}
 
 
-def widget_schema(schema: dict[str, Any], *, overrides: dict[str, Any] | None = None) -> dict[str, Any]:
+def _choice_title(value: str) -> str:
+    return value.replace("_", " ").capitalize()
+
+
+def widget_schema(
+    schema: dict[str, Any], *, overrides: dict[str, Any] | None = None, choice_titles: dict[str, str] | None = None
+) -> dict[str, Any]:
     """A copy of one of our schemas that django-jsonform can draw (our schema stays the validator).
 
-    django-jsonform supports a subset of JSON Schema: `type` must be one name, an object needs
-    `properties` (free-form objects become string-valued `additionalProperties`), and
-    `additionalProperties: false` is its default anyway.
+    django-jsonform supports a subset of JSON Schema: `type` must be one name (a list of
+    types becomes `anyOf`, with a type picker), an object needs `properties` (a free-form
+    object gets scalar `additionalProperties`, so numbers and booleans stay numbers and
+    booleans), and string enums read better as choices with titles. `overrides` sets
+    dotted paths in the copy (`"items.properties.environment.help_text"`); `choice_titles`
+    names enum values (else `in_progress` reads "In progress").
     """
-    schema = copy.deepcopy(schema)
+    titles = choice_titles or {}
 
     def clean(node: Any) -> Any:
         if isinstance(node, list):
@@ -245,17 +275,24 @@ def widget_schema(schema: dict[str, Any], *, overrides: dict[str, Any] | None = 
             return node
         node = {key: clean(value) for key, value in node.items()}
         if isinstance(node.get("type"), list):
-            node["type"] = next((name for name in node["type"] if name in _WIDGET_TYPES), "string")
+            types = [name for name in node.pop("type") if name in _WIDGET_TYPES]
+            if len(types) == 1:
+                node["type"] = types[0]
+            else:
+                node["anyOf"] = [{"type": name, "title": _WIDGET_TYPES[name]} for name in types]
         if node.get("additionalProperties") is False:
             del node["additionalProperties"]
         if node.get("type") == "object":
             node.setdefault("properties", {})
-            extra = node.get("additionalProperties")
-            if not node["properties"] and not isinstance(extra, dict):
-                node["additionalProperties"] = {"type": "string"}
+            if not node["properties"] and not isinstance(node.get("additionalProperties"), dict):
+                node["additionalProperties"] = copy.deepcopy(_SCALAR)
+        if node.get("type") == "string" and isinstance(node.get("enum"), list):
+            node["choices"] = [
+                {"title": titles.get(value) or _choice_title(value), "value": value} for value in node.pop("enum")
+            ]
         return node
 
-    schema = clean(schema)
+    schema = clean(copy.deepcopy(schema))
     for dotted, value in (overrides or {}).items():
         node = schema
         *parents, leaf = dotted.split(".")

@@ -113,6 +113,10 @@ USE_TZ = True
 
 STATIC_URL = "static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
+
+# `manage.py loaddata sample_data` finds fixtures/sample_data.json (the quick start loads it).
+FIXTURE_DIRS = [BASE_DIR / "fixtures"]
+
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {

@@ -39,7 +39,14 @@ from opsportal.admin import (
 from opsportal.errors import ApplicationError
 from opsportal.roles import is_release_manager
 from releases import schemas
-from releases.choices import ApprovalDecision, DeploymentKind, DeploymentStatus, ReleaseStatus
+from releases.choices import (
+    ApprovalDecision,
+    DeploymentKind,
+    DeploymentStatus,
+    FeatureStatus,
+    ReleaseStatus,
+    TaskStatus,
+)
 from releases.models import Deployment, Release
 from releases.selectors import (
     release_environment_summaries,
@@ -288,7 +295,11 @@ class ReleaseAdmin(ServiceModelAdmin):
         "revision_display",
     )
     service_fields = ("name", "version", "description", "team", "workflow", "target_date", "features")
-    json_schemas = {"features": widget_schema(schemas.FEATURES)}
+    json_schemas = {
+        "features": widget_schema(
+            schemas.FEATURES, choice_titles={**dict(FeatureStatus.choices), **dict(TaskStatus.choices)}
+        )
+    }
 
     # --- permissions: what the release's status allows (the services enforce it again)
 

@@ -12,7 +12,7 @@ from django.db.models import Avg, Count, DurationField, ExpressionWrapper, F, Ma
 from audit.models import AuditEvent
 from environments.choices import Tier
 from environments.models import Environment
-from releases.choices import DeploymentKind, DeploymentStatus, FeatureStatus, TaskStatus
+from releases.choices import ApprovalDecision, DeploymentKind, DeploymentStatus, FeatureStatus, TaskStatus
 from releases.models import Deployment, Release
 
 
@@ -77,6 +77,16 @@ def release_progress(release: Release) -> dict[str, Any]:
         "tasks_done": tasks_done,
         "percent_complete": round(100 * tasks_done / len(tasks), 1) if tasks else None,
     }
+
+
+def release_current_approvals(release: Release) -> list[dict[str, Any]]:
+    """The approvals that count: those given since the last rejection (a rejected release that is
+    resubmitted starts a new round)."""
+    approvals = [entry for entry in release.approvals or [] if isinstance(entry, dict)]
+    last_rejection = max(
+        (i for i, entry in enumerate(approvals) if entry.get("decision") == ApprovalDecision.REJECTED), default=-1
+    )
+    return [entry for entry in approvals[last_rejection + 1 :] if entry.get("decision") == ApprovalDecision.APPROVED]
 
 
 def _seconds(value: timedelta | float | None) -> float | None:

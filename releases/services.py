@@ -21,7 +21,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import IntegrityError, transaction
@@ -33,8 +33,13 @@ from environments.models import Environment
 from opsportal.errors import Conflict, Forbidden, NotFound, PreconditionFailed, ValidationFailed
 from releases.choices import ApprovalDecision, DeploymentKind, DeploymentStatus, ReleaseAction, ReleaseStatus
 from releases.models import Deployment, Release
-from releases.selectors import release_required_approvals
+from releases.selectors import release_current_approvals, release_required_approvals
 from workflows.models import Workflow
+
+if TYPE_CHECKING:
+    from django.contrib.auth.base_user import AbstractBaseUser
+
+    Actor = AbstractBaseUser | None
 
 S = ReleaseStatus
 A = ReleaseAction
@@ -80,11 +85,11 @@ BLOCKER_CODES = (
 # --------------------------------------------------------------------------- helpers
 
 
-def _username(actor: Any) -> str:
+def _username(actor: Actor) -> str:
     return actor.get_username() if actor is not None else ""
 
 
-def _check_permission(actor: Any, action: str, release: Release | None) -> None:
+def _check_permission(actor: Actor, action: str, release: Release | None) -> None:
     """The one place where role checks on release actions go (a later issue adds them).
 
     Raise `opsportal.errors.Forbidden` to refuse. Today every authenticated actor may do everything.
@@ -174,7 +179,7 @@ def _apply_data(release: Release, data: dict[str, Any]) -> list[str]:
         if field in _FK_FIELDS:
             setattr(release, f"{field}_id", _fk_id(value))
         elif field == "features":
-            setattr(release, field, value if value is not None else [])
+            setattr(release, field, _normalise_features(value if value is not None else []))
         elif field == "description":
             setattr(release, field, value or "")
         else:
@@ -198,7 +203,7 @@ def _duplicate_version(version: str) -> ValidationFailed:
 # --------------------------------------------------------------------------- release CRUD
 
 
-def release_create(*, actor: Any, data: dict[str, Any]) -> Release:
+def release_create(*, actor: Actor, data: dict[str, Any]) -> Release:
     """Create a draft release from `data` (name, version, description, team, workflow, target_date,
     features; optionally `id`, else a new ObjectId string). Duplicate version → 400 on `version`."""
     _check_permission(actor, "create", None)
@@ -210,7 +215,6 @@ def release_create(*, actor: Any, data: dict[str, Any]) -> Release:
         if required not in fields:
             fields.append(required)
     _validate(release, [*fields, "id"])
-    release.features = _normalise_features(release.features)
     try:
         # The savepoint only keeps SQLite usable after a collision; the unique index decides.
         with transaction.atomic():
@@ -228,7 +232,7 @@ def release_create(*, actor: Any, data: dict[str, Any]) -> Release:
 
 
 def release_update(
-    *, release: Release, actor: Any, data: dict[str, Any], expected_revision: int | None = None
+    *, release: Release, actor: Actor, data: dict[str, Any], expected_revision: int | None = None
 ) -> Release:
     """Change the writable fields present in `data` (draft, pending_approval, rejected only).
 
@@ -257,8 +261,6 @@ def release_update(
     for field in changed:
         if field in _FK_FIELDS:
             values[f"{field}_id"] = getattr(candidate, f"{field}_id")
-        elif field == "features":
-            values[field] = _normalise_features(candidate.features)
         else:
             values[field] = getattr(candidate, field)
     revision = release.revision
@@ -282,7 +284,7 @@ def release_update(
     return release
 
 
-def release_delete(*, release: Release, actor: Any) -> None:
+def release_delete(*, release: Release, actor: Actor) -> None:
     """Delete a draft or rejected release. One that has deployments is protected → 409 `protected`."""
     _check_permission(actor, A.DELETE, release)
     _ensure_allowed(release, A.DELETE)
@@ -316,7 +318,7 @@ def release_delete(*, release: Release, actor: Any) -> None:
 def _change_status(
     *,
     release: Release,
-    actor: Any,
+    actor: Actor,
     action: str,
     to: str,
     audit_action: str,
@@ -342,15 +344,7 @@ def _change_status(
     return release
 
 
-def _current_round(approvals: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """The approvals since the last rejection: a rejected release that is resubmitted starts over."""
-    last_rejection = max(
-        (i for i, entry in enumerate(approvals) if entry.get("decision") == ApprovalDecision.REJECTED), default=-1
-    )
-    return [entry for entry in approvals[last_rejection + 1 :] if entry.get("decision") == ApprovalDecision.APPROVED]
-
-
-def release_submit(*, release: Release, actor: Any) -> Release:
+def release_submit(*, release: Release, actor: Actor) -> Release:
     """Submit a draft (or a reworked rejected release) for approval: → pending_approval."""
     _check_permission(actor, A.SUBMIT, release)
     _ensure_allowed(release, A.SUBMIT)
@@ -359,7 +353,7 @@ def release_submit(*, release: Release, actor: Any) -> Release:
     )
 
 
-def release_approve(*, release: Release, actor: Any, comment: str = "") -> Release:
+def release_approve(*, release: Release, actor: Actor, comment: str = "") -> Release:
     """Record an approval (draft or pending_approval); the release becomes `approved` once it has
     as many approvals as required.
 
@@ -373,7 +367,7 @@ def release_approve(*, release: Release, actor: Any, comment: str = "") -> Relea
     username = _username(actor)
     if release.created_by and username == release.created_by:
         raise Forbidden("You created this release; someone else must approve it (four eyes).", code="four_eyes")
-    current = _current_round(release.approvals or [])
+    current = release_current_approvals(release)
     if any(entry.get("user") == username for entry in current):
         raise Conflict(
             "You have already approved this release.",
@@ -401,7 +395,7 @@ def release_approve(*, release: Release, actor: Any, comment: str = "") -> Relea
     )
 
 
-def release_reject(*, release: Release, actor: Any, reason: str) -> Release:
+def release_reject(*, release: Release, actor: Actor, reason: str) -> Release:
     """Reject a draft, pending or approved release (→ rejected); a reason is required (400 `reason`).
 
     The rejection is recorded among the approvals; approvals given before it no longer count.
@@ -538,7 +532,10 @@ def release_deploy_check(*, release: Release, environment: Environment) -> list[
         )
 
     if environment.current_release_id == release.pk:
-        blocker = {"code": BLOCKER_ALREADY_DEPLOYED, "message": f"This release is already deployed to {environment.name}."}
+        blocker = {
+            "code": BLOCKER_ALREADY_DEPLOYED,
+            "message": f"This release is already deployed to {environment.name}.",
+        }
         if environment.current_deployment_id:
             blocker["deployment"] = environment.current_deployment_id
         blockers.append(blocker)
@@ -596,7 +593,7 @@ def _claim_environment(
 
 
 def _release_follows_production(
-    *, release: Release, actor: Any, to: str, from_statuses: tuple[str, ...], audit_action: str, changes: dict
+    *, release: Release, actor: Actor, to: str, from_statuses: tuple[str, ...], audit_action: str, changes: dict
 ) -> None:
     """Move the release's status after a production deployment event (conditional on its status)."""
     current = Release.objects.filter(pk=release.pk).values("status", "revision").first()
@@ -622,7 +619,7 @@ def release_deploy(
     *,
     release: Release,
     environment: Environment,
-    actor: Any,
+    actor: Actor,
     notes: str = "",
     status: str = DeploymentStatus.SUCCEEDED,
     pipeline_url: str = "",
@@ -719,7 +716,7 @@ def release_deploy(
     return deployment
 
 
-def release_rollback(*, release: Release, environment: Environment, actor: Any, reason: str = "") -> Deployment:
+def release_rollback(*, release: Release, environment: Environment, actor: Actor, reason: str = "") -> Deployment:
     """Take the release off the environment and put back the previous successfully deployed release.
 
     The release must be the environment's current release (else 409 `not_current_release`). The
@@ -813,7 +810,7 @@ def release_rollback(*, release: Release, environment: Environment, actor: Any, 
     return deployment
 
 
-def deployment_report_status(*, deployment: Deployment, actor: Any, status: str, notes: str = "") -> Deployment:
+def deployment_report_status(*, deployment: Deployment, actor: Actor, status: str, notes: str = "") -> Deployment:
     """A pipeline reports how an `in_progress` deployment ended: `succeeded` or `failed` (else 409).
 
     Succeeded: the release becomes the environment's current release and, on a production-tier

@@ -6,12 +6,13 @@ import copy
 from typing import Any
 
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError
+from django.db import IntegrityError, transaction
 from django.db.models import ProtectedError
 from django.utils.text import slugify
 
 from audit.services import audit_record, field_changes, jsonable, now_ms
-from opsportal.errors import Conflict, Forbidden, NotFound, ValidationFailed
+from opsportal.errors import Conflict, Forbidden, NotFound, PreconditionFailed, ValidationFailed
+from releases.models import Release
 from teams.models import Team
 
 EDITABLE_FIELDS = ("name", "description", "members", "projects")
@@ -81,7 +82,8 @@ def team_create(*, actor: Any, data: dict[str, Any]) -> Team:
     _validate(team)
     team.revision = 1
     try:
-        team.save(force_insert=True)
+        with transaction.atomic():  # a savepoint only, so SQLite stays usable after a collision
+            team.save(force_insert=True)
     except IntegrityError as exc:  # a concurrent create took the id or the name
         raise ValidationFailed({"id": [f"A team with id {team.id!r} or this name exists."]}) from exc
     audit_record(
@@ -94,19 +96,26 @@ def team_create(*, actor: Any, data: dict[str, Any]) -> Team:
     return team
 
 
-def team_update(*, team: Team, actor: Any, data: dict[str, Any]) -> Team:
+def team_update(*, team: Team, actor: Any, data: dict[str, Any], expected_revision: int | None = None) -> Team:
     """Change a team's editable fields (members and projects are replaced whole), conditionally on its revision.
 
-    `data["revision"]`, when given, is the revision the client last read; a concurrent
-    change in between → 409.
+    Two ways to say which revision the client read: `expected_revision` (from `If-Match`;
+    differing → 412) and `data["revision"]` (from the body or an admin form; differing → 409
+    `stale_revision`). Without either, the revision of the object passed in is used, so a
+    concurrent change between the read and this write is still refused (409).
     """
     _check_manage_permission(actor)
+    if expected_revision is not None and expected_revision != team.revision:
+        raise PreconditionFailed(
+            f"Team {team.pk!r} is at revision {team.revision}, not {expected_revision}.",
+            revision=team.revision,
+        )
     expected = data.get("revision") or team.revision
     if expected != team.revision:
         raise Conflict(
             f"Team {team.pk!r} has changed (revision {team.revision}); reload and retry.",
             code="stale_revision",
-            current_revision=team.revision,
+            revision=team.revision,
         )
     candidate = copy.copy(team)
     for key, value in data.items():
@@ -124,10 +133,14 @@ def team_update(*, team: Team, actor: Any, data: dict[str, Any]) -> Team:
         current = Team.objects.filter(pk=team.pk).values_list("revision", flat=True).first()
         if current is None:
             raise NotFound(f"Team {team.pk!r} no longer exists.")
+        if expected_revision is not None:
+            raise PreconditionFailed(
+                f"Team {team.pk!r} is at revision {current}, not {expected_revision}.", revision=current
+            )
         raise Conflict(
             f"Team {team.pk!r} has changed (revision {current}); reload and retry.",
             code="stale_revision",
-            current_revision=current,
+            revision=current,
         )
     candidate.revision, candidate.updated_at = expected + 1, updated_at
     audit_record(
@@ -138,8 +151,6 @@ def team_update(*, team: Team, actor: Any, data: dict[str, Any]) -> Team:
 
 def team_delete(*, team: Team, actor: Any) -> None:
     """Delete a team that owns no releases (else 409)."""
-    from releases.models import Release
-
     _check_manage_permission(actor)
     team_id, snapshot = team.pk, _snapshot(team)
     releases = Release.objects.filter(team=team_id).count()

@@ -6,13 +6,14 @@ import copy
 from typing import Any
 
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError
+from django.db import IntegrityError, transaction
 from django.db.models import ProtectedError
 from django.utils.text import slugify
 
 from audit.services import audit_record, field_changes, jsonable, now_ms
 from environments.models import Environment
-from opsportal.errors import Conflict, Forbidden, NotFound, ValidationFailed
+from opsportal.errors import Conflict, Forbidden, NotFound, PreconditionFailed, ValidationFailed
+from releases.models import Release
 from workflows.models import Workflow
 
 EDITABLE_FIELDS = ("name", "description", "active", "stages", "triggers")
@@ -86,7 +87,8 @@ def workflow_create(*, actor: Any, data: dict[str, Any]) -> Workflow:
     _validate(workflow)
     workflow.revision = 1
     try:
-        workflow.save(force_insert=True)
+        with transaction.atomic():  # a savepoint only, so SQLite stays usable after a collision
+            workflow.save(force_insert=True)
     except IntegrityError as exc:  # a concurrent create took the id or the name
         raise ValidationFailed({"id": [f"A workflow with id {workflow.id!r} or this name exists."]}) from exc
     audit_record(
@@ -99,19 +101,28 @@ def workflow_create(*, actor: Any, data: dict[str, Any]) -> Workflow:
     return workflow
 
 
-def workflow_update(*, workflow: Workflow, actor: Any, data: dict[str, Any]) -> Workflow:
+def workflow_update(
+    *, workflow: Workflow, actor: Any, data: dict[str, Any], expected_revision: int | None = None
+) -> Workflow:
     """Change a workflow's editable fields (stages and triggers are replaced whole), conditionally on its revision.
 
-    `data["revision"]`, when given, is the revision the client last read; a concurrent
-    change in between → 409.
+    Two ways to say which revision the client read: `expected_revision` (from `If-Match`;
+    differing → 412) and `data["revision"]` (from the body or an admin form; differing → 409
+    `stale_revision`). Without either, the revision of the object passed in is used, so a
+    concurrent change between the read and this write is still refused (409).
     """
     _check_manage_permission(actor)
+    if expected_revision is not None and expected_revision != workflow.revision:
+        raise PreconditionFailed(
+            f"Workflow {workflow.pk!r} is at revision {workflow.revision}, not {expected_revision}.",
+            revision=workflow.revision,
+        )
     expected = data.get("revision") or workflow.revision
     if expected != workflow.revision:
         raise Conflict(
             f"Workflow {workflow.pk!r} has changed (revision {workflow.revision}); reload and retry.",
             code="stale_revision",
-            current_revision=workflow.revision,
+            revision=workflow.revision,
         )
     candidate = copy.copy(workflow)
     for key, value in data.items():
@@ -129,10 +140,14 @@ def workflow_update(*, workflow: Workflow, actor: Any, data: dict[str, Any]) -> 
         current = Workflow.objects.filter(pk=workflow.pk).values_list("revision", flat=True).first()
         if current is None:
             raise NotFound(f"Workflow {workflow.pk!r} no longer exists.")
+        if expected_revision is not None:
+            raise PreconditionFailed(
+                f"Workflow {workflow.pk!r} is at revision {current}, not {expected_revision}.", revision=current
+            )
         raise Conflict(
             f"Workflow {workflow.pk!r} has changed (revision {current}); reload and retry.",
             code="stale_revision",
-            current_revision=current,
+            revision=current,
         )
     candidate.revision, candidate.updated_at = expected + 1, updated_at
     audit_record(
@@ -147,8 +162,6 @@ def workflow_update(*, workflow: Workflow, actor: Any, data: dict[str, Any]) -> 
 
 def workflow_delete(*, workflow: Workflow, actor: Any) -> None:
     """Delete a workflow no release follows (else 409; deactivate it instead)."""
-    from releases.models import Release
-
     _check_manage_permission(actor)
     workflow_id, snapshot = workflow.pk, _snapshot(workflow)
     releases = Release.objects.filter(workflow=workflow_id).count()

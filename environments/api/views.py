@@ -1,7 +1,7 @@
 """`/api/v1/environments`: thin viewset; writes go through `environments.services`."""
 
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiExample, OpenApiResponse, extend_schema, extend_schema_view
+from drf_spectacular.utils import OpenApiExample, OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import viewsets
 from rest_framework.decorators import action
 from rest_framework.request import Request
@@ -16,6 +16,7 @@ from environments.filtersets import EnvironmentFilterSet
 from environments.models import Environment
 from environments.selectors import environment_status
 from environments.services import environment_create, environment_delete, environment_update
+from opsportal.api.mixins import IdempotentPostMixin, RevisionETagMixin
 
 ENVIRONMENT_EXAMPLE = {
     "id": "production",
@@ -107,7 +108,7 @@ ERROR_409_STALE = OpenApiResponse(
             value={
                 "code": "stale_revision",
                 "detail": "Environment 'production' has changed (revision 5); reload and retry.",
-                "current_revision": 5,
+                "revision": 5,
             },
         )
     ],
@@ -128,6 +129,34 @@ ERROR_409_PROTECTED = OpenApiResponse(
 )
 
 
+IF_MATCH = OpenApiParameter(
+    "If-Match",
+    OpenApiTypes.STR,
+    OpenApiParameter.HEADER,
+    description='The `ETag` of your last read (e.g. `"production-4"`); if the environment changed since → 412.',
+)
+IDEMPOTENCY_KEY = OpenApiParameter(
+    "Idempotency-Key",
+    OpenApiTypes.STR,
+    OpenApiParameter.HEADER,
+    description="Makes the create safe to retry: the same key within 24 hours returns the first response.",
+)
+ERROR_412 = OpenApiResponse(
+    OpenApiTypes.OBJECT,
+    description="`If-Match` does not match the current `ETag`.",
+    examples=[
+        OpenApiExample(
+            "Precondition failed",
+            value={
+                "code": "precondition_failed",
+                "detail": "If-Match does not match the current ETag.",
+                "etag": '"production-5"',
+            },
+        )
+    ],
+)
+
+
 @extend_schema_view(
     list=extend_schema(
         summary="List environments",
@@ -140,6 +169,7 @@ ERROR_409_PROTECTED = OpenApiResponse(
         examples=[OpenApiExample("Production", value=ENVIRONMENT_EXAMPLE, response_only=True)],
     ),
     create=extend_schema(
+        parameters=[IDEMPOTENCY_KEY],
         summary="Create an environment",
         responses={201: EnvironmentSerializer, 400: ERROR_400},
         examples=[
@@ -152,9 +182,10 @@ ERROR_409_PROTECTED = OpenApiResponse(
         ],
     ),
     update=extend_schema(
+        parameters=[IF_MATCH],
         summary="Replace an environment's editable fields",
         request=EnvironmentUpdateSerializer,
-        responses={200: EnvironmentSerializer, 400: ERROR_400, 404: ERROR_404, 409: ERROR_409_STALE},
+        responses={200: EnvironmentSerializer, 400: ERROR_400, 404: ERROR_404, 409: ERROR_409_STALE, 412: ERROR_412},
         examples=[
             OpenApiExample(
                 "Replace",
@@ -168,9 +199,10 @@ ERROR_409_PROTECTED = OpenApiResponse(
         ],
     ),
     partial_update=extend_schema(
+        parameters=[IF_MATCH],
         summary="Change some of an environment's fields",
         request=EnvironmentUpdateSerializer,
-        responses={200: EnvironmentSerializer, 400: ERROR_400, 404: ERROR_404, 409: ERROR_409_STALE},
+        responses={200: EnvironmentSerializer, 400: ERROR_400, 404: ERROR_404, 409: ERROR_409_STALE, 412: ERROR_412},
         examples=[
             OpenApiExample("Mark degraded, add a freeze", value=UPDATE_EXAMPLE, request_only=True),
             OpenApiExample(
@@ -179,9 +211,10 @@ ERROR_409_PROTECTED = OpenApiResponse(
         ],
     ),
     destroy=extend_schema(
+        parameters=[IF_MATCH],
         summary="Delete an environment",
         description="Refused (409) while deployments, a current release or a workflow stage refer to it.",
-        responses={204: None, 404: ERROR_404, 409: ERROR_409_PROTECTED},
+        responses={204: None, 404: ERROR_404, 409: ERROR_409_PROTECTED, 412: ERROR_412},
         examples=[
             OpenApiExample(
                 "Protected", value=ERROR_409_PROTECTED.examples[0].value, response_only=True, status_codes=["409"]
@@ -189,7 +222,7 @@ ERROR_409_PROTECTED = OpenApiResponse(
         ],
     ),
 )
-class EnvironmentViewSet(viewsets.ModelViewSet):
+class EnvironmentViewSet(IdempotentPostMixin, RevisionETagMixin, viewsets.ModelViewSet):
     """Deployment targets (development → staging → production)."""
 
     queryset = Environment.objects.all()
@@ -198,6 +231,10 @@ class EnvironmentViewSet(viewsets.ModelViewSet):
     search_fields = ["id", "name", "description"]
     ordering_fields = ["order", "name", "tier", "id", "updated_at"]
     ordering = ["order", "id"]
+
+    def filter_queryset(self, queryset):
+        # List filters (`?search=` …) must not hide the object of a detail request.
+        return super().filter_queryset(queryset) if self.action == "list" else queryset
 
     def get_serializer_class(self):
         if self.action in ("update", "partial_update"):
@@ -212,10 +249,14 @@ class EnvironmentViewSet(viewsets.ModelViewSet):
 
     def perform_update(self, serializer) -> None:
         serializer.instance = environment_update(
-            environment=serializer.instance, actor=self.request.user, data=serializer.validated_data
+            environment=serializer.instance,
+            actor=self.request.user,
+            data=serializer.validated_data,
+            expected_revision=self.expected_revision(serializer.instance),
         )
 
     def perform_destroy(self, instance: Environment) -> None:
+        self.expected_revision(instance)  # If-Match → 412 when stale
         environment_delete(environment=instance, actor=self.request.user)
 
     @extend_schema(
@@ -223,7 +264,7 @@ class EnvironmentViewSet(viewsets.ModelViewSet):
         responses={200: EnvironmentStatusSerializer, 404: ERROR_404},
         examples=[OpenApiExample("Production status", value=STATUS_EXAMPLE, response_only=True)],
     )
-    @action(detail=True, methods=["get"], url_path="status", filter_backends=[], pagination_class=None)
+    @action(detail=True, methods=["get"], url_path="status")
     def status(self, request: Request, pk: str | None = None) -> Response:
         """The release running in the environment, its last and 5 most recent deployments, health and freeze state."""
         return Response(EnvironmentStatusSerializer(environment_status(self.get_object())).data)

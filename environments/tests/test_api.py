@@ -131,6 +131,13 @@ def test_retrieve_with_and_without_trailing_slash(api):
         assert body["current_release"] is None
 
 
+def test_list_filters_do_not_hide_the_object_of_a_detail_request(api):
+    make_standard_environments()
+    assert api.get(f"{URL}/production", {"tier": "development"}).status_code == 200
+    assert api.get(f"{URL}/production/status", {"search": "zzz"}).status_code == 200
+    assert api.patch(f"{URL}/production?health=degraded", {"description": "x"}).status_code == 200
+
+
 def test_retrieve_unknown_is_404_envelope(api):
     response = api.get(f"{URL}/nowhere")
     assert response.status_code == 404
@@ -274,7 +281,7 @@ def test_update_with_a_stale_revision_is_409_and_changes_nothing(api):
     response = api.patch(f"{URL}/staging", {"description": "second", "revision": 1})
     assert response.status_code == 409
     assert response.json()["code"] == "stale_revision"
-    assert response.json()["current_revision"] == 2
+    assert response.json()["revision"] == 2
     assert Environment.objects.get(pk="staging").description == "first"
 
 
@@ -448,3 +455,37 @@ def test_status_query_count_is_constant(api):
 
 def test_status_of_unknown_environment_is_404(api):
     assert api.get(f"{URL}/nowhere/status").status_code == 404
+
+
+# --------------------------------------------------------------------------- ETag, If-Match, Idempotency-Key
+
+
+def test_detail_and_writes_carry_an_etag_and_if_match_guards_updates(api):
+    make_standard_environments()
+    response = api.get(f"{URL}/staging")
+    assert response["ETag"] == '"staging-1"'
+    response = api.patch(f"{URL}/staging", {"health": "healthy"}, HTTP_IF_MATCH='"staging-1"')
+    assert response.status_code == 200
+    assert response["ETag"] == '"staging-2"'
+    stale = api.patch(f"{URL}/staging", {"health": "degraded"}, HTTP_IF_MATCH='"staging-1"')
+    assert stale.status_code == 412
+    assert stale.json()["code"] == "precondition_failed"
+    assert Environment.objects.get(pk="staging").health == "healthy"
+
+
+def test_delete_with_a_stale_if_match_is_412(api):
+    make_environment("scratch")
+    api.patch(f"{URL}/scratch", {"description": "changed"})
+    assert api.delete(f"{URL}/scratch", HTTP_IF_MATCH='"scratch-1"').status_code == 412
+    assert Environment.objects.filter(pk="scratch").exists()
+    assert api.delete(f"{URL}/scratch", HTTP_IF_MATCH='"scratch-2"').status_code == 204
+
+
+def test_create_with_an_idempotency_key_runs_once(api):
+    first = api.post(URL, {"name": "QA"}, HTTP_IDEMPOTENCY_KEY="create-qa-1")
+    again = api.post(URL, {"name": "QA"}, HTTP_IDEMPOTENCY_KEY="create-qa-1")
+    assert (first.status_code, again.status_code) == (201, 201)
+    assert again.json() == first.json()
+    assert again["Location"] == first["Location"]
+    assert again["Idempotent-Replayed"] == "true"
+    assert len(events("environment.created")) == 1

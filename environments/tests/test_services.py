@@ -9,7 +9,7 @@ from audit.models import AuditEvent
 from environments.models import Environment
 from environments.selectors import environment_freeze_state
 from environments.services import environment_create, environment_delete, environment_update
-from opsportal.errors import Conflict, Forbidden, ValidationFailed
+from opsportal.errors import Conflict, Forbidden, PreconditionFailed, ValidationFailed
 from opsportal.testing.factories import make_environment
 
 pytestmark = pytest.mark.django_db
@@ -43,7 +43,7 @@ def test_update_loses_to_a_concurrent_change(superuser):
     with pytest.raises(Conflict) as refused:
         environment_update(environment=stale, actor=superuser, data={"description": "second"})
     assert refused.value.code == "stale_revision"
-    assert refused.value.extra["current_revision"] == 2
+    assert refused.value.extra["revision"] == 2
     assert Environment.objects.get(pk="qa").description == "first"
     assert AuditEvent.objects.filter(action="environment.updated").count() == 1
 
@@ -109,3 +109,25 @@ def test_freeze_state_handles_offsets_and_ignores_broken_windows():
 def test_freeze_state_defaults_to_now():
     environment = make_environment(freeze_windows=[window("2000-01-01T00:00:00Z", "2999-01-01T00:00:00Z")])
     assert environment_freeze_state(environment) == (True, datetime(2999, 1, 1, tzinfo=UTC))
+
+
+def test_update_with_an_expected_revision_is_a_precondition(superuser):
+    environment = make_environment("qa")
+    with pytest.raises(PreconditionFailed):
+        environment_update(environment=environment, actor=superuser, data={"description": "x"}, expected_revision=5)
+    stale = Environment.objects.get(pk="qa")
+    environment_update(environment=environment, actor=superuser, data={"description": "first"})
+    with pytest.raises(PreconditionFailed) as refused:
+        environment_update(environment=stale, actor=superuser, data={"description": "late"}, expected_revision=1)
+    assert refused.value.extra["revision"] == 2
+    assert Environment.objects.get(pk="qa").description == "first"
+
+
+def test_create_that_loses_a_race_for_the_id_is_a_400(superuser, monkeypatch):
+    make_environment("qa", name="QA")
+    # As if the other create landed between our validation and our insert.
+    monkeypatch.setattr(Environment, "full_clean", lambda self, **kwargs: None)
+    with pytest.raises(ValidationFailed) as refused:
+        environment_create(actor=superuser, data={"id": "qa", "name": "QA 2"})
+    assert "id" in refused.value.extra["errors"]
+    assert Environment.objects.get(pk="qa").name == "QA"  # the database is still usable

@@ -3,10 +3,8 @@ call into `releases.services`, and refusals come back as the one error envelope.
 
 from __future__ import annotations
 
-import re
-
-from drf_spectacular.utils import OpenApiExample, OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
 from django_filters.rest_framework import DjangoFilterBackend
+from drf_spectacular.utils import OpenApiExample, OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.filters import OrderingFilter
@@ -15,7 +13,8 @@ from rest_framework.response import Response
 from rest_framework.reverse import reverse
 
 from environments.models import Environment
-from opsportal.errors import PreconditionFailed, ValidationFailed
+from opsportal.api.mixins import IdempotentPostMixin, RevisionETagMixin
+from opsportal.errors import ValidationFailed
 from releases.api.serializers import (
     DeploymentSerializer,
     DeploymentStatusReportInputSerializer,
@@ -152,30 +151,24 @@ ERROR_NOTHING_TO_ROLL_BACK = OpenApiExample(
     status_codes=["409"],
 )
 
+IF_MATCH = OpenApiParameter(
+    "If-Match",
+    str,
+    OpenApiParameter.HEADER,
+    description='The `ETag` of your last read (e.g. `"665f1c2e9b1e8a3d4c5b6a01-3"`); if the release changed → 412.',
+)
+IDEMPOTENCY_KEY = OpenApiParameter(
+    "Idempotency-Key",
+    str,
+    OpenApiParameter.HEADER,
+    description="Makes the request safe to retry: the same key within 24 hours returns the first response.",
+)
+
 ERRORS = {
     400: OpenApiResponse(ReleaseErrorSerializer, description="Invalid input (field → messages)."),
     404: OpenApiResponse(ReleaseErrorSerializer, description="No such release."),
     409: OpenApiResponse(ReleaseErrorSerializer, description="Not allowed in the release's current status."),
 }
-
-_ETAG_RE = re.compile(r'^\s*(?:W/)?"?(\d+)"?\s*$')
-
-
-def _expected_revision(request: Request) -> int | None:
-    """`If-Match: "3"` (the ETag of a release is its revision) → 3; absent or `*` → None."""
-    header = request.headers.get("If-Match", "").strip()
-    if not header or header == "*":
-        return None
-    match = _ETAG_RE.match(header)
-    if not match:
-        raise PreconditionFailed('If-Match must be the release\'s ETag, e.g. "3".')
-    return int(match.group(1))
-
-
-def _with_etag(response: Response, release: Release) -> Response:
-    response["ETag"] = f'"{release.revision}"'
-    return response
-
 
 # --------------------------------------------------------------------------- releases
 
@@ -190,7 +183,7 @@ def _with_etag(response: Response, release: Release) -> Response:
     retrieve=extend_schema(
         summary="Get a release",
         description="With its features/tasks, approvals, allowed actions, and per environment where it stands. "
-        "The `ETag` header is the revision (send it back as `If-Match` to update).",
+        "Send the `ETag` back as `If-Match` to make a change conditional.",
         examples=[
             OpenApiExample(
                 "Release",
@@ -222,6 +215,7 @@ def _with_etag(response: Response, release: Release) -> Response:
     ),
     create=extend_schema(
         summary="Create a release (draft)",
+        parameters=[IDEMPOTENCY_KEY],
         examples=[
             OpenApiExample(
                 "Minimal",
@@ -254,8 +248,8 @@ def _with_etag(response: Response, release: Release) -> Response:
     update=extend_schema(
         summary="Replace a release's editable fields",
         description="Only in draft, pending_approval or rejected. id, status, revision, approvals, created_by and "
-        'timestamps are ignored. `If-Match: "<revision>"` makes the update conditional (412 if stale).',
-        parameters=[OpenApiParameter("If-Match", str, OpenApiParameter.HEADER, required=False)],
+        "timestamps are ignored. `If-Match: <ETag>` makes the update conditional (412 if stale).",
+        parameters=[IF_MATCH],
         examples=[
             OpenApiExample("Update", value={"name": "Q1 2024 Major Release", "version": "2.0.0"}, request_only=True),
             OpenApiExample("Updated", value=RELEASE_EXAMPLE, response_only=True),
@@ -265,8 +259,8 @@ def _with_etag(response: Response, release: Release) -> Response:
     ),
     partial_update=extend_schema(
         summary="Change some of a release's editable fields",
-        description='Only in draft, pending_approval or rejected. `If-Match: "<revision>"` makes it conditional.',
-        parameters=[OpenApiParameter("If-Match", str, OpenApiParameter.HEADER, required=False)],
+        description="Only in draft, pending_approval or rejected. `If-Match: <ETag>` makes it conditional (412).",
+        parameters=[IF_MATCH],
         examples=[
             OpenApiExample("Rename", value={"description": "Now with SSO."}, request_only=True),
             OpenApiExample("Updated", value=RELEASE_EXAMPLE, response_only=True),
@@ -276,11 +270,12 @@ def _with_etag(response: Response, release: Release) -> Response:
     ),
     destroy=extend_schema(
         summary="Delete a draft or rejected release",
+        parameters=[IF_MATCH],
         examples=[ERROR_INVALID_TRANSITION],
-        responses={204: None, 409: ERRORS[409]},
+        responses={204: None, 409: ERRORS[409], 412: ReleaseErrorSerializer},
     ),
 )
-class ReleaseViewSet(viewsets.ModelViewSet):
+class ReleaseViewSet(IdempotentPostMixin, RevisionETagMixin, viewsets.ModelViewSet):
     """Releases: a version with its features and tasks, moving through approval and deployments."""
 
     queryset = release_list()
@@ -296,43 +291,32 @@ class ReleaseViewSet(viewsets.ModelViewSet):
             return queryset
         return super().filter_queryset(queryset)
 
-    def retrieve(self, request: Request, *args, **kwargs) -> Response:
-        release = self.get_object()
-        return _with_etag(Response(self.get_serializer(release).data), release)
+    def get_success_headers(self, data) -> dict[str, str]:
+        return {"Location": reverse("release-detail", kwargs={"pk": data["id"]}, request=self.request)}
 
-    def create(self, request: Request, *args, **kwargs) -> Response:
-        serializer = self.get_serializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        release = release_create(actor=request.user, data=serializer.validated_data)
-        location = reverse("release-detail", kwargs={"pk": release.pk}, request=request)
-        return _with_etag(
-            Response(ReleaseSerializer(release).data, status=status.HTTP_201_CREATED, headers={"Location": location}),
-            release,
-        )
+    def perform_create(self, serializer) -> None:
+        serializer.instance = release_create(actor=self.request.user, data=serializer.validated_data)
 
-    def update(self, request: Request, *args, **kwargs) -> Response:
-        partial = kwargs.pop("partial", False)
-        release = self.get_object()
-        serializer = self.get_serializer(release, data=request.data, partial=partial)
-        serializer.is_valid(raise_exception=True)
-        release = release_update(
-            release=release,
-            actor=request.user,
+    def perform_update(self, serializer) -> None:
+        serializer.instance = release_update(
+            release=serializer.instance,
+            actor=self.request.user,
             data=serializer.validated_data,
-            expected_revision=_expected_revision(request),
+            expected_revision=self.expected_revision(serializer.instance),
         )
-        return _with_etag(Response(ReleaseSerializer(release).data), release)
 
     def perform_destroy(self, instance: Release) -> None:
+        self.expected_revision(instance)  # If-Match → 412 when stale
         release_delete(release=instance, actor=self.request.user)
 
     # ---- lifecycle actions
 
     def _release_response(self, release: Release) -> Response:
-        return _with_etag(Response(ReleaseSerializer(release).data), release)
+        return Response(ReleaseSerializer(release, context=self.get_serializer_context()).data)
 
     @extend_schema(
         summary="Submit for approval",
+        parameters=[IDEMPOTENCY_KEY],
         request=None,
         responses={200: ReleaseSerializer, 409: ERRORS[409]},
         examples=[
@@ -347,6 +331,7 @@ class ReleaseViewSet(viewsets.ModelViewSet):
 
     @extend_schema(
         summary="Approve",
+        parameters=[IDEMPOTENCY_KEY],
         request=ReleaseApproveInputSerializer,
         responses={200: ReleaseSerializer, 403: ReleaseErrorSerializer, 409: ERRORS[409]},
         examples=[
@@ -375,6 +360,7 @@ class ReleaseViewSet(viewsets.ModelViewSet):
 
     @extend_schema(
         summary="Reject",
+        parameters=[IDEMPOTENCY_KEY],
         request=ReleaseRejectInputSerializer,
         responses={200: ReleaseSerializer, 400: ERRORS[400], 409: ERRORS[409]},
         examples=[
@@ -417,6 +403,7 @@ class ReleaseViewSet(viewsets.ModelViewSet):
 
     @extend_schema(
         summary="Deploy to an environment",
+        parameters=[IDEMPOTENCY_KEY],
         request=ReleaseDeployInputSerializer,
         responses={201: DeploymentSerializer, 400: ERRORS[400], 409: ERRORS[409]},
         examples=[
@@ -455,6 +442,7 @@ class ReleaseViewSet(viewsets.ModelViewSet):
 
     @extend_schema(
         summary="Roll back from an environment",
+        parameters=[IDEMPOTENCY_KEY],
         request=ReleaseRollbackInputSerializer,
         responses={201: DeploymentSerializer, 400: ERRORS[400], 409: ERRORS[409]},
         examples=[

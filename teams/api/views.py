@@ -1,12 +1,13 @@
 """`/api/v1/teams`: thin viewset; writes go through `teams.services`."""
 
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiExample, OpenApiResponse, extend_schema, extend_schema_view
+from drf_spectacular.utils import OpenApiExample, OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import viewsets
 from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from opsportal.api.mixins import IdempotentPostMixin, RevisionETagMixin
 from teams.api.serializers import TeamMemberListSerializer, TeamSerializer, TeamUpdateSerializer
 from teams.filtersets import TeamFilterSet
 from teams.models import Team
@@ -60,7 +61,7 @@ ERROR_409_STALE = OpenApiResponse(
             value={
                 "code": "stale_revision",
                 "detail": "Team 'platform-team' has changed (revision 4); reload and retry.",
-                "current_revision": 4,
+                "revision": 4,
             },
         )
     ],
@@ -81,6 +82,34 @@ ERROR_409_PROTECTED = OpenApiResponse(
 )
 
 
+IF_MATCH = OpenApiParameter(
+    "If-Match",
+    OpenApiTypes.STR,
+    OpenApiParameter.HEADER,
+    description='The `ETag` of your last read (e.g. `"platform-team-3"`); if the team changed since → 412.',
+)
+IDEMPOTENCY_KEY = OpenApiParameter(
+    "Idempotency-Key",
+    OpenApiTypes.STR,
+    OpenApiParameter.HEADER,
+    description="Makes the create safe to retry: the same key within 24 hours returns the first response.",
+)
+ERROR_412 = OpenApiResponse(
+    OpenApiTypes.OBJECT,
+    description="`If-Match` does not match the current `ETag`.",
+    examples=[
+        OpenApiExample(
+            "Precondition failed",
+            value={
+                "code": "precondition_failed",
+                "detail": "If-Match does not match the current ETag.",
+                "etag": '"platform-team-4"',
+            },
+        )
+    ],
+)
+
+
 @extend_schema_view(
     list=extend_schema(
         summary="List teams",
@@ -92,6 +121,7 @@ ERROR_409_PROTECTED = OpenApiResponse(
         examples=[OpenApiExample("Platform team", value=TEAM_EXAMPLE, response_only=True)],
     ),
     create=extend_schema(
+        parameters=[IDEMPOTENCY_KEY],
         summary="Create a team",
         responses={201: TeamSerializer, 400: ERROR_400},
         examples=[
@@ -104,9 +134,10 @@ ERROR_409_PROTECTED = OpenApiResponse(
         ],
     ),
     update=extend_schema(
+        parameters=[IF_MATCH],
         summary="Replace a team",
         request=TeamUpdateSerializer,
-        responses={200: TeamSerializer, 400: ERROR_400, 404: ERROR_404, 409: ERROR_409_STALE},
+        responses={200: TeamSerializer, 400: ERROR_400, 404: ERROR_404, 409: ERROR_409_STALE, 412: ERROR_412},
         examples=[
             OpenApiExample(
                 "Replace",
@@ -123,18 +154,20 @@ ERROR_409_PROTECTED = OpenApiResponse(
         ],
     ),
     partial_update=extend_schema(
+        parameters=[IF_MATCH],
         summary="Change some of a team's fields",
         request=TeamUpdateSerializer,
-        responses={200: TeamSerializer, 400: ERROR_400, 404: ERROR_404, 409: ERROR_409_STALE},
+        responses={200: TeamSerializer, 400: ERROR_400, 404: ERROR_404, 409: ERROR_409_STALE, 412: ERROR_412},
         examples=[
             OpenApiExample("Replace the members", value={"members": MEMBERS_EXAMPLE, "revision": 3}, request_only=True),
             OpenApiExample("Updated", value={**TEAM_EXAMPLE, "revision": 4}, response_only=True),
         ],
     ),
     destroy=extend_schema(
+        parameters=[IF_MATCH],
         summary="Delete a team",
         description="Refused (409) while releases belong to the team.",
-        responses={204: None, 404: ERROR_404, 409: ERROR_409_PROTECTED},
+        responses={204: None, 404: ERROR_404, 409: ERROR_409_PROTECTED, 412: ERROR_412},
         examples=[
             OpenApiExample(
                 "Protected", value=ERROR_409_PROTECTED.examples[0].value, response_only=True, status_codes=["409"]
@@ -142,7 +175,7 @@ ERROR_409_PROTECTED = OpenApiResponse(
         ],
     ),
 )
-class TeamViewSet(viewsets.ModelViewSet):
+class TeamViewSet(IdempotentPostMixin, RevisionETagMixin, viewsets.ModelViewSet):
     """Teams own releases; members link to Django users by username."""
 
     queryset = Team.objects.all()
@@ -151,6 +184,10 @@ class TeamViewSet(viewsets.ModelViewSet):
     search_fields = ["id", "name", "description"]
     ordering_fields = ["name", "id", "created_at", "updated_at"]
     ordering = ["name"]
+
+    def filter_queryset(self, queryset):
+        # List filters (`?search=` …) must not hide the object of a detail request.
+        return super().filter_queryset(queryset) if self.action == "list" else queryset
 
     def get_serializer_class(self):
         if self.action in ("update", "partial_update"):
@@ -165,10 +202,14 @@ class TeamViewSet(viewsets.ModelViewSet):
 
     def perform_update(self, serializer) -> None:
         serializer.instance = team_update(
-            team=serializer.instance, actor=self.request.user, data=serializer.validated_data
+            team=serializer.instance,
+            actor=self.request.user,
+            data=serializer.validated_data,
+            expected_revision=self.expected_revision(serializer.instance),
         )
 
     def perform_destroy(self, instance: Team) -> None:
+        self.expected_revision(instance)  # If-Match → 412 when stale
         team_delete(team=instance, actor=self.request.user)
 
     @extend_schema(
@@ -182,7 +223,7 @@ class TeamViewSet(viewsets.ModelViewSet):
             )
         ],
     )
-    @action(detail=True, methods=["get"], url_path="members", filter_backends=[], pagination_class=None)
+    @action(detail=True, methods=["get"], url_path="members")
     def members(self, request: Request, pk: str | None = None) -> Response:
         """Every member of the team in the stored order (a team has at most 500, so the list is not paginated)."""
         team = self.get_object()

@@ -181,3 +181,13 @@ def test_anonymous_cannot_write_and_reads_follow_the_setting(api_client, setting
     assert api_client.post(URL, {"name": "X"}, format="json").status_code == 401
     assert api_client.delete(f"{URL}/web").status_code == 401
     assert Team.objects.count() == 1
+
+
+def test_if_match_and_idempotency_key(api):
+    first = api.post(URL, {"name": "Web"}, HTTP_IDEMPOTENCY_KEY="k-1")
+    assert api.post(URL, {"name": "Web"}, HTTP_IDEMPOTENCY_KEY="k-1").json() == first.json()
+    assert first["ETag"] == '"web-1"'
+    assert api.patch(f"{URL}/web", {"description": "x"}, HTTP_IF_MATCH='"web-0"').status_code == 412
+    assert api.patch(f"{URL}/web", {"description": "x"}, HTTP_IF_MATCH='"web-1"').status_code == 200
+    assert Team.objects.get(pk="web").revision == 2
+    assert AuditEvent.objects.filter(action="team.created").count() == 1

@@ -1,9 +1,10 @@
 """`/api/v1/workflows`: thin viewset; writes go through `workflows.services`."""
 
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiExample, OpenApiResponse, extend_schema, extend_schema_view
+from drf_spectacular.utils import OpenApiExample, OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import viewsets
 
+from opsportal.api.mixins import IdempotentPostMixin, RevisionETagMixin
 from workflows.api.serializers import WorkflowSerializer, WorkflowUpdateSerializer
 from workflows.filtersets import WorkflowFilterSet
 from workflows.models import Workflow
@@ -62,7 +63,7 @@ ERROR_409_STALE = OpenApiResponse(
             value={
                 "code": "stale_revision",
                 "detail": "Workflow 'standard' has changed (revision 3); reload and retry.",
-                "current_revision": 3,
+                "revision": 3,
             },
         )
     ],
@@ -83,6 +84,34 @@ ERROR_409_PROTECTED = OpenApiResponse(
 )
 
 
+IF_MATCH = OpenApiParameter(
+    "If-Match",
+    OpenApiTypes.STR,
+    OpenApiParameter.HEADER,
+    description='The `ETag` of your last read (e.g. `"standard-2"`); if the workflow changed since → 412.',
+)
+IDEMPOTENCY_KEY = OpenApiParameter(
+    "Idempotency-Key",
+    OpenApiTypes.STR,
+    OpenApiParameter.HEADER,
+    description="Makes the create safe to retry: the same key within 24 hours returns the first response.",
+)
+ERROR_412 = OpenApiResponse(
+    OpenApiTypes.OBJECT,
+    description="`If-Match` does not match the current `ETag`.",
+    examples=[
+        OpenApiExample(
+            "Precondition failed",
+            value={
+                "code": "precondition_failed",
+                "detail": "If-Match does not match the current ETag.",
+                "etag": '"standard-3"',
+            },
+        )
+    ],
+)
+
+
 @extend_schema_view(
     list=extend_schema(
         summary="List workflows",
@@ -94,6 +123,7 @@ ERROR_409_PROTECTED = OpenApiResponse(
         examples=[OpenApiExample("Standard", value=WORKFLOW_EXAMPLE, response_only=True)],
     ),
     create=extend_schema(
+        parameters=[IDEMPOTENCY_KEY],
         summary="Create a workflow",
         responses={201: WorkflowSerializer, 400: ERROR_400},
         examples=[
@@ -106,9 +136,10 @@ ERROR_409_PROTECTED = OpenApiResponse(
         ],
     ),
     update=extend_schema(
+        parameters=[IF_MATCH],
         summary="Replace a workflow",
         request=WorkflowUpdateSerializer,
-        responses={200: WorkflowSerializer, 400: ERROR_400, 404: ERROR_404, 409: ERROR_409_STALE},
+        responses={200: WorkflowSerializer, 400: ERROR_400, 404: ERROR_404, 409: ERROR_409_STALE, 412: ERROR_412},
         examples=[
             OpenApiExample(
                 "Replace",
@@ -126,18 +157,20 @@ ERROR_409_PROTECTED = OpenApiResponse(
         ],
     ),
     partial_update=extend_schema(
+        parameters=[IF_MATCH],
         summary="Change some of a workflow's fields",
         request=WorkflowUpdateSerializer,
-        responses={200: WorkflowSerializer, 400: ERROR_400, 404: ERROR_404, 409: ERROR_409_STALE},
+        responses={200: WorkflowSerializer, 400: ERROR_400, 404: ERROR_404, 409: ERROR_409_STALE, 412: ERROR_412},
         examples=[
             OpenApiExample("Deactivate", value={"active": False, "revision": 2}, request_only=True),
             OpenApiExample("Updated", value={**WORKFLOW_EXAMPLE, "active": False, "revision": 3}, response_only=True),
         ],
     ),
     destroy=extend_schema(
+        parameters=[IF_MATCH],
         summary="Delete a workflow",
         description="Refused (409) while releases follow the workflow; deactivate it instead.",
-        responses={204: None, 404: ERROR_404, 409: ERROR_409_PROTECTED},
+        responses={204: None, 404: ERROR_404, 409: ERROR_409_PROTECTED, 412: ERROR_412},
         examples=[
             OpenApiExample(
                 "Protected", value=ERROR_409_PROTECTED.examples[0].value, response_only=True, status_codes=["409"]
@@ -145,7 +178,7 @@ ERROR_409_PROTECTED = OpenApiResponse(
         ],
     ),
 )
-class WorkflowViewSet(viewsets.ModelViewSet):
+class WorkflowViewSet(IdempotentPostMixin, RevisionETagMixin, viewsets.ModelViewSet):
     """Promotion paths: ordered stages (environments) a release goes through, and triggers."""
 
     queryset = Workflow.objects.all()
@@ -154,6 +187,10 @@ class WorkflowViewSet(viewsets.ModelViewSet):
     search_fields = ["id", "name", "description"]
     ordering_fields = ["name", "id", "created_at", "updated_at"]
     ordering = ["name"]
+
+    def filter_queryset(self, queryset):
+        # List filters (`?search=` …) must not hide the object of a detail request.
+        return super().filter_queryset(queryset) if self.action == "list" else queryset
 
     def get_serializer_class(self):
         if self.action in ("update", "partial_update"):
@@ -168,8 +205,12 @@ class WorkflowViewSet(viewsets.ModelViewSet):
 
     def perform_update(self, serializer) -> None:
         serializer.instance = workflow_update(
-            workflow=serializer.instance, actor=self.request.user, data=serializer.validated_data
+            workflow=serializer.instance,
+            actor=self.request.user,
+            data=serializer.validated_data,
+            expected_revision=self.expected_revision(serializer.instance),
         )
 
     def perform_destroy(self, instance: Workflow) -> None:
+        self.expected_revision(instance)  # If-Match → 412 when stale
         workflow_delete(workflow=instance, actor=self.request.user)

@@ -153,7 +153,7 @@ def test_update_with_stale_revision_is_409(api, envs):
     api.patch(f"{URL}/standard", {"description": "first"})
     response = api.patch(f"{URL}/standard", {"description": "second", "revision": 1})
     assert response.status_code == 409
-    assert response.json()["current_revision"] == 2
+    assert response.json()["revision"] == 2
 
 
 def test_delete_unused_workflow(api, envs):
@@ -179,3 +179,15 @@ def test_anonymous_cannot_write(api_client, envs):
     assert api_client.patch(f"{URL}/standard", {"active": False}, format="json").status_code == 401
     assert api_client.delete(f"{URL}/standard").status_code == 401
     assert Workflow.objects.get(pk="standard").active is True
+
+
+def test_if_match_and_idempotency_key(api, envs):
+    first = api.post(URL, {"name": "Fast", "stages": stages("staging")}, HTTP_IDEMPOTENCY_KEY="k-1")
+    assert (
+        api.post(URL, {"name": "Fast", "stages": stages("staging")}, HTTP_IDEMPOTENCY_KEY="k-1").json() == first.json()
+    )
+    assert first["ETag"] == '"fast-1"'
+    assert api.patch(f"{URL}/fast", {"active": False}, HTTP_IF_MATCH='"fast-7"').status_code == 412
+    assert api.patch(f"{URL}/fast", {"active": False}, HTTP_IF_MATCH='"fast-1"').status_code == 200
+    assert Workflow.objects.get(pk="fast").active is False
+    assert AuditEvent.objects.filter(action="workflow.created").count() == 1

@@ -1,0 +1,167 @@
+"""Environments in the backoffice (issue #5): state at a glance, config and freeze windows through form UI,
+saves and deletes through the services."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from django.contrib.messages import get_messages
+from django.urls import reverse
+
+from audit.models import AuditEvent
+from environments.models import Environment
+from opsportal.testing.factories import make_environment, make_release, make_workflow
+from releases.services import release_deploy
+
+pytestmark = pytest.mark.django_db
+
+
+def change_url(env_id: str) -> str:
+    return reverse("admin:environments_environment_change", args=[env_id])
+
+
+def form_data(env: Environment, **overrides) -> dict:
+    data = {
+        "name": env.name,
+        "tier": env.tier,
+        "order": env.order,
+        "url": env.url,
+        "description": env.description,
+        "requires_approval": "on" if env.requires_approval else "",
+        "min_approvals": env.min_approvals,
+        "health": env.health,
+        "config": json.dumps(env.config),
+        "freeze_windows": json.dumps(env.freeze_windows),
+        "revision": env.revision,
+    }
+    data.update(overrides)
+    return {key: value for key, value in data.items() if value != "" or key not in ("requires_approval",)}
+
+
+def test_change_page_shows_current_release_health_and_recent_deployments(client, superuser):
+    env = make_environment("qa", name="QA", config={"replicas": 2})
+    release = make_release(name="Checkout", version="1.0.0")
+    release_deploy(release=release, environment=env, actor=superuser)
+
+    client.force_login(superuser)
+    response = client.get(change_url("qa"))
+
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert "Current release:</strong> <a" in html and "Checkout (1.0.0)" in html
+    assert 'data-status="healthy"' in html
+    assert "Recent deployments" in html and 'data-status="succeeded"' in html
+    assert html.count('data-django-jsonform-container="true"') == 2  # config and freeze windows as forms
+
+
+def test_freeze_windows_saved_through_the_form_are_normalised_and_audited(client, superuser):
+    env = make_environment("qa")
+    windows = [{"starts_at": "2026-12-20T01:00:00.000Z", "ends_at": "2026-12-27T00:00:00+00:00", "reason": "Holidays"}]
+    client.force_login(superuser)
+
+    response = client.post(change_url("qa"), form_data(env, freeze_windows=json.dumps(windows)))
+
+    assert response.status_code == 302
+    env.refresh_from_db()
+    assert env.freeze_windows == [
+        {"starts_at": "2026-12-20T01:00:00Z", "ends_at": "2026-12-27T00:00:00Z", "reason": "Holidays"}
+    ]
+    assert AuditEvent.objects.filter(action="environment.updated", object_id="qa", actor="root").count() == 1
+
+
+def test_config_keeps_numbers_and_booleans(client, superuser):
+    env = make_environment("qa", config={"replicas": 2})
+    client.force_login(superuser)
+    config = {"replicas": 3, "debug": False, "region": "eu-west-1"}
+    client.post(change_url("qa"), form_data(env, config=json.dumps(config)))
+    env.refresh_from_db()
+    assert env.config == config
+
+
+def test_a_window_that_ends_before_it_starts_is_a_form_error(client, superuser):
+    env = make_environment("qa")
+    windows = [{"starts_at": "2026-12-27T00:00:00Z", "ends_at": "2026-12-20T00:00:00Z", "reason": ""}]
+    client.force_login(superuser)
+
+    response = client.post(change_url("qa"), form_data(env, freeze_windows=json.dumps(windows)))
+
+    assert response.status_code == 200
+    assert "freeze_windows[0].ends_at: must be after starts_at" in response.content.decode()
+    env.refresh_from_db()
+    assert env.freeze_windows == []
+
+
+def test_adding_without_an_id_uses_the_slug_of_the_name(client, superuser):
+    client.force_login(superuser)
+    data = {
+        "id": "",
+        "name": "Load Test",
+        "tier": "staging",
+        "order": 5,
+        "url": "",
+        "description": "",
+        "min_approvals": 0,
+        "health": "unknown",
+        "config": "{}",
+        "freeze_windows": "[]",
+    }
+    response = client.post(reverse("admin:environments_environment_add"), data)
+    assert response.status_code == 302
+    assert Environment.objects.get(pk="load-test").name == "Load Test"
+    assert AuditEvent.objects.filter(action="environment.created", object_id="load-test").exists()
+
+
+def test_deleting_an_environment_with_deployments_is_refused(client, superuser):
+    env = make_environment("qa")
+    release_deploy(release=make_release(), environment=env, actor=superuser)
+    client.force_login(superuser)
+
+    response = client.post(reverse("admin:environments_environment_delete", args=["qa"]), {"post": "yes"})
+
+    assert response.status_code == 200
+    assert "Cannot delete environment" in response.content.decode()
+    assert Environment.objects.filter(pk="qa").exists()
+
+
+def test_deleting_an_environment_a_workflow_uses_shows_the_services_reason(client, superuser):
+    make_environment("qa")
+    make_workflow(["qa"], name="QA flow")
+    client.force_login(superuser)
+
+    response = client.post(reverse("admin:environments_environment_delete", args=["qa"]), {"post": "yes"}, follow=True)
+
+    assert response.redirect_chain[-1][0] == change_url("qa")
+    notes = [str(message) for message in get_messages(response.wsgi_request)]
+    assert any("cannot be deleted" in note and "have a stage there" in note for note in notes)
+    assert Environment.objects.filter(pk="qa").exists()
+    assert not AuditEvent.objects.filter(action="environment.deleted").exists()
+
+
+def test_deleting_an_unused_environment_goes_through_the_service(client, superuser):
+    make_environment("qa")
+    client.force_login(superuser)
+    response = client.post(reverse("admin:environments_environment_delete", args=["qa"]), {"post": "yes"}, follow=True)
+    assert not Environment.objects.filter(pk="qa").exists()
+    assert AuditEvent.objects.filter(action="environment.deleted", object_id="qa", actor="root").exists()
+    assert any("deleted successfully" in str(message) for message in get_messages(response.wsgi_request))
+
+
+def test_list_shows_health_current_release_and_freeze(client, superuser):
+    env = make_environment(
+        "qa",
+        name="QA",
+        freeze_windows=[{"starts_at": "2020-01-01T00:00:00Z", "ends_at": "2999-01-01T00:00:00Z", "reason": "x"}],
+    )
+    release_deploy(
+        release=make_release(name="Checkout", version="1.0.0"),
+        environment=env,
+        actor=superuser,
+        override_freeze=True,
+        reason="test setup",
+    )
+    client.force_login(superuser)
+    html = client.get(reverse("admin:environments_environment_changelist")).content.decode()
+    assert "Checkout (1.0.0)" in html
+    assert 'data-status="healthy"' in html
+    assert 'data-status="frozen"' in html and "until 2999-01-01" in html

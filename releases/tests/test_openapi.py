@@ -1,0 +1,51 @@
+"""The OpenAPI document of the release and deployment endpoints."""
+
+import pytest
+from drf_spectacular.generators import SchemaGenerator
+
+from releases.schemas import APPROVALS, FEATURES
+
+
+@pytest.fixture(scope="module")
+def schema() -> dict:
+    return SchemaGenerator().get_schema(request=None, public=True)
+
+
+def own_operations(schema: dict):
+    for path, operations in schema["paths"].items():
+        if path.startswith(("/api/v1/releases", "/api/v1/deployments")) and "analytics" not in path:
+            for method, operation in operations.items():
+                yield f"{method.upper()} {path}", operation
+
+
+def has_example(operation: dict) -> bool:
+    contents = [*operation.get("requestBody", {}).get("content", {}).values()]
+    contents += [
+        content for response in operation["responses"].values() for content in response.get("content", {}).values()
+    ]
+    return any(content.get("examples") for content in contents)
+
+
+def test_every_operation_has_an_example(schema):
+    operations = dict(own_operations(schema))
+    assert len(operations) == 17  # releases: 6 CRUD + 5 actions + 3 reads; deployments: 3
+    assert [name for name, operation in operations.items() if not has_example(operation)] == []
+
+
+def test_embedded_documents_show_their_real_shape(schema):
+    release = schema["components"]["schemas"]["Release"]["properties"]
+    assert release["features"]["items"]["properties"]["tasks"]["items"]["properties"].keys() == {
+        "title",
+        "status",
+        "assignee",
+    }
+    assert release["features"]["items"]["required"] == FEATURES["items"]["required"]
+    assert release["approvals"]["items"]["properties"].keys() == APPROVALS["items"]["properties"].keys()
+    assert release["approvals"]["readOnly"] is True
+
+
+def test_lifecycle_refusals_are_documented(schema):
+    operations = dict(own_operations(schema))
+    for action in ("submit", "approve", "reject", "deploy", "rollback"):
+        assert "409" in operations[f"POST /api/v1/releases/{{id}}/{action}/"]["responses"]
+    assert "409" in operations["PATCH /api/v1/deployments/{id}/"]["responses"]
