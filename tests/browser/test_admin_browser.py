@@ -12,7 +12,7 @@ from environments.models import Environment
 from opsportal.roles import RELEASE_MANAGERS
 from opsportal.testing.factories import make_standard_environments, make_team, make_workflow
 from releases.models import Release
-from releases.services import release_create, release_deploy, release_submit
+from releases.services import release_create, release_deploy, release_rollback, release_submit
 from tests.browser.conftest import log_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -53,7 +53,11 @@ def world(make_staff):
     release_submit(release=checkout, actor=author)
     search = release_create(actor=reviewer, data={"name": "Search", "version": "1.4.0", "team": team.pk})
     release_deploy(release=search, environment=Environment.objects.get(pk="development"), actor=reviewer)
-    release_create(actor=reviewer, data={"name": "Mobile app", "version": "0.9.0"})
+    mobile = release_create(actor=reviewer, data={"name": "Mobile app", "version": "0.9.0"})
+    release_deploy(release=mobile, environment=Environment.objects.get(pk="development"), actor=reviewer)
+    release_rollback(
+        release=mobile, environment=Environment.objects.get(pk="development"), actor=reviewer, reason="Crash on start"
+    )
     return {"author": author, "reviewer": reviewer, "checkout": checkout}
 
 
@@ -74,7 +78,8 @@ def test_log_in_and_filter_the_release_list(page, world, screenshot):
 
     page.locator("#changelist-filter").get_by_role("link", name="All").first.click()
     page.locator("#changelist-filter").get_by_role("link", name="Development").click()
-    assert rows(page) == ["Search"]
+    page.wait_for_url(re.compile(r"deployed_to=development"))
+    assert sorted(rows(page)) == ["Mobile app", "Search"]  # Mobile app reached it, then was rolled back
     page.locator("#changelist-filter").get_by_role("link", name="All").last.click()
     page.fill("#searchbar", "checkout")
     page.press("#searchbar", "Enter")
@@ -85,7 +90,7 @@ def test_log_in_and_filter_the_release_list(page, world, screenshot):
     assert not page.js_errors
 
 
-def test_change_a_task_status_in_the_feature_form(page, world):
+def test_change_a_task_status_in_the_feature_form(page, world, screenshot):
     checkout = world["checkout"]
     revision = Release.objects.get(pk=checkout.pk).revision
     log_in(page, "rm2")
@@ -94,6 +99,7 @@ def test_change_a_task_status_in_the_feature_form(page, world):
     assert task_status.input_value() == "todo"
 
     task_status.select_option("done")
+    screenshot(page, "release-form")
     page.click('input[name="_continue"]')
 
     assert "was changed successfully" in page.locator(".messagelist").inner_text()
