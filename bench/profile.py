@@ -3,6 +3,7 @@
 
     .venv/bin/python bench/profile.py /api/v1/releases/analytics              # bench-out/large.sqlite3
     .venv/bin/python bench/profile.py /api/v1/releases?page_size=20 --db bench-out/small.sqlite3 -n 200
+    .venv/bin/python bench/profile.py /api/v1/releases --method POST --data '{"name": "P", "version": "p.{n}"}'
 
 The request goes through the whole Django stack (middleware, DRF, JWT auth as the
 benchmark's writer user, throttling) with the benchmark settings, `-n` times after a
@@ -25,6 +26,8 @@ def main() -> None:
     parser.add_argument("path", help="Request path, e.g. /api/v1/releases?page_size=20")
     parser.add_argument("--db", default=str(ROOT / "bench-out" / "large.sqlite3"), help="A seeded SQLite database.")
     parser.add_argument("-n", type=int, default=50, help="Requests to profile.")
+    parser.add_argument("--method", default="GET", choices=["GET", "POST"], help="HTTP method.")
+    parser.add_argument("--data", default=None, help="JSON body for POST; `{n}` becomes a counter (unique values).")
     parser.add_argument("--html", help="Also write pyinstrument's HTML report here.")
     args = parser.parse_args()
     if not Path(args.db).exists():
@@ -55,9 +58,17 @@ def main() -> None:
     client = Client(
         HTTP_AUTHORIZATION=f"Bearer {AccessToken.for_user(user)}", HTTP_ACCEPT="application/json", HTTP_HOST="localhost"
     )
+    counter = iter(range(10**9))
+
+    def call():
+        if args.method == "GET":
+            return client.get(args.path)
+        body = (args.data or "{}").replace("{n}", f"{os.getpid()}.{next(counter)}")
+        return client.post(args.path, body, content_type="application/json")
+
     for _ in range(3):
-        response = client.get(args.path)
-    if response.status_code != 200:
+        response = call()
+    if response.status_code not in (200, 201):
         sys.exit(f"profile: {args.path} answered {response.status_code}: {response.content[:300]!r}")
     queries: list[tuple[float, str]] = []
 
@@ -69,19 +80,19 @@ def main() -> None:
             queries.append((time.perf_counter() - started, sql))
 
     with connection.execute_wrapper(record):
-        client.get(args.path)
+        call()
     # Timing without the profiler first: CPU time per request is what a worker spends, and it is
     # steadier than wall time on a shared machine.
     wall, cpu = time.perf_counter(), time.process_time()
     for _ in range(args.n):
-        client.get(args.path)
+        call()
     wall = (time.perf_counter() - wall) / args.n * 1000
     cpu = (time.process_time() - cpu) / args.n * 1000
     print(f"{args.path}: {cpu:.1f} ms CPU, {wall:.1f} ms wall per request (in-process, {len(queries)} queries):")
     profiler = Profiler(interval=0.0005)
     profiler.start()
     for _ in range(args.n):
-        client.get(args.path)
+        call()
     profiler.stop()
     for seconds, sql in queries:
         print(f"  {seconds * 1000:7.2f} ms  {sql[:220]}")

@@ -63,6 +63,10 @@ BADGE_COLOURS = {
     "healthy": "#15803d",
     "degraded": "#b91c1c",
     "unknown": "#6b7280",
+    # features and tasks
+    "planned": "#6b7280",
+    "todo": "#6b7280",
+    "done": "#15803d",
     # freeze windows
     "frozen": "#0e7490",
 }

@@ -12,6 +12,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from opsportal.errors import Forbidden
+
 VIEWERS = "Viewers"
 ENGINEERS = "Engineers"
 RELEASE_MANAGERS = "Release Managers"
@@ -82,3 +84,23 @@ def user_team_ids(user: Any) -> frozenset[str]:
         )
 
     return _cached(user, "teams", compute)
+
+
+def _gerund(verb_phrase: str) -> str:
+    """`manage environments` → `Managing environments` (regular verbs: a final silent e is dropped)."""
+    verb, _, rest = verb_phrase.partition(" ")
+    if verb.endswith("e") and not verb.endswith(("ee", "ye", "oe")):
+        verb = verb[:-1]
+    return " ".join(filter(None, (f"{verb}ing".capitalize(), rest)))
+
+
+def require_release_manager(actor: Any, *, what: str) -> None:
+    """Refuse (403 `role_required`) unless `actor` is an active Release Manager or superuser.
+
+    `what` names the refused act as a verb phrase, e.g. `"manage environments"`, giving
+    "Managing environments needs the Release Managers role."
+    """
+    if not (getattr(actor, "is_active", False) and is_release_manager(actor)):
+        raise Forbidden(
+            f"{_gerund(what)} needs the {RELEASE_MANAGERS} role.", code="role_required", required_role=RELEASE_MANAGERS
+        )

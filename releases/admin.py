@@ -15,6 +15,7 @@ from typing import Any
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin import helpers
+from django.contrib.admin.utils import unquote
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
@@ -36,7 +37,7 @@ from opsportal.admin import (
     html_table,
     widget_schema,
 )
-from opsportal.errors import ApplicationError
+from opsportal.errors import ApplicationError, Conflict, PreconditionFailed
 from opsportal.roles import is_release_manager
 from releases import schemas
 from releases.choices import (
@@ -323,7 +324,14 @@ class ReleaseAdmin(ServiceModelAdmin):
 
     def service_update(self, request: HttpRequest, obj: Release, data: dict[str, Any]) -> Release:
         expected = data.pop("revision", None)
-        return release_update(release=obj, actor=request.user, data=data, expected_revision=expected)
+        try:
+            return release_update(release=obj, actor=request.user, data=data, expected_revision=expected)
+        except PreconditionFailed as stale:
+            raise Conflict(
+                f"Someone changed this release while you were editing it (it is at revision {obj.revision}, "
+                f"you started from {expected}). Open it again to see their changes, then redo yours.",
+                code="stale_revision",
+            ) from stale
 
     def service_delete(self, request: HttpRequest, obj: Release) -> None:
         release_delete(release=obj, actor=request.user)
@@ -525,11 +533,25 @@ class ReleaseAdmin(ServiceModelAdmin):
     def change_view(
         self, request: HttpRequest, object_id: str, form_url: str = "", extra_context: dict | None = None
     ) -> HttpResponse:
-        release = self.get_object(request, object_id)
+        release = self.get_object(request, unquote(object_id))
+        if (
+            request.method == "POST"
+            and release is not None
+            and "update" not in release_allowed_actions(release)
+            and super().has_change_permission(request, release)
+        ):
+            # The release moved on (e.g. approved) while this form was open: say so instead of a 403 page.
+            messages.error(
+                request,
+                f"{release_label(release)} is {release.get_status_display().lower()} now, so its details can no "
+                "longer be edited; your changes were not saved.",
+            )
+            return HttpResponseRedirect(request.get_full_path())
         extra_context = dict(extra_context or {})
         if release is not None:
             extra_context["lifecycle_buttons"] = self.lifecycle_buttons(request, release)
             extra_context["release_locked"] = "update" not in release_allowed_actions(release)
+            extra_context["release_can_reject"] = "reject" in release_allowed_actions(release)
             extra_context["release_status"] = release.get_status_display()
         return super().change_view(request, object_id, form_url, extra_context)
 
@@ -543,7 +565,7 @@ class ReleaseAdmin(ServiceModelAdmin):
 
     def lifecycle_view(self, request: HttpRequest, object_id: str, action: str) -> HttpResponse:
         """Confirm and run one lifecycle action on one release (GET: the form; POST: run it)."""
-        release = self.get_object(request, object_id)
+        release = self.get_object(request, unquote(object_id))
         if release is None:
             messages.error(request, "That release no longer exists.")
             return HttpResponseRedirect(reverse("admin:releases_release_changelist"))

@@ -165,3 +165,27 @@ def test_list_shows_health_current_release_and_freeze(client, superuser):
     assert "Checkout (1.0.0)" in html
     assert 'data-status="healthy"' in html
     assert 'data-status="frozen"' in html and "until 2999-01-01" in html
+
+
+def test_viewers_see_config_and_windows_as_tables(client, django_user_model):
+    from django.contrib.auth.models import Group
+
+    from opsportal.roles import VIEWERS
+
+    viewer = django_user_model.objects.create_user("viewer", "v@example.com", "pw-12345-long", is_staff=True)
+    viewer.groups.add(Group.objects.get(name=VIEWERS))
+    make_environment(
+        "qa",
+        config={"replicas": 2},
+        freeze_windows=[{"starts_at": "2026-12-20T00:00:00Z", "ends_at": "2026-12-27T00:00:00Z", "reason": "Holidays"}],
+    )
+    client.force_login(viewer)
+
+    response = client.get(change_url("qa"))
+
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert "django-jsonform-container" not in html and 'name="_save"' not in html
+    assert "<td>replicas</td><td>2</td>" in html
+    assert "<td>Holidays</td>" in html
+    assert '"starts_at"' not in html

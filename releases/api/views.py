@@ -28,6 +28,7 @@ from releases.api.serializers import (
     ReleaseRollbackInputSerializer,
     ReleaseSerializer,
 )
+from releases.choices import DeploymentStatus
 from releases.filtersets import DeploymentFilterSet, ReleaseFilterSet
 from releases.models import Deployment, Release
 from releases.selectors import deployment_list, release_history, release_list, release_metrics
@@ -167,7 +168,17 @@ IDEMPOTENCY_KEY = OpenApiParameter(
 ERRORS = {
     400: OpenApiResponse(ReleaseErrorSerializer, description="Invalid input (field → messages)."),
     404: OpenApiResponse(ReleaseErrorSerializer, description="No such release."),
-    409: OpenApiResponse(ReleaseErrorSerializer, description="Not allowed in the release's current status."),
+    403: OpenApiResponse(ReleaseErrorSerializer, description="Not allowed for you (e.g. four eyes)."),
+    409: OpenApiResponse(ReleaseErrorSerializer, description="Not allowed in the current state."),
+    412: OpenApiResponse(ReleaseErrorSerializer, description="`If-Match` does not match the current `ETag`."),
+}
+IDEMPOTENCY_REUSED = OpenApiResponse(
+    ReleaseErrorSerializer, description="The `Idempotency-Key` was already used with a different request."
+)
+ACTION_ERRORS = {400: ERRORS[400], 404: ERRORS[404], 409: ERRORS[409], 422: IDEMPOTENCY_REUSED}
+LIST_ERRORS = {
+    400: OpenApiResponse(ReleaseErrorSerializer, description="Invalid filter value."),
+    404: OpenApiResponse(ReleaseErrorSerializer, description="Page past the end."),
 }
 
 # --------------------------------------------------------------------------- releases
@@ -179,6 +190,7 @@ ERRORS = {
         description="Filter by `status`, `team`, `workflow`, `environment` (currently deployed there); "
         "`search` in name, version and description; `ordering` by created_at, target_date, version, name.",
         examples=[OpenApiExample("Page of releases", value=RELEASE_EXAMPLE, response_only=True)],
+        responses={200: ReleaseSerializer(many=True), **LIST_ERRORS},
     ),
     retrieve=extend_schema(
         summary="Get a release",
@@ -243,7 +255,7 @@ ERRORS = {
             OpenApiExample("Created", value={**RELEASE_EXAMPLE, "status": "draft"}, response_only=True),
             ERROR_VALIDATION,
         ],
-        responses={201: ReleaseSerializer, 400: ERRORS[400]},
+        responses={201: ReleaseSerializer, 400: ERRORS[400], 422: IDEMPOTENCY_REUSED},
     ),
     update=extend_schema(
         summary="Replace a release's editable fields",
@@ -255,7 +267,7 @@ ERRORS = {
             OpenApiExample("Updated", value=RELEASE_EXAMPLE, response_only=True),
             ERROR_INVALID_TRANSITION,
         ],
-        responses={200: ReleaseSerializer, 400: ERRORS[400], 409: ERRORS[409], 412: ReleaseErrorSerializer},
+        responses={200: ReleaseSerializer, 400: ERRORS[400], 404: ERRORS[404], 409: ERRORS[409], 412: ERRORS[412]},
     ),
     partial_update=extend_schema(
         summary="Change some of a release's editable fields",
@@ -266,19 +278,20 @@ ERRORS = {
             OpenApiExample("Updated", value=RELEASE_EXAMPLE, response_only=True),
             ERROR_VALIDATION,
         ],
-        responses={200: ReleaseSerializer, 400: ERRORS[400], 409: ERRORS[409], 412: ReleaseErrorSerializer},
+        responses={200: ReleaseSerializer, 400: ERRORS[400], 404: ERRORS[404], 409: ERRORS[409], 412: ERRORS[412]},
     ),
     destroy=extend_schema(
         summary="Delete a draft or rejected release",
         parameters=[IF_MATCH],
         examples=[ERROR_INVALID_TRANSITION],
-        responses={204: None, 409: ERRORS[409], 412: ReleaseErrorSerializer},
+        responses={204: None, 404: ERRORS[404], 409: ERRORS[409], 412: ERRORS[412]},
     ),
 )
 class ReleaseViewSet(IdempotentPostMixin, RevisionETagMixin, viewsets.ModelViewSet):
     """Releases: a version with its features and tasks, moving through approval and deployments."""
 
     queryset = release_list()
+    lookup_value_regex = "[^/]+"  # ids may contain dots; a JSON 404 beats the router's HTML one
     serializer_class = ReleaseSerializer
     filterset_class = ReleaseFilterSet
     search_fields = ["name", "version", "description"]
@@ -318,7 +331,7 @@ class ReleaseViewSet(IdempotentPostMixin, RevisionETagMixin, viewsets.ModelViewS
         summary="Submit for approval",
         parameters=[IDEMPOTENCY_KEY],
         request=None,
-        responses={200: ReleaseSerializer, 409: ERRORS[409]},
+        responses={200: ReleaseSerializer, **ACTION_ERRORS},
         examples=[
             OpenApiExample("Submitted", value=RELEASE_EXAMPLE, response_only=True, status_codes=["200"]),
             ERROR_INVALID_TRANSITION,
@@ -333,7 +346,7 @@ class ReleaseViewSet(IdempotentPostMixin, RevisionETagMixin, viewsets.ModelViewS
         summary="Approve",
         parameters=[IDEMPOTENCY_KEY],
         request=ReleaseApproveInputSerializer,
-        responses={200: ReleaseSerializer, 403: ReleaseErrorSerializer, 409: ERRORS[409]},
+        responses={200: ReleaseSerializer, 403: ERRORS[403], **ACTION_ERRORS},
         examples=[
             OpenApiExample("Approve", value={"comment": "LGTM"}, request_only=True),
             OpenApiExample("Approved", value=APPROVED_EXAMPLE, response_only=True, status_codes=["200"]),
@@ -362,7 +375,7 @@ class ReleaseViewSet(IdempotentPostMixin, RevisionETagMixin, viewsets.ModelViewS
         summary="Reject",
         parameters=[IDEMPOTENCY_KEY],
         request=ReleaseRejectInputSerializer,
-        responses={200: ReleaseSerializer, 400: ERRORS[400], 409: ERRORS[409]},
+        responses={200: ReleaseSerializer, **ACTION_ERRORS},
         examples=[
             OpenApiExample("Reject", value={"reason": "Missing rollback plan."}, request_only=True),
             OpenApiExample(
@@ -405,7 +418,7 @@ class ReleaseViewSet(IdempotentPostMixin, RevisionETagMixin, viewsets.ModelViewS
         summary="Deploy to an environment",
         parameters=[IDEMPOTENCY_KEY],
         request=ReleaseDeployInputSerializer,
-        responses={201: DeploymentSerializer, 400: ERRORS[400], 409: ERRORS[409]},
+        responses={201: DeploymentSerializer, **ACTION_ERRORS},
         examples=[
             OpenApiExample(
                 "Deploy",
@@ -444,7 +457,7 @@ class ReleaseViewSet(IdempotentPostMixin, RevisionETagMixin, viewsets.ModelViewS
         summary="Roll back from an environment",
         parameters=[IDEMPOTENCY_KEY],
         request=ReleaseRollbackInputSerializer,
-        responses={201: DeploymentSerializer, 400: ERRORS[400], 409: ERRORS[409]},
+        responses={201: DeploymentSerializer, **ACTION_ERRORS},
         examples=[
             OpenApiExample(
                 "Roll back", value={"environment": "production", "reason": "Error rate up"}, request_only=True
@@ -480,7 +493,7 @@ class ReleaseViewSet(IdempotentPostMixin, RevisionETagMixin, viewsets.ModelViewS
     @extend_schema(
         summary="Can it be deployed?",
         parameters=[OpenApiParameter("environment", str, OpenApiParameter.QUERY, required=True)],
-        responses={200: ReleaseDeployCheckSerializer, 400: ERRORS[400]},
+        responses={200: ReleaseDeployCheckSerializer, 400: ERRORS[400], 404: ERRORS[404]},
         examples=[
             OpenApiExample("Allowed", value={"allowed": True, "blockers": []}, response_only=True),
             OpenApiExample(
@@ -584,22 +597,34 @@ class ReleaseViewSet(IdempotentPostMixin, RevisionETagMixin, viewsets.ModelViewS
 
 # --------------------------------------------------------------------------- deployments
 
+DEPLOYMENT_REPORT_SCHEMA = {
+    "type": "object",
+    "properties": {
+        "status": {"type": "string", "enum": [DeploymentStatus.SUCCEEDED, DeploymentStatus.FAILED]},
+        "notes": {"type": "string", "maxLength": 5000},
+    },
+    "required": ["status"],
+}
+
 
 @extend_schema_view(
     list=extend_schema(
         summary="List deployments",
         description="Filter by `release`, `environment`, `status`, `kind`; `ordering` by started_at.",
         examples=[OpenApiExample("Page of deployments", value=DEPLOYMENT_EXAMPLE, response_only=True)],
+        responses={200: DeploymentSerializer(many=True), **LIST_ERRORS},
     ),
     retrieve=extend_schema(
         summary="Get a deployment",
         examples=[OpenApiExample("Deployment", value=DEPLOYMENT_EXAMPLE, response_only=True)],
+        responses={200: DeploymentSerializer, 404: ERRORS[404]},
     ),
     partial_update=extend_schema(
         summary="Report a deployment's result (CI/CD)",
         description="An `in_progress` deployment reports `succeeded` or `failed`; anything else is 409.",
-        request=DeploymentStatusReportInputSerializer,
-        responses={200: DeploymentSerializer, 400: ERRORS[400], 409: ReleaseErrorSerializer},
+        # A plain JSON schema: a serializer would be documented as partial (all optional) for PATCH.
+        request={"application/json": DEPLOYMENT_REPORT_SCHEMA},
+        responses={200: DeploymentSerializer, 400: ERRORS[400], 404: ERRORS[404], 409: ERRORS[409]},
         examples=[
             OpenApiExample("Succeeded", value={"status": "succeeded", "notes": "Smoke tests green"}, request_only=True),
             OpenApiExample("Failed", value={"status": "failed", "notes": "Migration timed out"}, request_only=True),
@@ -622,6 +647,7 @@ class DeploymentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewse
     """Deployments and rollbacks (created by the release actions); pipelines report results with PATCH."""
 
     queryset = deployment_list()
+    lookup_value_regex = "[^/]+"
     serializer_class = DeploymentSerializer
     filter_backends = [DjangoFilterBackend, OrderingFilter]
     filterset_class = DeploymentFilterSet

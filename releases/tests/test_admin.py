@@ -187,7 +187,7 @@ def test_a_stale_form_is_refused_and_keeps_the_users_input(client, manager):
     response = client.post(change_url(release), stale)
 
     assert response.status_code == 200  # the form again, with the reason
-    assert "revision 2, not 1" in response.content.decode()
+    assert "Someone changed this release while you were editing it" in response.content.decode()
     assert "my edit" in response.content.decode()
     release.refresh_from_db()
     assert release.description == "someone else's edit"
@@ -252,6 +252,42 @@ def test_an_approved_release_is_read_only_and_never_shows_json(client, manager, 
     features = html.split("field-features_readable")[1].split("</fieldset>")[0]
     assert "<td>Login</td>" in features and "<td>API</td>" in features  # features and tasks as tables
     assert '"tasks"' not in html
+
+
+def test_saving_a_form_opened_before_the_release_was_approved_explains_why_not(client, manager, other_manager, envs):
+    release = drafted(manager)
+    stale_form = form_data(release, description="late edit")
+    release_approve(release=release, actor=other_manager)
+
+    response = login(client, manager).post(change_url(release), stale_form, follow=True)
+
+    assert response.status_code == 200
+    assert response.redirect_chain[-1][0] == change_url(release)
+    assert any("is approved now" in note and "not saved" in note for note in messages_of(response))
+    release.refresh_from_db()
+    assert release.description == ""
+
+
+def test_the_list_costs_the_same_queries_for_3_or_30_releases(client, manager, envs):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    team = make_team()
+    login(client, manager)
+
+    def queries_for_list() -> int:
+        with CaptureQueriesContext(connection) as captured:
+            assert client.get(CHANGELIST).status_code == 200
+        return len(captured)
+
+    for n in range(3):
+        drafted(manager, version=f"1.{n}.0", team=team.pk)
+    few = queries_for_list()
+    for n in range(3, 30):
+        release = drafted(manager, version=f"1.{n}.0", team=team.pk)
+        if n % 3 == 0:
+            release_deploy(release=release, environment=Environment.objects.get(pk="development"), actor=manager)
+    assert queries_for_list() == few
 
 
 def test_deleting_a_draft_goes_through_the_service(client, manager):
@@ -467,6 +503,8 @@ def test_deployments_are_listed_read_only(client, manager, envs):
     assert response.status_code == 200
     assert [d.pk for d in response.context["cl"].result_list] == [deployment.pk]
     assert 'data-status="succeeded"' in response.content.decode()
+    searched = client.get(reverse("admin:releases_deployment_changelist") + "?q=1.0.0").context["cl"].result_list
+    assert [d.pk for d in searched] == [deployment.pk]
 
     url = reverse("admin:releases_deployment_change", args=[deployment.pk])
     assert client.get(url).status_code == 200

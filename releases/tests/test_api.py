@@ -115,9 +115,11 @@ def test_retrieve_shows_lifecycle_and_environments(api, envs):
     }
 
 
-def test_retrieve_unknown_release_is_404_envelope(api):
-    response = api.get(f"{URL}/nope")
+@pytest.mark.parametrize("path", [f"{URL}/nope", f"{URL}/carol@example.com/submit", "/api/v1/deployments/1.2.3"])
+def test_unknown_ids_are_404_envelopes(api, path):
+    response = api.post(path) if path.endswith("submit") else api.get(path)
     assert response.status_code == 404
+    assert response["Content-Type"] == "application/json"
     assert set(response.json()) >= {"code", "detail"}
 
 
