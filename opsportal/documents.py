@@ -77,10 +77,6 @@ class DocumentKind(Generic[DocumentT]):
         """`environment`: the audit trail's object type and the prefix of its actions."""
         return self.model._meta.model_name
 
-    def label(self, pk: Any) -> str:
-        """`Environment 'production'`, as messages name a document."""
-        return f"{capfirst(self.model._meta.verbose_name)} {pk!r}"
-
     def snapshot(self, document: DocumentT) -> dict[str, Any]:
         return jsonable({field: getattr(document, field) for field in self.editable})
 
@@ -94,29 +90,35 @@ class DocumentKind(Generic[DocumentT]):
         )
 
 
-def _precondition_failed(kind: DocumentKind, pk: Any, current: int, expected_revision: int) -> PreconditionFailed:
-    return PreconditionFailed(
-        f"{kind.label(pk)} is at revision {current}, not {expected_revision}.", revision=current
-    )
+def document_label(model: type[models.Model], pk: Any) -> str:
+    """`Environment 'production'`, as messages name a document."""
+    return f"{capfirst(model._meta.verbose_name)} {pk!r}"
 
 
-def _stale(kind: DocumentKind, pk: Any, current: int) -> Conflict:
+def stale_revision(model: type[models.Model], pk: Any, current: int) -> Conflict:
+    """409 `stale_revision`: someone else changed the document since the client read it."""
     return Conflict(
-        f"{kind.label(pk)} has changed (revision {current}); reload and retry.",
+        f"{document_label(model, pk)} has changed (revision {current}); reload and retry.",
         code="stale_revision",
         revision=current,
     )
 
 
-def refused_write(kind: DocumentKind, pk: Any, expected_revision: int | None = None) -> Exception:
+def _precondition_failed(model: type[models.Model], pk: Any, current: int, expected: int) -> PreconditionFailed:
+    return PreconditionFailed(
+        f"{document_label(model, pk)} is at revision {current}, not {expected}.", revision=current
+    )
+
+
+def refused_write(model: type[models.Model], pk: Any, expected_revision: int | None = None) -> Exception:
     """Why a write conditional on the revision matched nothing: the document is gone (404), the
     client's `If-Match` revision is stale (412), or someone else wrote first (409 `stale_revision`)."""
-    current = kind.model.objects.filter(pk=pk).values_list("revision", flat=True).first()
+    current = model.objects.filter(pk=pk).values_list("revision", flat=True).first()
     if current is None:
-        return NotFound(f"{kind.label(pk)} no longer exists.")
+        return NotFound(f"{document_label(model, pk)} no longer exists.")
     if expected_revision is not None:
-        return _precondition_failed(kind, pk, current, expected_revision)
-    return _stale(kind, pk, current)
+        return _precondition_failed(model, pk, current, expected_revision)
+    return stale_revision(model, pk, current)
 
 
 def document_create(kind: DocumentKind[DocumentT], *, actor: Any, data: dict[str, Any]) -> DocumentT:
@@ -133,7 +135,9 @@ def document_create(kind: DocumentKind[DocumentT], *, actor: Any, data: dict[str
     except IntegrityError as exc:  # a concurrent create took the id or the name
         verbose_name = kind.model._meta.verbose_name
         article = "An" if verbose_name[:1] in "aeiou" else "A"
-        raise ValidationFailed({"id": [f"{article} {verbose_name} with id {document.pk!r} or this name exists."]}) from exc
+        raise ValidationFailed(
+            {"id": [f"{article} {verbose_name} with id {document.pk!r} or this name exists."]}
+        ) from exc
     kind.audit(document.pk, actor=actor, action="created", changes=field_changes({}, kind.snapshot(document)))
     return document
 
@@ -155,10 +159,10 @@ def document_update(
     change between the read and this write is still refused (409). No change → no write.
     """
     if expected_revision is not None and expected_revision != document.revision:
-        raise _precondition_failed(kind, document.pk, document.revision, expected_revision)
+        raise _precondition_failed(kind.model, document.pk, document.revision, expected_revision)
     expected = data.get("revision") or document.revision
     if expected != document.revision:
-        raise _stale(kind, document.pk, document.revision)
+        raise stale_revision(kind.model, document.pk, document.revision)
     candidate = copy.copy(document)
     for key, value in data.items():
         if key in kind.editable:
@@ -172,7 +176,7 @@ def document_update(
     if not kind.model.objects.filter(pk=document.pk, revision=expected).update(
         **values, revision=expected + 1, updated_at=updated_at
     ):
-        raise refused_write(kind, document.pk, expected_revision)
+        raise refused_write(kind.model, document.pk, expected_revision)
     candidate.revision, candidate.updated_at = expected + 1, updated_at
     kind.audit(document.pk, actor=actor, action="updated", changes=changes)
     return candidate
@@ -209,10 +213,12 @@ def document_delete(
             found = references(document) or _protected_references(exc)
         else:
             if not deleted:
-                raise refused_write(kind, document.pk)
+                raise refused_write(kind.model, document.pk)
     if found:
         raise Conflict(
-            f"{kind.label(document.pk)} cannot be deleted: {describe(found)}.", code="protected", references=found
+            f"{document_label(kind.model, document.pk)} cannot be deleted: {describe(found)}.",
+            code="protected",
+            references=found,
         )
     kind.audit(
         document.pk, actor=actor, action="deleted", changes={field: [value, None] for field, value in snapshot.items()}

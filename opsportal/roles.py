@@ -94,13 +94,15 @@ def _gerund(verb_phrase: str) -> str:
     return " ".join(filter(None, (f"{verb}ing".capitalize(), rest)))
 
 
-def require_release_manager(actor: Any, *, what: str) -> None:
-    """Refuse (403 `role_required`) unless `actor` is an active Release Manager or superuser.
+def release_manager_required(what: str) -> Forbidden:
+    """The 403 `role_required` refusal of `what`, a verb phrase such as `"manage environments"`:
+    "Managing environments needs the Release Managers role." """
+    return Forbidden(
+        f"{_gerund(what)} needs the {RELEASE_MANAGERS} role.", code="role_required", required_role=RELEASE_MANAGERS
+    )
 
-    `what` names the refused act as a verb phrase, e.g. `"manage environments"`, giving
-    "Managing environments needs the Release Managers role."
-    """
+
+def require_release_manager(actor: Any, *, what: str) -> None:
+    """Refuse `what` (403 `role_required`) unless `actor` is an active Release Manager or superuser."""
     if not (getattr(actor, "is_active", False) and is_release_manager(actor)):
-        raise Forbidden(
-            f"{_gerund(what)} needs the {RELEASE_MANAGERS} role.", code="role_required", required_role=RELEASE_MANAGERS
-        )
+        raise release_manager_required(what)

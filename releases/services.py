@@ -30,6 +30,7 @@ from django.db.models import F, ProtectedError
 from audit.services import audit_record, field_changes, jsonable, now_ms
 from environments.choices import Health, Tier
 from environments.models import Environment
+from opsportal import roles
 from opsportal.errors import Conflict, Forbidden, NotFound, PreconditionFailed, ValidationFailed
 from releases.choices import ApprovalDecision, DeploymentKind, DeploymentStatus, ReleaseAction, ReleaseStatus
 from releases.models import Deployment, Release
@@ -89,12 +90,78 @@ def _username(actor: Actor) -> str:
     return actor.get_username() if actor is not None else ""
 
 
-def _check_permission(actor: Actor, action: str, release: Release | None) -> None:
-    """The one place where role checks on release actions go (a later issue adds them).
+_ACTION_PHRASES = {
+    "create": "create releases",
+    A.UPDATE: "edit releases",
+    A.DELETE: "delete releases",
+    A.SUBMIT: "submit releases",
+    A.APPROVE: "approve releases",
+    A.REJECT: "reject releases",
+    A.DEPLOY: "deploy releases",
+    A.ROLLBACK: "roll back releases",
+    "override_freeze": "override a freeze window",
+    "report_status": "report deployment status",
+}
+_MANAGER_ONLY = {A.APPROVE, A.REJECT, A.ROLLBACK, "override_freeze"}
 
-    Raise `opsportal.errors.Forbidden` to refuse. Today every authenticated actor may do everything.
+
+def _check_permission(
+    actor: Actor, action: str, release: Release | None, *, environment: Environment | None = None
+) -> None:
+    """Who may do what to a release (issue #4; roles in `opsportal.roles`). Refusals are 403 naming
+    the role or team needed.
+
+    Release Managers (and superusers) may do everything. Engineers may create, edit, delete,
+    submit and deploy the releases of their teams (a release without a team: its creator), deploy
+    only to environments that do not require approval, and report deployment status. Approve,
+    reject, roll back and freeze overrides are for Release Managers. Viewers only read.
     """
-    return None
+    phrase = _ACTION_PHRASES.get(action, action)
+    if actor is None or not getattr(actor, "is_active", False):
+        raise Forbidden(f"You must be signed in to {phrase}.", code="not_authenticated")
+    if roles.is_release_manager(actor):
+        return
+    if action in _MANAGER_ONLY:
+        roles.require_release_manager(actor, what=phrase)
+    if not roles.is_engineer(actor):
+        raise Forbidden(
+            f"To {phrase} you need the {roles.ENGINEERS} or {roles.RELEASE_MANAGERS} role.",
+            code="role_required",
+            required_role=roles.ENGINEERS,
+        )
+    if release is not None:
+        _check_ownership(actor, release, phrase)
+    if environment is not None and environment.requires_approval:
+        raise Forbidden(
+            f"Deploying to {environment.name} (it requires approval) needs the {roles.RELEASE_MANAGERS} role.",
+            code="role_required",
+            required_role=roles.RELEASE_MANAGERS,
+        )
+
+
+def _check_ownership(actor: Actor, release: Release, phrase: str) -> None:
+    """An Engineer acts on the releases of their teams; a release without a team is its creator's."""
+    if release.team_id is None:
+        if release.created_by and release.created_by != _username(actor):
+            raise Forbidden(
+                f"This release has no team: only its creator ({release.created_by}) or a Release Manager may {phrase}.",
+                code="team_required",
+            )
+        return
+    if release.team_id not in roles.user_team_ids(actor):
+        raise Forbidden(
+            f"To {phrase} of team '{release.team_id}' you must be a member of that team or a Release Manager.",
+            code="team_required",
+            required_team=release.team_id,
+        )
+
+
+def _default_team(actor: Actor, data: dict[str, Any]) -> dict[str, Any]:
+    """A release created without a team gets the creator's team when they belong to exactly one."""
+    if _fk_id(data.get("team")) is not None or actor is None or roles.is_release_manager(actor):
+        return data
+    teams = roles.user_team_ids(actor)
+    return {**data, "team": next(iter(teams))} if len(teams) == 1 else data
 
 
 def release_allowed_actions(release: Release) -> list[str]:
@@ -207,6 +274,7 @@ def release_create(*, actor: Actor, data: dict[str, Any]) -> Release:
     """Create a draft release from `data` (name, version, description, team, workflow, target_date,
     features; optionally `id`, else a new ObjectId string). Duplicate version → 400 on `version`."""
     _check_permission(actor, "create", None)
+    data = _default_team(actor, data)
     release = Release(status=S.DRAFT, created_by=_username(actor), revision=1)
     if data.get("id"):
         release.id = str(data["id"])
@@ -215,6 +283,8 @@ def release_create(*, actor: Actor, data: dict[str, Any]) -> Release:
         if required not in fields:
             fields.append(required)
     _validate(release, [*fields, "id"])
+    if not roles.is_release_manager(actor):
+        _check_ownership(actor, release, "create releases")
     try:
         # The savepoint only keeps SQLite usable after a collision; the unique index decides.
         with transaction.atomic():
@@ -257,6 +327,8 @@ def release_update(
         return release
     changed = list(changes)
     _validate(candidate, changed)
+    if "team" in changed and not roles.is_release_manager(actor):
+        _check_ownership(actor, candidate, "move releases")
     values: dict[str, Any] = {}
     for field in changed:
         if field in _FK_FIELDS:
@@ -642,7 +714,9 @@ def release_deploy(
         raise ValidationFailed({"status": ["A new deployment is either 'succeeded' or 'in_progress'."]})
     if override_freeze and not (reason or "").strip():
         raise ValidationFailed({"reason": ["A reason is required to override a freeze window."]})
-    _check_permission(actor, A.DEPLOY, release)
+    _check_permission(actor, A.DEPLOY, release, environment=environment)
+    if override_freeze:
+        _check_permission(actor, "override_freeze", release)
     now = now_ms()
     deployment = Deployment(
         release_id=release.pk,

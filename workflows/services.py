@@ -1,32 +1,30 @@
-"""Writes on workflows: create, update, delete (each one write + one audit event)."""
+"""Writes on workflows: create, update, delete (each one write + one audit event).
+
+Managing workflows is for Release Managers (and superusers); the generic write, revision and
+audit logic is `opsportal.documents`; the rules here are the workflow's own.
+"""
 
 from __future__ import annotations
 
-import copy
 from typing import Any
 
-from django.core.exceptions import ValidationError
-from django.db import IntegrityError, transaction
-from django.db.models import ProtectedError
-from django.utils.text import slugify
-
-from audit.services import audit_record, field_changes, jsonable, now_ms
 from environments.models import Environment
-from opsportal.errors import Conflict, Forbidden, NotFound, PreconditionFailed, ValidationFailed
+from opsportal.documents import (
+    DocumentKind,
+    document_create,
+    document_delete,
+    document_update,
+    editable_fields,
+    model_errors,
+    with_defaults,
+)
+from opsportal.errors import ValidationFailed
+from opsportal.roles import require_release_manager
 from releases.models import Release
 from workflows.models import Workflow
 
-EDITABLE_FIELDS = ("name", "description", "active", "stages", "triggers")
-
-
-def _check_manage_permission(actor: Any) -> None:
-    """Who may create, change and delete workflows.
-
-    For now any active signed-in user; the access-control issue narrows it to release
-    managers and administrators (this is the one place to change).
-    """
-    if actor is None or not getattr(actor, "is_authenticated", False) or not getattr(actor, "is_active", False):
-        raise Forbidden("You do not have permission to manage workflows.")
+EDITABLE_FIELDS = editable_fields(Workflow)
+MANAGE = "manage workflows"
 
 
 def _stage_errors(stages: Any) -> list[str]:
@@ -52,21 +50,12 @@ def _stage_errors(stages: Any) -> list[str]:
 def _validate(candidate: Workflow) -> None:
     """Schema, field and cross-object rules on the workflow as it would be saved.
 
-    Stages get the schema's default (`requires_approval` = false) so every stage has one shape.
+    Stages and triggers get the schema's defaults (`requires_approval` = false, `params` = {})
+    so every item has one shape.
     """
-    errors: dict[str, list[str]] = {}
-    if isinstance(candidate.stages, list):
-        candidate.stages = [
-            {"requires_approval": False, **stage} if isinstance(stage, dict) else stage for stage in candidate.stages
-        ]
-    if isinstance(candidate.triggers, list):
-        candidate.triggers = [
-            {"params": {}, **trigger} if isinstance(trigger, dict) else trigger for trigger in candidate.triggers
-        ]
-    try:
-        candidate.full_clean()
-    except ValidationError as exc:
-        errors = {field: list(messages) for field, messages in exc.message_dict.items()}
+    candidate.stages = with_defaults(candidate.stages, {"requires_approval": False})
+    candidate.triggers = with_defaults(candidate.triggers, {"params": {}})
+    errors = model_errors(candidate)
     if "stages" not in errors:  # existence checks only make sense on well-formed stages
         stage_errors = _stage_errors(candidate.stages)
         if stage_errors:
@@ -75,111 +64,35 @@ def _validate(candidate: Workflow) -> None:
         raise ValidationFailed(errors)
 
 
-def _snapshot(workflow: Workflow) -> dict[str, Any]:
-    return jsonable({field: getattr(workflow, field) for field in EDITABLE_FIELDS})
+WORKFLOWS = DocumentKind(Workflow, EDITABLE_FIELDS, _validate)
 
 
 def workflow_create(*, actor: Any, data: dict[str, Any]) -> Workflow:
     """Create a workflow; its id defaults to the slug of its name."""
-    _check_manage_permission(actor)
-    fields = {key: value for key, value in data.items() if key in EDITABLE_FIELDS}
-    workflow = Workflow(id=data.get("id") or slugify(fields.get("name", ""))[:64], **fields)
-    _validate(workflow)
-    workflow.revision = 1
-    try:
-        with transaction.atomic():  # a savepoint only, so SQLite stays usable after a collision
-            workflow.save(force_insert=True)
-    except IntegrityError as exc:  # a concurrent create took the id or the name
-        raise ValidationFailed({"id": [f"A workflow with id {workflow.id!r} or this name exists."]}) from exc
-    audit_record(
-        actor=actor.get_username(),
-        action="workflow.created",
-        object_type="workflow",
-        object_id=workflow.pk,
-        changes=field_changes({}, _snapshot(workflow)),
-    )
-    return workflow
+    require_release_manager(actor, what=MANAGE)
+    return document_create(WORKFLOWS, actor=actor, data=data)
 
 
 def workflow_update(
     *, workflow: Workflow, actor: Any, data: dict[str, Any], expected_revision: int | None = None
 ) -> Workflow:
-    """Change a workflow's editable fields (stages and triggers are replaced whole), conditionally on its revision.
+    """Change a workflow's editable fields (stages and triggers are replaced whole), conditionally on its revision."""
+    require_release_manager(actor, what=MANAGE)
+    return document_update(WORKFLOWS, document=workflow, actor=actor, data=data, expected_revision=expected_revision)
 
-    Two ways to say which revision the client read: `expected_revision` (from `If-Match`;
-    differing → 412) and `data["revision"]` (from the body or an admin form; differing → 409
-    `stale_revision`). Without either, the revision of the object passed in is used, so a
-    concurrent change between the read and this write is still refused (409).
-    """
-    _check_manage_permission(actor)
-    if expected_revision is not None and expected_revision != workflow.revision:
-        raise PreconditionFailed(
-            f"Workflow {workflow.pk!r} is at revision {workflow.revision}, not {expected_revision}.",
-            revision=workflow.revision,
-        )
-    expected = data.get("revision") or workflow.revision
-    if expected != workflow.revision:
-        raise Conflict(
-            f"Workflow {workflow.pk!r} has changed (revision {workflow.revision}); reload and retry.",
-            code="stale_revision",
-            revision=workflow.revision,
-        )
-    candidate = copy.copy(workflow)
-    for key, value in data.items():
-        if key in EDITABLE_FIELDS:
-            setattr(candidate, key, value)
-    _validate(candidate)
-    changes = field_changes(_snapshot(workflow), _snapshot(candidate))
-    if not changes:
-        return workflow
-    updated_at = now_ms()
-    values = {field: getattr(candidate, field) for field in changes}
-    if not Workflow.objects.filter(pk=workflow.pk, revision=expected).update(
-        **values, revision=expected + 1, updated_at=updated_at
-    ):
-        current = Workflow.objects.filter(pk=workflow.pk).values_list("revision", flat=True).first()
-        if current is None:
-            raise NotFound(f"Workflow {workflow.pk!r} no longer exists.")
-        if expected_revision is not None:
-            raise PreconditionFailed(
-                f"Workflow {workflow.pk!r} is at revision {current}, not {expected_revision}.", revision=current
-            )
-        raise Conflict(
-            f"Workflow {workflow.pk!r} has changed (revision {current}); reload and retry.",
-            code="stale_revision",
-            revision=current,
-        )
-    candidate.revision, candidate.updated_at = expected + 1, updated_at
-    audit_record(
-        actor=actor.get_username(),
-        action="workflow.updated",
-        object_type="workflow",
-        object_id=workflow.pk,
-        changes=changes,
-    )
-    return candidate
+
+def _followers(workflow: Workflow) -> dict[str, int]:
+    count = Release.objects.filter(workflow=workflow.pk).count()
+    return {"releases": count} if count else {}
 
 
 def workflow_delete(*, workflow: Workflow, actor: Any) -> None:
     """Delete a workflow no release follows (else 409; deactivate it instead)."""
-    _check_manage_permission(actor)
-    workflow_id, snapshot = workflow.pk, _snapshot(workflow)
-    releases = Release.objects.filter(workflow=workflow_id).count()
-    try:
-        if not releases:
-            workflow.delete()
-    except ProtectedError as exc:  # a release was created after the check
-        releases = len(exc.protected_objects)
-    if releases:
-        raise Conflict(
-            f"Workflow {workflow_id!r} cannot be deleted: {releases} release(s) follow it; set active=false instead.",
-            code="protected",
-            references={"releases": releases},
-        )
-    audit_record(
-        actor=actor.get_username(),
-        action="workflow.deleted",
-        object_type="workflow",
-        object_id=workflow_id,
-        changes={field: [value, None] for field, value in snapshot.items()},
+    require_release_manager(actor, what=MANAGE)
+    document_delete(
+        WORKFLOWS,
+        document=workflow,
+        actor=actor,
+        references=_followers,
+        describe=lambda found: f"{found['releases']} release(s) follow it; set active=false instead",
     )

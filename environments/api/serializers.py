@@ -1,11 +1,12 @@
 """Environment payloads. Embedded documents carry their JSON Schema into OpenAPI."""
 
-from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from environments import schemas
 from environments.choices import Health
 from environments.models import Environment
+from environments.services import DERIVED_FIELDS
+from opsportal.api.serializers import DocumentSerializer, DocumentUpdateSerializer
 from releases.models import Deployment, Release
 
 # OpenAPI 3.0 has no type lists: the config's scalar values become a nullable oneOf.
@@ -19,76 +20,22 @@ CONFIG_OPENAPI = {
 }
 
 
-@extend_schema_field(CONFIG_OPENAPI)
-class EnvironmentConfigField(serializers.JSONField):
-    """`config`: string keys, scalar values."""
-
-
-@extend_schema_field(schemas.FREEZE_WINDOWS)
-class FreezeWindowsField(serializers.JSONField):
-    """`freeze_windows`: list of {starts_at, ends_at, reason}."""
-
-
-def _model_validators(field: str) -> list:
-    return list(Environment._meta.get_field(field).validators)
-
-
-class EnvironmentSerializer(serializers.ModelSerializer):
+class EnvironmentSerializer(DocumentSerializer):
     """An environment. On create, `id` defaults to the slug of `name`."""
 
-    id = serializers.SlugField(
-        max_length=64, required=False, help_text="Slug; defaults to the slug of the name. Cannot change later."
-    )
-    config = EnvironmentConfigField(required=False, validators=_model_validators("config"))
-    freeze_windows = FreezeWindowsField(
-        required=False,
-        validators=_model_validators("freeze_windows"),
-        help_text="Half-open windows [starts_at, ends_at) in which deploys are refused; stored in UTC.",
-    )
-
-    class Meta:
+    class Meta(DocumentSerializer.Meta):
         model = Environment
-        fields = [
-            "id",
-            "name",
-            "tier",
-            "order",
-            "url",
-            "description",
-            "config",
-            "requires_approval",
-            "min_approvals",
-            "freeze_windows",
-            "health",
-            "current_release",
-            "current_deployment",
-            "deployment_seq",
-            "revision",
-            "created_at",
-            "updated_at",
-        ]
-        read_only_fields = [
-            "current_release",
-            "current_deployment",
-            "deployment_seq",
-            "revision",
-            "created_at",
-            "updated_at",
-        ]
+        read_only_fields = [*DERIVED_FIELDS, *DocumentSerializer.Meta.read_only_fields]
+        extra_kwargs = {
+            "config": {"schema": CONFIG_OPENAPI},
+            "freeze_windows": {
+                "help_text": "Half-open windows [starts_at, ends_at) in which deploys are refused; stored in UTC."
+            },
+        }
 
 
-class EnvironmentUpdateSerializer(EnvironmentSerializer):
+class EnvironmentUpdateSerializer(DocumentUpdateSerializer, EnvironmentSerializer):
     """Changes to an environment; `revision` (optional) makes the write conditional on what you read."""
-
-    id = serializers.SlugField(read_only=True)
-    revision = serializers.IntegerField(
-        min_value=1,
-        required=False,
-        help_text="The revision you last read; if the environment changed since, the update is refused (409).",
-    )
-
-    class Meta(EnvironmentSerializer.Meta):
-        read_only_fields = [f for f in EnvironmentSerializer.Meta.read_only_fields if f != "revision"]
 
 
 class EnvironmentReleaseSummarySerializer(serializers.ModelSerializer):
@@ -107,19 +54,9 @@ class EnvironmentDeploymentSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Deployment
-        fields = [
-            "id",
-            "release",
-            "kind",
-            "status",
-            "sequence",
-            "started_at",
-            "finished_at",
-            "deployed_by",
-            "notes",
-            "pipeline_url",
-            "rolled_back_from",
-        ]
+        # The deployment as stored, but for what the status page already says (its environment)
+        # and the write guard.
+        fields = [f.name for f in Deployment._meta.concrete_fields if f.name not in ("environment", "revision")]
         read_only_fields = fields
 
 

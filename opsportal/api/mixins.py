@@ -17,6 +17,13 @@ def revision_etag(obj_id: str, revision: int) -> str:
     return f'"{obj_id}-{revision}"'
 
 
+def etag_mismatch(verbose_name: str, etag: str) -> PreconditionFailed:
+    """The 412 of a write whose `If-Match` is not the object's current `ETag`."""
+    return PreconditionFailed(
+        f"The {verbose_name} changed since you read it (If-Match does not match the current ETag).", etag=etag
+    )
+
+
 class RevisionETagMixin:
     """Detail responses carry `ETag` from the object's `revision`; a write with a stale
     `If-Match` answers 412 and changes nothing. Views pass `self.expected_revision()` to the
@@ -29,10 +36,7 @@ class RevisionETagMixin:
         current = revision_etag(obj.pk, obj.revision)
         candidates = [tag.strip().removeprefix("W/") for tag in header.split(",")]
         if current not in candidates:
-            raise PreconditionFailed(
-                "The release changed since you read it (If-Match does not match the current ETag).",
-                etag=current,
-            )
+            raise etag_mismatch(obj._meta.verbose_name, current)
         return obj.revision
 
     def finalize_response(self, request: Request, response: Response, *args: Any, **kwargs: Any) -> Response:

@@ -71,3 +71,14 @@ def make_release(**fields: Any) -> Release:
         ],
     }
     return Release.objects.create(**{**defaults, **fields})
+
+
+def make_user(username: str, role: str | None = None, **fields: Any):
+    """A user, optionally in one of the role groups (created by the roles data migration)."""
+    from django.contrib.auth import get_user_model
+    from django.contrib.auth.models import Group
+
+    user = get_user_model().objects.create_user(username, f"{username}@example.com", f"{username}-password-123", **fields)
+    if role:
+        user.groups.add(Group.objects.get(name=role))
+    return user

@@ -129,10 +129,14 @@ def _is_ours(query) -> bool:
 
 
 def _shadow_execute(compiler, recorder: Recorder, args: tuple, kwargs: dict) -> None:
+    from django.db import connections
     from django.db.models.sql.constants import MULTI, SINGLE
 
     kind = type(compiler).__name__
     query = compiler.query.clone()
+    # Connections are per thread: a live server's threads need their own shadow.
+    if not hasattr(connections._connections, SHADOW_ALIAS):
+        _shadow_connection()
     try:
         _state.active = True
         mongo_compiler = query.get_compiler(using=SHADOW_ALIAS, elide_empty=compiler.elide_empty)

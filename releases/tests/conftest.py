@@ -3,7 +3,8 @@
 import pytest
 from rest_framework.test import APIClient
 
-from opsportal.testing.factories import make_standard_environments, make_workflow
+from opsportal.roles import RELEASE_MANAGERS
+from opsportal.testing.factories import make_standard_environments, make_user, make_workflow
 
 
 @pytest.fixture
@@ -18,21 +19,21 @@ def workflow(envs):
 
 
 @pytest.fixture
-def alice(django_user_model):
-    """A release author."""
-    return django_user_model.objects.create_user("alice", "alice@example.com", "alice-password-123")
+def alice(db):
+    """A release author, a Release Manager."""
+    return make_user("alice", RELEASE_MANAGERS)
 
 
 @pytest.fixture
-def carol(django_user_model):
-    """A reviewer (someone other than the author)."""
-    return django_user_model.objects.create_user("carol", "carol@example.com", "carol-password-123")
+def carol(db):
+    """A reviewer (someone other than the author), a Release Manager."""
+    return make_user("carol", RELEASE_MANAGERS)
 
 
 @pytest.fixture
-def dave(django_user_model):
-    """A second reviewer."""
-    return django_user_model.objects.create_user("dave", "dave@example.com", "dave-password-123")
+def dave(db):
+    """A second reviewer, a Release Manager."""
+    return make_user("dave", RELEASE_MANAGERS)
 
 
 @pytest.fixture

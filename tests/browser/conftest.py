@@ -56,29 +56,7 @@ def browser() -> Iterator[Any]:
 
 
 @pytest.fixture
-def _mongo_compile_in_server_threads(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Let the MongoDB compile mode check the live server's queries too.
-
-    Django's connections are per thread and the compile mode's shadow connection is only
-    installed in the test's thread; this installs it in whichever thread compiles a query
-    (here: the live server's), so the admin's own queries are checked as well.
-    """
-    from django.db import connections
-
-    from opsportal.testing import mongo_compile
-
-    original = mongo_compile._shadow_execute
-
-    def shadow_execute_in_any_thread(*args: Any, **kwargs: Any) -> None:
-        if not hasattr(connections._connections, mongo_compile.SHADOW_ALIAS):
-            mongo_compile._shadow_connection()
-        original(*args, **kwargs)
-
-    monkeypatch.setattr(mongo_compile, "_shadow_execute", shadow_execute_in_any_thread)
-
-
-@pytest.fixture
-def page(browser: Any, live_server: Any, _mongo_compile_in_server_threads: None) -> Iterator[Any]:
+def page(browser: Any, live_server: Any) -> Iterator[Any]:
     """A fresh browser context (no cookies) whose relative URLs go to the live server."""
     context = browser.new_context(base_url=live_server.url, viewport={"width": 1400, "height": 1000})
     context.set_default_timeout(30_000)

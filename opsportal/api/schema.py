@@ -1,0 +1,240 @@
+"""OpenAPI pieces every endpoint shares: ONE error envelope component (`Error`), the standard
+error responses, the `If-Match` / `Idempotency-Key` headers, and `document_schema_view` which
+documents the CRUD operations of a `DocumentViewSet` from a few examples.
+
+    @document_schema_view(model=Team, update_serializer=TeamUpdateSerializer, example=..., ...)
+    class TeamViewSet(DocumentViewSet): ...
+
+A custom action declares its errors with the same builders:
+
+    @extend_schema(responses={200: StatusSerializer, 404: not_found_response(Environment)})
+"""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+from django.db import models
+from django.utils.text import capfirst, slugify
+from drf_spectacular.extensions import OpenApiSerializerExtension
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiExample, OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
+from rest_framework import serializers
+
+from opsportal.api.mixins import IDEMPOTENCY_HEADER, etag_mismatch, revision_etag
+from opsportal.documents import stale_revision
+from opsportal.errors import ApplicationError, NotFound, ValidationFailed
+from opsportal.roles import release_manager_required
+
+ViewSetT = TypeVar("ViewSetT")
+
+
+class ErrorSerializer(serializers.Serializer):
+    """The error envelope of every refused request (rendered by `opsportal.api.exceptions`).
+
+    Besides `code`, `detail` and `errors`, a refusal may carry context keys, e.g. `revision`
+    (409 `stale_revision`, 412), `etag` (412), `references` (409 `protected`), `required_role`
+    (403 `role_required`), `status` and `allowed_actions` (409 on a release).
+    """
+
+    code = serializers.CharField(
+        help_text="Stable machine code, e.g. `invalid`, `not_found`, `role_required`, `stale_revision`, `protected`."
+    )
+    detail = serializers.CharField(help_text="What was refused and why, for people.")
+    errors = serializers.DictField(
+        child=serializers.ListField(child=serializers.CharField()),
+        required=False,
+        help_text="400 only: field → messages; a message names the nested path, e.g. `members[1].email: …`.",
+    )
+
+
+class ErrorSerializerExtension(OpenApiSerializerExtension):
+    """The envelope is open: context keys (see `ErrorSerializer`) come on top of the declared ones.
+    Subclasses (an app's envelope declaring its own context keys) stay open too."""
+
+    target_class = ErrorSerializer
+    match_subclasses = True
+
+    def map_serializer(self, auto_schema, direction):
+        schema = auto_schema._map_serializer(self.target, direction, bypass_extensions=True)
+        return {**schema, "additionalProperties": True}
+
+
+def _verbose_name(model: type[models.Model]) -> str:
+    return str(model._meta.verbose_name)
+
+
+def _a(noun: str) -> str:
+    return f"{'an' if noun[:1] in 'aeiou' else 'a'} {noun}"
+
+
+def error_response(description: str, *examples: tuple[str, ApplicationError]) -> OpenApiResponse:
+    """A response with the error envelope; each example is (name, the exception a service raises)."""
+    return OpenApiResponse(
+        ErrorSerializer,
+        description=description,
+        examples=[
+            OpenApiExample(name, value={"code": error.code, "detail": error.message, **error.extra})
+            for name, error in examples
+        ],
+    )
+
+
+def invalid_response(example: str, errors: dict[str, list[str]]) -> OpenApiResponse:
+    """400: `errors` maps each field to its messages."""
+    return error_response(
+        "Invalid input: the error envelope with `errors` (field → messages naming the nested path).",
+        (example, ValidationFailed(errors)),
+    )
+
+
+def not_found_response(model: type[models.Model]) -> OpenApiResponse:
+    """404 of a detail route."""
+    return error_response(
+        f"No such {_verbose_name(model)}.",
+        ("Not found", NotFound(f"No {model.__name__} matches the given query.")),
+    )
+
+
+def role_required_response(what: str) -> OpenApiResponse:
+    """403 of a write only Release Managers (and superusers) may make; `what` as for `require_release_manager`."""
+    return error_response("Needs the Release Managers role.", ("Role required", release_manager_required(what)))
+
+
+def precondition_failed_response(model: type[models.Model], pk: str, revision: int) -> OpenApiResponse:
+    """412: the `If-Match` header is not the current `ETag` (the example's object is at `revision`)."""
+    return error_response(
+        "`If-Match` does not match the current `ETag`.",
+        ("Precondition failed", etag_mismatch(_verbose_name(model), revision_etag(pk, revision))),
+    )
+
+
+def if_match_parameter(model: type[models.Model], pk: str, revision: int) -> OpenApiParameter:
+    return OpenApiParameter(
+        "If-Match",
+        OpenApiTypes.STR,
+        OpenApiParameter.HEADER,
+        description=f"The `ETag` of your last read (e.g. `{revision_etag(pk, revision)}`); "
+        f"if the {_verbose_name(model)} changed since → 412.",
+    )
+
+
+IDEMPOTENCY_KEY = OpenApiParameter(
+    IDEMPOTENCY_HEADER,
+    OpenApiTypes.STR,
+    OpenApiParameter.HEADER,
+    description="Makes the request safe to retry: the same key within 24 hours returns the first response.",
+)
+
+
+def document_schema_view(
+    *,
+    example: dict[str, Any],
+    create: dict[str, Any],
+    change: tuple[str, dict[str, Any]],
+    invalid: tuple[str, dict[str, list[str]]],
+    protected: tuple[str, ApplicationError],
+    forbidden: OpenApiResponse,
+    list_description: str = "",
+) -> Callable[[type[ViewSetT]], type[ViewSetT]]:
+    """Document the CRUD operations of a `DocumentViewSet` (its `queryset` model, `serializer_class`
+    and `update_serializer_class`): ids, revisions, `ETag`/`If-Match`, `Idempotency-Key`, errors.
+
+    - `example`: a document as the API returns it (with `id` and `revision`);
+    - `create`: a create request; `change`: (name, a PATCH request);
+    - `invalid`: (name, `errors`) of a 400; `protected`: (while what, the `Conflict`) of a refused delete;
+    - `forbidden`: the 403 of a write by someone without the role (e.g. `role_required_response`).
+    """
+    pk, revision = example["id"], example["revision"]
+    revised = {"revision": revision + 1}
+    updated = {**example, **revised}
+    change_name, change_request = change
+    why, conflict = protected
+
+    def decorate(viewset: type[ViewSetT]) -> type[ViewSetT]:
+        model, serializer = viewset.queryset.model, viewset.serializer_class
+        update_serializer = viewset.update_serializer_class or serializer
+        name, plural = _verbose_name(model), str(model._meta.verbose_name_plural)
+        not_found = not_found_response(model)
+        if_match = if_match_parameter(model, pk, revision)
+        precondition_failed = precondition_failed_response(model, pk, revision + 1)
+        write = {
+            200: serializer,
+            400: invalid_response(*invalid),
+            403: forbidden,
+            404: not_found,
+            409: error_response(
+                f"The {name} changed since `revision` was read.",
+                ("Stale revision", stale_revision(model, pk, revision + 1)),
+            ),
+            412: precondition_failed,
+        }
+        writable = [field for field, spec in update_serializer().fields.items() if not spec.read_only]
+        about = inspect.getdoc(viewset) or ""
+        conditional = f"{about}\n\n`revision` or `If-Match` makes the write conditional. {forbidden.description}"
+        return extend_schema_view(
+            list=extend_schema(
+                summary=f"List {plural}",
+                description=list_description or about,
+                examples=[OpenApiExample(capfirst(plural), value=[example], response_only=True)],
+            ),
+            retrieve=extend_schema(
+                summary=f"Get {_a(name)}",
+                responses={200: serializer, 404: not_found},
+                examples=[OpenApiExample(str(example.get("name", pk)), value=example, response_only=True)],
+            ),
+            create=extend_schema(
+                summary=f"Create {_a(name)}",
+                description=f"{about}\n\n`id` defaults to the slug of `name`. {forbidden.description}",
+                parameters=[IDEMPOTENCY_KEY],
+                responses={201: serializer, 400: write[400], 403: forbidden},
+                examples=[
+                    OpenApiExample(f"New {create['name']}", value=create, request_only=True),
+                    OpenApiExample(
+                        "Created",
+                        value={**example, "description": "", **create, "id": slugify(create["name"]), "revision": 1},
+                        response_only=True,
+                    ),
+                ],
+            ),
+            update=extend_schema(
+                summary=f"Replace {_a(name)}'s editable fields",
+                description=conditional,
+                parameters=[if_match],
+                request=update_serializer,
+                responses=write,
+                examples=[
+                    OpenApiExample(
+                        "Replace", value={k: example[k] for k in writable if k in example}, request_only=True
+                    ),
+                    OpenApiExample("Updated", value=updated, response_only=True),
+                ],
+            ),
+            partial_update=extend_schema(
+                summary=f"Change some of {_a(name)}'s fields",
+                description=conditional,
+                parameters=[if_match],
+                request=update_serializer,
+                responses=write,
+                examples=[
+                    OpenApiExample(change_name, value=change_request, request_only=True),
+                    OpenApiExample("Updated", value={**updated, **change_request, **revised}, response_only=True),
+                ],
+            ),
+            destroy=extend_schema(
+                summary=f"Delete {_a(name)}",
+                description=f"{about}\n\nRefused (409 `protected`) while {why}. {forbidden.description}",
+                parameters=[if_match],
+                responses={
+                    204: None,
+                    403: forbidden,
+                    404: not_found,
+                    409: error_response(f"Refused while {why}.", ("Protected", conflict)),
+                    412: precondition_failed,
+                },
+            ),
+        )(viewset)
+
+    return decorate

@@ -1,0 +1,80 @@
+"""Serializer bases for documents (environments, teams, workflows): a slug `id` chosen on create,
+every stored field in the model's order, embedded documents documented by their JSON Schema."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db import models
+from django.utils.module_loading import import_string
+from drf_spectacular.extensions import OpenApiSerializerFieldExtension
+from drf_spectacular.plumbing import build_basic_type
+from drf_spectacular.types import OpenApiTypes
+from rest_framework import serializers
+
+from opsportal.schemas import JSONSchemaValidator
+
+
+class EmbeddedDocumentField(serializers.JSONField):
+    """An embedded document (JSON). OpenAPI shows `schema`, else the JSON Schema its model
+    validator checks, so the API documents exactly what it accepts."""
+
+    def __init__(self, *, schema: dict[str, Any] | None = None, **kwargs: Any) -> None:
+        self.document_schema = schema
+        super().__init__(**kwargs)
+
+    def openapi_schema(self) -> dict[str, Any] | None:
+        if self.document_schema is not None:
+            return self.document_schema
+        for validator in self.validators:
+            if isinstance(validator, JSONSchemaValidator):
+                return import_string(validator.schema_path)
+        return None
+
+
+class EmbeddedDocumentFieldExtension(OpenApiSerializerFieldExtension):
+    target_class = EmbeddedDocumentField
+    match_subclasses = True
+
+    def map_serializer_field(self, auto_schema, direction):
+        schema = self.target.openapi_schema()
+        return dict(schema) if schema is not None else build_basic_type(OpenApiTypes.ANY)
+
+
+class DocumentSerializer(serializers.ModelSerializer):
+    """A whole document: every stored field in the model's order; on create `id` defaults to the
+    slug of `name`; `revision` and timestamps are read-only. Subclasses set `Meta.model`."""
+
+    serializer_field_mapping = {
+        **serializers.ModelSerializer.serializer_field_mapping,
+        models.JSONField: EmbeddedDocumentField,
+    }
+
+    id = serializers.SlugField(
+        max_length=64, required=False, help_text="Slug; defaults to the slug of the name. Cannot change later."
+    )
+
+    class Meta:
+        read_only_fields = ["revision", "created_at", "updated_at"]
+
+    def get_field_names(self, declared_fields, info) -> list[str]:
+        return [field.name for field in self.Meta.model._meta.concrete_fields]
+
+
+class DocumentUpdateSerializer(serializers.Serializer):
+    """Mix in first, before the document's serializer: `id` cannot change; `revision` (optional)
+    makes the write conditional on what the client read."""
+
+    id = serializers.SlugField(read_only=True)
+    revision = serializers.IntegerField(
+        min_value=1,
+        required=False,
+    )
+
+    def get_fields(self) -> dict[str, serializers.Field]:
+        fields = super().get_fields()
+        fields["revision"].help_text = (
+            f"The revision you last read; if the {self.Meta.model._meta.verbose_name} changed since, "
+            "the update is refused (409)."
+        )
+        return fields
