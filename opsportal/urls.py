@@ -17,3 +17,6 @@ urlpatterns = [
     path("redoc/", SpectacularRedocView.as_view(url_name="schema")),
     path("admin/", admin.site.urls),
 ]
+
+handler404 = "opsportal.views.not_found"
+handler500 = "opsportal.views.server_error"

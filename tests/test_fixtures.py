@@ -143,3 +143,18 @@ def test_environment_status_on_the_sample_data(sample_data):
     assert status["last_deployment"].status == "failed"
     assert status["health"] == "degraded"
     assert [d.sequence for d in status["recent_deployments"]] == [2, 1]
+
+
+@pytest.mark.django_db
+def test_run_path_moves_sample_dates_so_the_dashboard_shows_recent_activity(api):
+    from django.core.management import call_command
+    from django.utils import timezone
+
+    from releases.models import Deployment
+
+    call_command("load_sample_data_if_empty")
+    latest = Deployment.objects.order_by("-finished_at").first().finished_at
+    assert timezone.now() - latest < timedelta(hours=1)
+    stats = api.get("/api/v1/dashboard/stats").json()
+    assert stats["deployments"]["today"] >= 1
+    assert stats["deployments"]["last_7_days"] >= 3

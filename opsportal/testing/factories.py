@@ -78,7 +78,8 @@ def make_user(username: str, role: str | None = None, **fields: Any):
     from django.contrib.auth import get_user_model
     from django.contrib.auth.models import Group
 
-    user = get_user_model().objects.create_user(username, f"{username}@example.com", f"{username}-password-123", **fields)
+    password = f"{username}-password-123"
+    user = get_user_model().objects.create_user(username, f"{username}@example.com", password, **fields)
     if role:
         user.groups.add(Group.objects.get(name=role))
     return user

@@ -8,6 +8,7 @@ from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand
 
+from opsportal.sample_data import sample_data_shift_to_now
 from releases.models import Release
 
 
@@ -23,8 +24,13 @@ class Command(BaseCommand):
             default="sample_data",
             help="A fixture name in fixtures/ (default sample_data) or a path to a .json fixture.",
         )
+        parser.add_argument(
+            "--keep-dates",
+            action="store_true",
+            help="Keep the fixture's fixed timestamps instead of moving them so the newest deployment is recent.",
+        )
 
-    def handle(self, *args, fixture: str, **options) -> None:
+    def handle(self, *args, fixture: str, keep_dates: bool = False, **options) -> None:
         if Release.objects.exists():
             self.stdout.write("Sample data: skipped, the database already has releases.")
             return
@@ -37,3 +43,6 @@ class Command(BaseCommand):
             return
         call_command("loaddata", str(path), verbosity=0)
         self.stdout.write(f"Sample data: loaded {path.name} ({Release.objects.count()} releases).")
+        if not keep_dates:
+            delta = sample_data_shift_to_now()
+            self.stdout.write(f"Sample data: timestamps moved by {delta.days} days so the dashboard shows recent work.")

@@ -1,0 +1,55 @@
+"""Sample data stays recent: the fixture's fixed timestamps are moved so its newest deployment
+finished just before now, keeping every dashboard figure (today, 7 days, 30 days) non-zero."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+from django.db.models import Max
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
+
+from environments.models import Environment
+from releases.models import Deployment, Release
+
+LATEST_DEPLOYMENT_AGE = timedelta(minutes=30)
+
+
+def _shift_iso(value: Any, delta: timedelta) -> Any:
+    moment = parse_datetime(value) if isinstance(value, str) else None
+    if moment is None:
+        return value
+    return (moment + delta).isoformat().replace("+00:00", "Z")
+
+
+def _shift_documents(items: list[dict], keys: tuple[str, ...], delta: timedelta) -> list[dict]:
+    return [{**item, **{k: _shift_iso(item[k], delta) for k in keys if k in item}} for item in items]
+
+
+def sample_data_shift_to_now(*, now: datetime | None = None) -> timedelta:
+    """Move every timestamp of the loaded sample data by one offset; return the offset."""
+    now = now or timezone.now()
+    latest = Deployment.objects.aggregate(latest=Max("finished_at"))["latest"]
+    if latest is None:
+        return timedelta(0)
+    # Just before now, but still today (UTC) shortly after midnight.
+    since_midnight = now - now.replace(hour=0, minute=0, second=0, microsecond=0)
+    delta = now - min(LATEST_DEPLOYMENT_AGE, since_midnight / 2) - latest
+    for deployment in Deployment.objects.all():
+        Deployment.objects.filter(pk=deployment.pk).update(
+            started_at=deployment.started_at + delta,
+            finished_at=deployment.finished_at + delta if deployment.finished_at else None,
+        )
+    for release in Release.objects.all():
+        Release.objects.filter(pk=release.pk).update(
+            created_at=release.created_at + delta,
+            updated_at=release.updated_at + delta,
+            target_date=(release.target_date + timedelta(days=delta.days)) if release.target_date else None,
+            approvals=_shift_documents(release.approvals, ("at",), delta),
+        )
+    for environment in Environment.objects.all():
+        Environment.objects.filter(pk=environment.pk).update(
+            freeze_windows=_shift_documents(environment.freeze_windows, ("starts_at", "ends_at"), delta)
+        )
+    return delta
