@@ -29,6 +29,7 @@ def main() -> None:
     parser.add_argument("--method", default="GET", choices=["GET", "POST"], help="HTTP method.")
     parser.add_argument("--data", default=None, help="JSON body for POST; `{n}` becomes a counter (unique values).")
     parser.add_argument("--html", help="Also write pyinstrument's HTML report here.")
+    parser.add_argument("--time-only", action="store_true", help="Only the timing line: no query list, no profile.")
     args = parser.parse_args()
     if not Path(args.db).exists():
         sys.exit(f"profile: no database at {args.db}: run `make bench` (or bench/run.py --datasets large) first")
@@ -88,7 +89,9 @@ def main() -> None:
         call()
     wall = (time.perf_counter() - wall) / args.n * 1000
     cpu = (time.process_time() - cpu) / args.n * 1000
-    print(f"{args.path}: {cpu:.1f} ms CPU, {wall:.1f} ms wall per request (in-process, {len(queries)} queries):")
+    print(f"{args.path}: {cpu:.1f} ms CPU, {wall:.1f} ms wall per request (in-process, {len(queries)} queries)")
+    if args.time_only:
+        return
     profiler = Profiler(interval=0.0005)
     profiler.start()
     for _ in range(args.n):

@@ -3,10 +3,11 @@
 from django.db import models
 
 from environments.choices import Health, Tier
+from opsportal.document_models import NamedDocument
 from opsportal.schemas import JSONSchemaValidator
 
 
-class Environment(models.Model):
+class Environment(NamedDocument):
     """An environment with its embedded config and freeze windows.
 
     `current_release`/`current_deployment` are derived from deployments and maintained by
@@ -14,12 +15,9 @@ class Environment(models.Model):
     (`deployment_seq` is the claim counter), so readers never have to scan history.
     """
 
-    id = models.SlugField(primary_key=True, max_length=64)
-    name = models.CharField(max_length=200, unique=True)
     tier = models.CharField(max_length=20, choices=Tier.choices, default=Tier.DEVELOPMENT)
     order = models.PositiveIntegerField(default=0, help_text="Position in the promotion path (lower first).")
     url = models.URLField(blank=True, default="")
-    description = models.TextField(blank=True, default="")
     config = models.JSONField(
         default=dict, blank=True, validators=[JSONSchemaValidator("environments.schemas.CONFIG", "config")]
     )
@@ -38,11 +36,8 @@ class Environment(models.Model):
         "releases.Deployment", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     deployment_seq = models.PositiveIntegerField(default=0)
-    revision = models.PositiveIntegerField(default=1)
-    created_at = models.DateTimeField(auto_now_add=True)
-    updated_at = models.DateTimeField(auto_now=True)
 
-    class Meta:
+    class Meta(NamedDocument.Meta):
         ordering = ["order", "id"]
         indexes = [
             models.Index(fields=["order", "id"], name="env_order_idx"),
@@ -50,9 +45,6 @@ class Environment(models.Model):
             models.Index(fields=["health"], name="env_health_idx"),
             models.Index(fields=["current_release"], name="env_current_release_idx"),
         ]
-
-    def __str__(self) -> str:
-        return self.name
 
     @property
     def is_production(self) -> bool:

@@ -1,5 +1,7 @@
 """Shapes of the documents embedded in an environment: config, freeze windows."""
 
+from opsportal.document_models import array_of, closed_object
+
 CONFIG = {
     "type": "object",
     "title": "Configuration",
@@ -7,16 +9,14 @@ CONFIG = {
     "additionalProperties": {"type": ["string", "number", "boolean", "null"]},
 }
 
-FREEZE_WINDOW = {
-    "type": "object",
-    "title": "Freeze window",
-    "properties": {
+FREEZE_WINDOW = closed_object(
+    "Freeze window",
+    {
         "starts_at": {"type": "string", "format": "date-time", "title": "Starts at"},
         "ends_at": {"type": "string", "format": "date-time", "title": "Ends at"},
         "reason": {"type": "string", "maxLength": 500, "title": "Reason", "default": ""},
     },
-    "required": ["starts_at", "ends_at"],
-    "additionalProperties": False,
-}
+    required=["starts_at", "ends_at"],
+)
 
-FREEZE_WINDOWS = {"type": "array", "items": FREEZE_WINDOW, "maxItems": 100, "title": "Freeze windows"}
+FREEZE_WINDOWS = array_of(FREEZE_WINDOW, max_items=100, title="Freeze windows")

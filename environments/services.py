@@ -1,7 +1,6 @@
-"""Writes on environments: create, update, delete (each one write + one audit event).
-
-Managing environments is for Release Managers (and superusers); the generic write, revision and
-audit logic is `opsportal.documents`; the rules here are the environment's own.
+"""Writes on environments: create, update, delete (each one write + one audit event, through
+`opsportal.documents`). Only Release Managers (and superusers) manage environments; the
+deployment services alone move `current_release`, `current_deployment` and `deployment_seq`.
 """
 
 from __future__ import annotations
@@ -11,24 +10,11 @@ from typing import Any
 
 from environments.models import Environment
 from environments.selectors import parse_freeze_moment
-from opsportal.documents import (
-    DocumentKind,
-    document_create,
-    document_delete,
-    document_update,
-    editable_fields,
-    model_errors,
-)
-from opsportal.errors import ValidationFailed
-from opsportal.roles import require_release_manager
-from releases.models import Deployment
+from opsportal.documents import DocumentKind, DocumentServices, Errors, editable_fields, model_errors
 from workflows.models import Workflow
 
-# `current_release`, `current_deployment`, `deployment_seq` belong to the deployment services.
 DERIVED_FIELDS = ("current_release", "current_deployment", "deployment_seq")
-# What a client may set.
 EDITABLE_FIELDS = editable_fields(Environment, exclude=DERIVED_FIELDS)
-MANAGE = "manage environments"
 
 
 def _iso(moment: datetime) -> str:
@@ -55,47 +41,22 @@ def _clean_freeze_windows(windows: list[dict[str, Any]]) -> tuple[list[dict[str,
     return cleaned, errors
 
 
-def _validate(candidate: Environment) -> None:
-    """Schema, field and cross-field rules on the environment as it would be saved."""
-    errors: dict[str, list[str]] = {}
+def _validate(candidate: Environment) -> Errors:
+    """Schema, field and cross-field rules on the environment as it would be saved; freeze
+    windows are normalized to UTC once they are all valid."""
+    errors: Errors = {}
     if isinstance(candidate.freeze_windows, list) and all(isinstance(w, dict) for w in candidate.freeze_windows):
-        windows, window_errors = _clean_freeze_windows(candidate.freeze_windows)
-        if window_errors:
-            errors["freeze_windows"] = window_errors
-        else:
+        windows, errors["freeze_windows"] = _clean_freeze_windows(candidate.freeze_windows)
+        if not errors["freeze_windows"]:
             candidate.freeze_windows = windows
     if candidate.requires_approval and not candidate.min_approvals:
         errors["min_approvals"] = ["must be at least 1 when requires_approval is set."]
-    errors = model_errors(candidate, errors, exclude=DERIVED_FIELDS)
-    if errors:
-        raise ValidationFailed(errors)
+    return model_errors(candidate, errors, exclude=DERIVED_FIELDS)
 
 
-ENVIRONMENTS = DocumentKind(Environment, EDITABLE_FIELDS, _validate)
-
-
-def environment_create(*, actor: Any, data: dict[str, Any]) -> Environment:
-    """Create an environment; its id defaults to the slug of its name."""
-    require_release_manager(actor, what=MANAGE)
-    return document_create(ENVIRONMENTS, actor=actor, data=data)
-
-
-def environment_update(
-    *, environment: Environment, actor: Any, data: dict[str, Any], expected_revision: int | None = None
-) -> Environment:
-    """Change an environment's editable fields, conditionally on its revision (see `document_update`)."""
-    require_release_manager(actor, what=MANAGE)
-    return document_update(
-        ENVIRONMENTS, document=environment, actor=actor, data=data, expected_revision=expected_revision
-    )
-
-
-def _delete_blockers(environment: Environment) -> dict[str, Any]:
-    """What still refers to the environment, by kind (empty when it may go)."""
+def _references(environment: Environment) -> dict[str, Any]:
+    """What refers to the environment besides its deployments: the release deployed there, workflow stages."""
     blockers: dict[str, Any] = {}
-    deployments = Deployment.objects.filter(environment=environment.pk).count()
-    if deployments:
-        blockers["deployments"] = deployments
     if environment.current_release_id:
         blockers["current_release"] = environment.current_release_id
     # Stages are embedded documents and workflows are few: read them whole rather than
@@ -121,9 +82,29 @@ def _describe_blockers(blockers: dict[str, Any]) -> str:
     return "; ".join(parts)
 
 
+ENVIRONMENTS = DocumentKind(
+    Environment, EDITABLE_FIELDS, _validate, _describe_blockers, _references, manage="manage environments"
+)
+
+
+def environment_create(*, actor: Any, data: dict[str, Any]) -> Environment:
+    """Create an environment; its id defaults to the slug of its name, derived fields start empty."""
+    return ENVIRONMENTS.create(actor=actor, data=data)
+
+
+def environment_update(
+    *, environment: Environment, actor: Any, data: dict[str, Any], expected_revision: int | None = None
+) -> Environment:
+    """Change an environment's editable fields, conditionally on its revision (see `DocumentKind.update`).
+
+    Changing `requires_approval`/`min_approvals` or the freeze windows takes effect on the next deploy.
+    """
+    return ENVIRONMENTS.update(document=environment, actor=actor, data=data, expected_revision=expected_revision)
+
+
 def environment_delete(*, environment: Environment, actor: Any) -> None:
     """Delete an environment nothing refers to: no deployments, no current release, in no workflow (else 409)."""
-    require_release_manager(actor, what=MANAGE)
-    document_delete(
-        ENVIRONMENTS, document=environment, actor=actor, references=_delete_blockers, describe=_describe_blockers
-    )
+    ENVIRONMENTS.delete(document=environment, actor=actor)
+
+
+SERVICES = DocumentServices(environment_create, environment_update, environment_delete, manage=ENVIRONMENTS.manage)

@@ -1,17 +1,17 @@
 """Writes on revisioned documents (environments, teams, workflows): create, conditional update,
 delete — each one write plus one audit event (DESIGN §3, STYLE "Where logic lives").
 
-An app's services keep their names, signatures, permission checks and rules; what is the same
-for every document lives here. A `DocumentKind` names the model, the fields a client may set
-and how a candidate is validated; then
+An app's services keep their names, signatures and rules; what is the same for every document
+lives here. A `DocumentKind` names the model, the fields a client may set, the app's validation,
+what blocks a delete and who may write (`manage`: Release Managers and superusers); then
 
-- `document_create` inserts (the id defaults to the slug of the name) and audits `<type>.created`;
-- `document_update` applies `data` to a copy, validates it, writes only what changed in one update
+- `kind.create` inserts (the id defaults to the slug of the name) and audits `<type>.created`;
+- `kind.update` applies `data` to a copy, validates it, writes only what changed in one update
   conditional on the revision, and audits `<type>.updated` with field → [old, new];
-- `document_delete` refuses (409 `protected`) while something refers to the document, deletes
+- `kind.delete` refuses (409 `protected`) while something refers to the document, deletes
   conditionally on the revision, and audits `<type>.deleted`;
 - `refused_write` says why a conditional write matched nothing (404, 412 or 409 `stale_revision`),
-  for services that write with extra conditions of their own (e.g. a status).
+  also for services that write with conditions of their own (e.g. a status).
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from __future__ import annotations
 import copy
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import Any, Generic, TypeVar
+from typing import Any, Generic, NamedTuple, TypeVar
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, models, transaction
@@ -28,8 +28,10 @@ from django.utils.text import capfirst, slugify
 
 from audit.services import audit_record, field_changes, jsonable, now_ms
 from opsportal.errors import Conflict, NotFound, PreconditionFailed, ValidationFailed
+from opsportal.roles import require_release_manager
 
 DocumentT = TypeVar("DocumentT", bound=models.Model)
+Errors = dict[str, list[str]]
 
 
 def editable_fields(model: type[models.Model], *, exclude: Iterable[str] = ()) -> tuple[str, ...]:
@@ -43,11 +45,9 @@ def editable_fields(model: type[models.Model], *, exclude: Iterable[str] = ()) -
     )
 
 
-def model_errors(
-    candidate: models.Model, errors: dict[str, list[str]] | None = None, *, exclude: Iterable[str] = ()
-) -> dict[str, list[str]]:
+def model_errors(candidate: models.Model, errors: Errors | None = None, *, exclude: Iterable[str] = ()) -> Errors:
     """`errors` followed by the model's own verdict (field constraints, uniqueness, JSON Schemas)."""
-    merged = {field: list(messages) for field, messages in (errors or {}).items()}
+    merged = {field: list(messages) for field, messages in (errors or {}).items() if messages}
     try:
         candidate.full_clean(exclude=list(exclude))
     except ValidationError as exc:
@@ -63,31 +63,16 @@ def with_defaults(items: Any, defaults: dict[str, Any]) -> Any:
     return [{**defaults, **item} if isinstance(item, dict) else item for item in items]
 
 
-@dataclass(frozen=True)
-class DocumentKind(Generic[DocumentT]):
-    """One kind of document: its model, the fields a client may set, and its validation
-    (`validate(candidate)` normalizes the candidate in place or raises `ValidationFailed`)."""
-
-    model: type[DocumentT]
-    editable: tuple[str, ...]
-    validate: Callable[[DocumentT], None]
-
-    @property
-    def object_type(self) -> str:
-        """`environment`: the audit trail's object type and the prefix of its actions."""
-        return self.model._meta.model_name
-
-    def snapshot(self, document: DocumentT) -> dict[str, Any]:
-        return jsonable({field: getattr(document, field) for field in self.editable})
-
-    def audit(self, document_id: Any, *, actor: Any, action: str, changes: dict[str, Any]) -> None:
-        audit_record(
-            actor=actor.get_username(),
-            action=f"{self.object_type}.{action}",
-            object_type=self.object_type,
-            object_id=document_id,
-            changes=changes,
-        )
+def protected_references(model: type[models.Model], pk: Any) -> dict[str, int]:
+    """What the database would refuse to delete the document for: for every relation that protects
+    it (`on_delete=PROTECT`), how many objects refer to it, by accessor (e.g. `{"releases": 2}`)."""
+    found: dict[str, int] = {}
+    for relation in model._meta.related_objects:
+        if relation.on_delete is models.PROTECT:
+            count = relation.related_model._default_manager.filter(**{relation.field.name: pk}).count()
+            if count:
+                found[relation.get_accessor_name()] = count
+    return found
 
 
 def document_label(model: type[models.Model], pk: Any) -> str:
@@ -121,68 +106,7 @@ def refused_write(model: type[models.Model], pk: Any, expected_revision: int | N
     return stale_revision(model, pk, current)
 
 
-def document_create(kind: DocumentKind[DocumentT], *, actor: Any, data: dict[str, Any]) -> DocumentT:
-    """Insert a document built from the editable fields in `data`; its id is `data["id"]` or the
-    slug of its name. A taken id or name (also by a concurrent create) → 400 naming `id`."""
-    fields = {key: value for key, value in data.items() if key in kind.editable}
-    id_length = kind.model._meta.pk.max_length
-    document = kind.model(id=data.get("id") or slugify(fields.get("name", ""))[:id_length], **fields)
-    kind.validate(document)
-    document.revision = 1
-    try:
-        with transaction.atomic():  # a savepoint only, so SQLite stays usable after a collision
-            document.save(force_insert=True)
-    except IntegrityError as exc:  # a concurrent create took the id or the name
-        verbose_name = kind.model._meta.verbose_name
-        article = "An" if verbose_name[:1] in "aeiou" else "A"
-        raise ValidationFailed(
-            {"id": [f"{article} {verbose_name} with id {document.pk!r} or this name exists."]}
-        ) from exc
-    kind.audit(document.pk, actor=actor, action="created", changes=field_changes({}, kind.snapshot(document)))
-    return document
-
-
-def document_update(
-    kind: DocumentKind[DocumentT],
-    *,
-    document: DocumentT,
-    actor: Any,
-    data: dict[str, Any],
-    expected_revision: int | None = None,
-) -> DocumentT:
-    """Change the editable fields in `data` (embedded lists are replaced whole), conditionally on
-    the revision the client read.
-
-    Two ways to say which revision that was: `expected_revision` (from `If-Match`; differing →
-    412) and `data["revision"]` (from the body or an admin form; differing → 409
-    `stale_revision`). Without either, the revision of `document` is used, so a concurrent
-    change between the read and this write is still refused (409). No change → no write.
-    """
-    if expected_revision is not None and expected_revision != document.revision:
-        raise _precondition_failed(kind.model, document.pk, document.revision, expected_revision)
-    expected = data.get("revision") or document.revision
-    if expected != document.revision:
-        raise stale_revision(kind.model, document.pk, document.revision)
-    candidate = copy.copy(document)
-    for key, value in data.items():
-        if key in kind.editable:
-            setattr(candidate, key, value)
-    kind.validate(candidate)
-    changes = field_changes(kind.snapshot(document), kind.snapshot(candidate))
-    if not changes:
-        return document
-    values = {field: getattr(candidate, field) for field in changes}
-    updated_at = now_ms()
-    if not kind.model.objects.filter(pk=document.pk, revision=expected).update(
-        **values, revision=expected + 1, updated_at=updated_at
-    ):
-        raise refused_write(kind.model, document.pk, expected_revision)
-    candidate.revision, candidate.updated_at = expected + 1, updated_at
-    kind.audit(document.pk, actor=actor, action="updated", changes=changes)
-    return candidate
-
-
-def _protected_references(error: ProtectedError) -> dict[str, int]:
+def _protected_objects(error: ProtectedError) -> dict[str, int]:
     counts: dict[str, int] = {}
     for obj in error.protected_objects:
         name = str(obj._meta.verbose_name_plural)
@@ -190,36 +114,151 @@ def _protected_references(error: ProtectedError) -> dict[str, int]:
     return counts
 
 
-def document_delete(
-    kind: DocumentKind[DocumentT],
-    *,
-    document: DocumentT,
-    actor: Any,
-    references: Callable[[DocumentT], dict[str, Any]],
-    describe: Callable[[dict[str, Any]], str],
-) -> None:
-    """Delete a document nothing refers to, conditionally on its revision.
+@dataclass(frozen=True)
+class DocumentKind(Generic[DocumentT]):
+    """One kind of document and its own rules:
 
-    `references(document)` lists what still refers to it by kind (empty: it may go); while it is
-    not empty → 409 `protected` with `references`, the message ending in `describe(references)`.
-    A reference that lands between the check and the delete is caught by the database (PROTECT).
+    - `editable`: the fields a client may set (see `editable_fields`);
+    - `validate(candidate)`: normalizes the candidate in place and returns field → messages
+      (empty when it may be saved; `model_errors` gives the model's own verdict);
+    - `describe`: why references block a delete, e.g. `"{releases} release(s) belong to it"`
+      (formatted with the references) or a function of them;
+    - `references(document)`: what else refers to it (e.g. embedded ids), on top of the
+      relations that protect it (`protected_references`);
+    - `manage`: the act (e.g. "manage teams") that creating, changing and deleting need the
+      Release Managers role for (`require_release_manager`); None: the caller checks.
     """
-    found = references(document)
-    if not found:
-        snapshot = kind.snapshot(document)
-        try:
-            deleted, _ = kind.model.objects.filter(pk=document.pk, revision=document.revision).delete()
-        except ProtectedError as exc:
-            found = references(document) or _protected_references(exc)
-        else:
-            if not deleted:
-                raise refused_write(kind.model, document.pk)
-    if found:
-        raise Conflict(
-            f"{document_label(kind.model, document.pk)} cannot be deleted: {describe(found)}.",
-            code="protected",
-            references=found,
+
+    model: type[DocumentT]
+    editable: tuple[str, ...]
+    validate: Callable[[DocumentT], Errors]
+    describe: str | Callable[[dict[str, Any]], str]
+    references: Callable[[DocumentT], dict[str, Any]] | None = None
+    manage: str | None = None
+
+    @property
+    def object_type(self) -> str:
+        """`environment`: the audit trail's object type and the prefix of its actions."""
+        return self.model._meta.model_name
+
+    def snapshot(self, document: DocumentT) -> dict[str, Any]:
+        return jsonable({field: getattr(document, field) for field in self.editable})
+
+    def _allow(self, actor: Any) -> None:
+        if self.manage:
+            require_release_manager(actor, what=self.manage)
+
+    def _check(self, candidate: DocumentT) -> None:
+        errors = self.validate(candidate)
+        if errors:
+            raise ValidationFailed(errors)
+
+    def _audit(self, document_id: Any, *, actor: Any, action: str, changes: dict[str, Any]) -> None:
+        audit_record(
+            actor=actor.get_username(),
+            action=f"{self.object_type}.{action}",
+            object_type=self.object_type,
+            object_id=document_id,
+            changes=changes,
         )
-    kind.audit(
-        document.pk, actor=actor, action="deleted", changes={field: [value, None] for field, value in snapshot.items()}
-    )
+
+    def blockers(self, document: DocumentT) -> dict[str, Any]:
+        """Everything that refers to the document, by kind (empty when it may be deleted)."""
+        found: dict[str, Any] = protected_references(self.model, document.pk)
+        if self.references is not None:
+            found.update(self.references(document))
+        return found
+
+    def refusal(self, pk: Any, references: dict[str, Any]) -> Conflict:
+        """409 `protected`: the document cannot be deleted while `references` refer to it."""
+        reason = self.describe.format(**references) if isinstance(self.describe, str) else self.describe(references)
+        return Conflict(
+            f"{document_label(self.model, pk)} cannot be deleted: {reason}.",
+            code="protected",
+            references=references,
+        )
+
+    def create(self, *, actor: Any, data: dict[str, Any]) -> DocumentT:
+        """Insert a document built from the editable fields in `data`; its id is `data["id"]` or the
+        slug of its name. A taken id or name (also by a concurrent create) → 400 naming `id`."""
+        self._allow(actor)
+        fields = {key: value for key, value in data.items() if key in self.editable}
+        id_length = self.model._meta.pk.max_length
+        document = self.model(id=data.get("id") or slugify(fields.get("name", ""))[:id_length], **fields)
+        self._check(document)
+        document.revision = 1
+        try:
+            with transaction.atomic():  # a savepoint only, so SQLite stays usable after a collision
+                document.save(force_insert=True)
+        except IntegrityError as exc:  # a concurrent create took the id or the name
+            name = self.model._meta.verbose_name
+            article = "An" if name[:1] in "aeiou" else "A"
+            raise ValidationFailed({"id": [f"{article} {name} with id {document.pk!r} or this name exists."]}) from exc
+        self._audit(document.pk, actor=actor, action="created", changes=field_changes({}, self.snapshot(document)))
+        return document
+
+    def update(
+        self, *, document: DocumentT, actor: Any, data: dict[str, Any], expected_revision: int | None = None
+    ) -> DocumentT:
+        """Change the editable fields in `data` (embedded lists are replaced whole), conditionally
+        on the revision the client read; no change → no write.
+
+        Two ways to say which revision that was: `expected_revision` (from `If-Match`; differing →
+        412) and `data["revision"]` (from the body or an admin form; differing → 409
+        `stale_revision`). Without either, the revision of `document` is used, so a concurrent
+        change between the read and this write is still refused (409).
+        """
+        self._allow(actor)
+        if expected_revision is not None and expected_revision != document.revision:
+            raise _precondition_failed(self.model, document.pk, document.revision, expected_revision)
+        expected = data.get("revision") or document.revision
+        if expected != document.revision:
+            raise stale_revision(self.model, document.pk, document.revision)
+        candidate = copy.copy(document)
+        for key, value in data.items():
+            if key in self.editable:
+                setattr(candidate, key, value)
+        self._check(candidate)
+        changes = field_changes(self.snapshot(document), self.snapshot(candidate))
+        if not changes:
+            return document
+        values = {field: getattr(candidate, field) for field in changes}
+        updated_at = now_ms()
+        if not self.model.objects.filter(pk=document.pk, revision=expected).update(
+            **values, revision=expected + 1, updated_at=updated_at
+        ):
+            raise refused_write(self.model, document.pk, expected_revision)
+        candidate.revision, candidate.updated_at = expected + 1, updated_at
+        self._audit(document.pk, actor=actor, action="updated", changes=changes)
+        return candidate
+
+    def delete(self, *, document: DocumentT, actor: Any) -> None:
+        """Delete a document nothing refers to (else 409 `protected`), conditionally on its revision.
+        A reference that lands between the check and the delete is caught by the database (PROTECT)."""
+        self._allow(actor)
+        found = self.blockers(document)
+        if not found:
+            snapshot = self.snapshot(document)
+            try:
+                deleted, _ = self.model.objects.filter(pk=document.pk, revision=document.revision).delete()
+            except ProtectedError as exc:
+                found = self.blockers(document) or _protected_objects(exc)
+            else:
+                if not deleted:
+                    raise refused_write(self.model, document.pk)
+        if found:
+            raise self.refusal(document.pk, found)
+        changes = {field: [value, None] for field, value in snapshot.items()}
+        self._audit(document.pk, actor=actor, action="deleted", changes=changes)
+
+
+class DocumentServices(NamedTuple):
+    """An app's write services, as views and tests find them: `create(*, actor, data)`,
+    `update(*, <model_name>, actor, data, expected_revision)`, `delete(*, <model_name>, actor)`
+    (e.g. `team_create`, `team_update`, `team_delete`), and `manage`, the act they need the Release
+    Managers role for (e.g. "manage teams"; None where the services check other rules)."""
+
+    create: Callable[..., Any]
+    update: Callable[..., Any]
+    delete: Callable[..., Any]
+    manage: str | None = None

@@ -147,6 +147,8 @@ REST_FRAMEWORK = {
         "rest_framework.filters.SearchFilter",
         "rest_framework.filters.OrderingFilter",
     ],
+    # JSON in: embedded documents don't fit form encoding (the browsable API posts raw JSON).
+    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
     "DEFAULT_RENDERER_CLASSES": [
         "rest_framework.renderers.JSONRenderer",
         "rest_framework.renderers.BrowsableAPIRenderer",
@@ -179,6 +181,10 @@ SPECTACULAR_SETTINGS = {
     "VERSION": APP_VERSION,
     "SERVE_INCLUDE_SCHEMA": False,
     "COMPONENT_SPLIT_REQUEST": True,
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "opsportal.api.openapi_hooks.add_standard_error_responses",
+    ],
     "SWAGGER_UI_DIST": "SIDECAR",
     # No call to validator.swagger.io from the browser: the docs work air-gapped (DESIGN §2).
     "SWAGGER_UI_SETTINGS": {"deepLinking": True, "validatorUrl": None},

@@ -1,9 +1,10 @@
 """Shapes of the documents embedded in a team: members, projects."""
 
-MEMBER = {
-    "type": "object",
-    "title": "Member",
-    "properties": {
+from opsportal.document_models import array_of, closed_object
+
+MEMBER = closed_object(
+    "Member",
+    {
         "name": {"type": "string", "minLength": 1, "maxLength": 200, "title": "Name"},
         "email": {"type": "string", "format": "email", "maxLength": 254, "title": "Email"},
         "role": {"type": "string", "maxLength": 100, "title": "Role", "default": ""},
@@ -15,15 +16,9 @@ MEMBER = {
             "default": "",
         },
     },
-    "required": ["name", "email"],
-    "additionalProperties": False,
-}
+    required=["name", "email"],
+)
 
-MEMBERS = {"type": "array", "items": MEMBER, "maxItems": 500, "title": "Members"}
+MEMBERS = array_of(MEMBER, max_items=500, title="Members")
 
-PROJECTS = {
-    "type": "array",
-    "items": {"type": "string", "minLength": 1, "maxLength": 200},
-    "maxItems": 200,
-    "title": "Projects",
-}
+PROJECTS = array_of({"type": "string", "minLength": 1, "maxLength": 200}, max_items=200, title="Projects")

@@ -1,29 +1,14 @@
-"""Writes on teams: create, update, delete (each one write + one audit event).
-
-Managing teams is for Release Managers (and superusers); the generic write, revision and audit
-logic is `opsportal.documents`; the rules here are the team's own.
-"""
+"""Writes on teams: create, update, delete (each one write + one audit event, through
+`opsportal.documents`). Only Release Managers (and superusers) manage teams."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from opsportal.documents import (
-    DocumentKind,
-    document_create,
-    document_delete,
-    document_update,
-    editable_fields,
-    model_errors,
-    with_defaults,
-)
-from opsportal.errors import ValidationFailed
-from opsportal.roles import require_release_manager
-from releases.models import Release
+from opsportal.documents import DocumentKind, DocumentServices, Errors, editable_fields, model_errors, with_defaults
 from teams.models import Team
 
 EDITABLE_FIELDS = editable_fields(Team)
-MANAGE = "manage teams"
 
 
 def _member_errors(members: Any) -> list[str]:
@@ -45,45 +30,34 @@ def _member_errors(members: Any) -> list[str]:
     return errors
 
 
-def _validate(candidate: Team) -> None:
+def _validate(candidate: Team) -> Errors:
     """Schema, field and cross-member rules on the team as it would be saved.
 
     Members get the schema's defaults (`role`, `username` = "") so every member has one shape.
     """
     candidate.members = with_defaults(candidate.members, {"role": "", "username": ""})
-    member_errors = _member_errors(candidate.members)
-    errors = model_errors(candidate, {"members": member_errors} if member_errors else None)
-    if errors:
-        raise ValidationFailed(errors)
+    return model_errors(candidate, {"members": _member_errors(candidate.members)})
 
 
-TEAMS = DocumentKind(Team, EDITABLE_FIELDS, _validate)
+TEAMS = DocumentKind(
+    Team, EDITABLE_FIELDS, _validate, describe="{releases} release(s) belong to it", manage="manage teams"
+)
 
 
 def team_create(*, actor: Any, data: dict[str, Any]) -> Team:
-    """Create a team; its id defaults to the slug of its name."""
-    require_release_manager(actor, what=MANAGE)
-    return document_create(TEAMS, actor=actor, data=data)
+    """Create a team; its id defaults to the slug of its name. A member's `username` links them to
+    a Django user (the teams an Engineer may release for)."""
+    return TEAMS.create(actor=actor, data=data)
 
 
 def team_update(*, team: Team, actor: Any, data: dict[str, Any], expected_revision: int | None = None) -> Team:
     """Change a team's editable fields (members and projects are replaced whole), conditionally on its revision."""
-    require_release_manager(actor, what=MANAGE)
-    return document_update(TEAMS, document=team, actor=actor, data=data, expected_revision=expected_revision)
-
-
-def _releases(team: Team) -> dict[str, int]:
-    count = Release.objects.filter(team=team.pk).count()
-    return {"releases": count} if count else {}
+    return TEAMS.update(document=team, actor=actor, data=data, expected_revision=expected_revision)
 
 
 def team_delete(*, team: Team, actor: Any) -> None:
     """Delete a team that owns no releases (else 409)."""
-    require_release_manager(actor, what=MANAGE)
-    document_delete(
-        TEAMS,
-        document=team,
-        actor=actor,
-        references=_releases,
-        describe=lambda found: f"{found['releases']} release(s) belong to it",
-    )
+    TEAMS.delete(document=team, actor=actor)
+
+
+SERVICES = DocumentServices(team_create, team_update, team_delete, manage=TEAMS.manage)

@@ -1,28 +1,26 @@
 """Shapes of the documents embedded in a workflow: ordered stages, triggers."""
 
-STAGE = {
-    "type": "object",
-    "title": "Stage",
-    "properties": {
+from opsportal.document_models import array_of, closed_object
+
+STAGE = closed_object(
+    "Stage",
+    {
         "environment": {"type": "string", "minLength": 1, "maxLength": 64, "title": "Environment id"},
         "requires_approval": {"type": "boolean", "default": False, "title": "Requires approval"},
     },
-    "required": ["environment"],
-    "additionalProperties": False,
-}
+    required=["environment"],
+)
 
-STAGES = {"type": "array", "items": STAGE, "maxItems": 20, "title": "Stages"}
+STAGES = array_of(STAGE, max_items=20, title="Stages")
 
-TRIGGER = {
-    "type": "object",
-    "title": "Trigger",
-    "properties": {
+TRIGGER = closed_object(
+    "Trigger",
+    {
         "event": {"type": "string", "minLength": 1, "maxLength": 100, "title": "Event"},
         "action": {"type": "string", "minLength": 1, "maxLength": 100, "title": "Action"},
         "params": {"type": "object", "title": "Parameters", "default": {}},
     },
-    "required": ["event", "action"],
-    "additionalProperties": False,
-}
+    required=["event", "action"],
+)
 
-TRIGGERS = {"type": "array", "items": TRIGGER, "maxItems": 50, "title": "Triggers"}
+TRIGGERS = array_of(TRIGGER, max_items=50, title="Triggers")

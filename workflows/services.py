@@ -1,7 +1,6 @@
-"""Writes on workflows: create, update, delete (each one write + one audit event).
-
-Managing workflows is for Release Managers (and superusers); the generic write, revision and
-audit logic is `opsportal.documents`; the rules here are the workflow's own.
+"""Writes on workflows: create, update, delete (each one write + one audit event, through
+`opsportal.documents`). Only Release Managers (and superusers) manage workflows; a workflow that
+releases follow is deactivated (`active=false`) rather than deleted.
 """
 
 from __future__ import annotations
@@ -9,22 +8,10 @@ from __future__ import annotations
 from typing import Any
 
 from environments.models import Environment
-from opsportal.documents import (
-    DocumentKind,
-    document_create,
-    document_delete,
-    document_update,
-    editable_fields,
-    model_errors,
-    with_defaults,
-)
-from opsportal.errors import ValidationFailed
-from opsportal.roles import require_release_manager
-from releases.models import Release
+from opsportal.documents import DocumentKind, DocumentServices, Errors, editable_fields, model_errors, with_defaults
 from workflows.models import Workflow
 
 EDITABLE_FIELDS = editable_fields(Workflow)
-MANAGE = "manage workflows"
 
 
 def _stage_errors(stages: Any) -> list[str]:
@@ -47,7 +34,7 @@ def _stage_errors(stages: Any) -> list[str]:
     return errors
 
 
-def _validate(candidate: Workflow) -> None:
+def _validate(candidate: Workflow) -> Errors:
     """Schema, field and cross-object rules on the workflow as it would be saved.
 
     Stages and triggers get the schema's defaults (`requires_approval` = false, `params` = {})
@@ -60,39 +47,38 @@ def _validate(candidate: Workflow) -> None:
         stage_errors = _stage_errors(candidate.stages)
         if stage_errors:
             errors["stages"] = stage_errors
-    if errors:
-        raise ValidationFailed(errors)
+    return errors
 
 
-WORKFLOWS = DocumentKind(Workflow, EDITABLE_FIELDS, _validate)
+# A followed workflow is deactivated rather than deleted, so past releases keep their path.
+WORKFLOWS = DocumentKind(
+    Workflow,
+    EDITABLE_FIELDS,
+    _validate,
+    describe="{releases} release(s) follow it; set active=false instead",
+    manage="manage workflows",
+)
 
 
 def workflow_create(*, actor: Any, data: dict[str, Any]) -> Workflow:
-    """Create a workflow; its id defaults to the slug of its name."""
-    require_release_manager(actor, what=MANAGE)
-    return document_create(WORKFLOWS, actor=actor, data=data)
+    """Create a workflow; its id defaults to the slug of its name. Every stage must name an
+    existing environment, each environment at most once."""
+    return WORKFLOWS.create(actor=actor, data=data)
 
 
 def workflow_update(
     *, workflow: Workflow, actor: Any, data: dict[str, Any], expected_revision: int | None = None
 ) -> Workflow:
-    """Change a workflow's editable fields (stages and triggers are replaced whole), conditionally on its revision."""
-    require_release_manager(actor, what=MANAGE)
-    return document_update(WORKFLOWS, document=workflow, actor=actor, data=data, expected_revision=expected_revision)
+    """Change a workflow's editable fields (stages and triggers are replaced whole), conditionally on its revision.
 
-
-def _followers(workflow: Workflow) -> dict[str, int]:
-    count = Release.objects.filter(workflow=workflow.pk).count()
-    return {"releases": count} if count else {}
+    The new stage order applies from the next deploy of each release that follows the workflow.
+    """
+    return WORKFLOWS.update(document=workflow, actor=actor, data=data, expected_revision=expected_revision)
 
 
 def workflow_delete(*, workflow: Workflow, actor: Any) -> None:
     """Delete a workflow no release follows (else 409; deactivate it instead)."""
-    require_release_manager(actor, what=MANAGE)
-    document_delete(
-        WORKFLOWS,
-        document=workflow,
-        actor=actor,
-        references=_followers,
-        describe=lambda found: f"{found['releases']} release(s) follow it; set active=false instead",
-    )
+    WORKFLOWS.delete(document=workflow, actor=actor)
+
+
+SERVICES = DocumentServices(workflow_create, workflow_update, workflow_delete, manage=WORKFLOWS.manage)

@@ -13,10 +13,9 @@ from environments.api.serializers import (
 from environments.filtersets import EnvironmentFilterSet
 from environments.models import Environment
 from environments.selectors import environment_status
-from environments.services import MANAGE, environment_create, environment_delete, environment_update
-from opsportal.api.schema import document_schema_view, not_found_response, role_required_response
-from opsportal.api.viewsets import DocumentServices, DocumentViewSet
-from opsportal.errors import Conflict
+from environments.services import ENVIRONMENTS, SERVICES
+from opsportal.api.schema import document_schema_view, not_found_response
+from opsportal.api.viewsets import DocumentViewSet
 
 ENVIRONMENT_EXAMPLE = {
     "id": "production",
@@ -87,23 +86,18 @@ STATUS_EXAMPLE = {
         "Freeze window ends before it starts",
         {"freeze_windows": ["freeze_windows[0].ends_at: must be after starts_at (2026-12-21T00:00:00Z)."]},
     ),
-    protected=(
-        "deployments, a current release or a workflow stage refer to it",
-        Conflict(
-            "Environment 'production' cannot be deleted: 2 deployment(s) refer to it.",
-            code="protected",
-            references={"deployments": 2},
-        ),
-    ),
-    forbidden=role_required_response(MANAGE),
+    protected=ENVIRONMENTS.refusal("production", {"deployments": 2}),
 )
 class EnvironmentViewSet(DocumentViewSet):
-    """Deployment targets (development → staging → production)."""
+    """Deployment targets (development → staging → production).
+
+    `GET …/status` shows the release running there, the latest deployments, health and any freeze.
+    """
 
     queryset = Environment.objects.all()
     serializer_class = EnvironmentSerializer
     update_serializer_class = EnvironmentUpdateSerializer
-    services = DocumentServices(environment_create, environment_update, environment_delete)
+    services = SERVICES
     filterset_class = EnvironmentFilterSet
     ordering_fields = ["order", "name", "tier", "id", "updated_at"]
     ordering = ["order", "id"]

@@ -3,13 +3,12 @@
 from datetime import UTC, datetime
 
 import pytest
-from django.contrib.auth.models import AnonymousUser
 
 from audit.models import AuditEvent
 from environments.models import Environment
 from environments.selectors import environment_freeze_state
-from environments.services import environment_create, environment_delete, environment_update
-from opsportal.errors import Conflict, Forbidden, PreconditionFailed, ValidationFailed
+from environments.services import environment_create, environment_update
+from opsportal.errors import Conflict, PreconditionFailed, ValidationFailed
 from opsportal.testing.factories import make_environment
 
 pytestmark = pytest.mark.django_db
@@ -21,19 +20,6 @@ def at(day, hour=0):
 
 def window(starts, ends, reason=""):
     return {"starts_at": starts, "ends_at": ends, "reason": reason}
-
-
-@pytest.mark.parametrize("actor", [None, AnonymousUser()])
-def test_writes_refuse_anonymous_actors(actor):
-    environment = make_environment("qa")
-    with pytest.raises(Forbidden):
-        environment_create(actor=actor, data={"name": "X"})
-    with pytest.raises(Forbidden):
-        environment_update(environment=environment, actor=actor, data={"name": "Y"})
-    with pytest.raises(Forbidden):
-        environment_delete(environment=environment, actor=actor)
-    assert Environment.objects.get(pk="qa").name == "Qa"
-    assert not AuditEvent.objects.exists()
 
 
 def test_update_loses_to_a_concurrent_change(superuser):

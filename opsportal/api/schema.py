@@ -2,12 +2,15 @@
 error responses, the `If-Match` / `Idempotency-Key` headers, and `document_schema_view` which
 documents the CRUD operations of a `DocumentViewSet` from a few examples.
 
-    @document_schema_view(model=Team, update_serializer=TeamUpdateSerializer, example=..., ...)
+    @document_schema_view(example=TEAM_EXAMPLE, create=..., change=..., invalid=..., protected=...)
     class TeamViewSet(DocumentViewSet): ...
 
 A custom action declares its errors with the same builders:
 
     @extend_schema(responses={200: StatusSerializer, 404: not_found_response(Environment)})
+
+An app's own envelope (e.g. a release's `status`, `allowed_actions`) subclasses `ErrorSerializer`,
+adding those keys; it stays open to other context keys.
 """
 
 from __future__ import annotations
@@ -135,8 +138,8 @@ def document_schema_view(
     create: dict[str, Any],
     change: tuple[str, dict[str, Any]],
     invalid: tuple[str, dict[str, list[str]]],
-    protected: tuple[str, ApplicationError],
-    forbidden: OpenApiResponse,
+    protected: ApplicationError,
+    forbidden: OpenApiResponse | None = None,
     list_description: str = "",
 ) -> Callable[[type[ViewSetT]], type[ViewSetT]]:
     """Document the CRUD operations of a `DocumentViewSet` (its `queryset` model, `serializer_class`
@@ -144,26 +147,29 @@ def document_schema_view(
 
     - `example`: a document as the API returns it (with `id` and `revision`);
     - `create`: a create request; `change`: (name, a PATCH request);
-    - `invalid`: (name, `errors`) of a 400; `protected`: (while what, the `Conflict`) of a refused delete;
-    - `forbidden`: the 403 of a write by someone without the role (e.g. `role_required_response`).
+    - `invalid`: (name, `errors`) of a 400; `protected`: the 409 of a refused delete;
+    - `forbidden`: the 403 of a write by someone without the role; by default the one of
+      `services.manage` (see `role_required_response`).
     """
     pk, revision = example["id"], example["revision"]
-    revised = {"revision": revision + 1}
-    updated = {**example, **revised}
+    updated = {**example, "revision": revision + 1}
     change_name, change_request = change
-    why, conflict = protected
 
     def decorate(viewset: type[ViewSetT]) -> type[ViewSetT]:
+        manage = viewset.services.manage
+        if forbidden is None and not manage:
+            raise TypeError(f"{viewset.__name__}: say who may write (`services.manage` or `forbidden`).")
+        refused = forbidden or role_required_response(manage)
         model, serializer = viewset.queryset.model, viewset.serializer_class
         update_serializer = viewset.update_serializer_class or serializer
         name, plural = _verbose_name(model), str(model._meta.verbose_name_plural)
+        about = inspect.getdoc(viewset) or ""
         not_found = not_found_response(model)
         if_match = if_match_parameter(model, pk, revision)
         precondition_failed = precondition_failed_response(model, pk, revision + 1)
-        write = {
-            200: serializer,
+        write_errors = {
             400: invalid_response(*invalid),
-            403: forbidden,
+            403: refused,
             404: not_found,
             409: error_response(
                 f"The {name} changed since `revision` was read.",
@@ -171,9 +177,19 @@ def document_schema_view(
             ),
             412: precondition_failed,
         }
+
+        def write(summary: str, request: OpenApiExample, response: dict[str, Any]):
+            return extend_schema(
+                summary=summary,
+                description=f"{about}\n\n`revision` or `If-Match` makes the write conditional. {refused.description}",
+                parameters=[if_match],
+                request=update_serializer,
+                responses={200: serializer, **write_errors},
+                examples=[request, OpenApiExample("Updated", value=response, response_only=True)],
+            )
+
         writable = [field for field, spec in update_serializer().fields.items() if not spec.read_only]
-        about = inspect.getdoc(viewset) or ""
-        conditional = f"{about}\n\n`revision` or `If-Match` makes the write conditional. {forbidden.description}"
+        replace = {key: example[key] for key in writable if key in example}
         return extend_schema_view(
             list=extend_schema(
                 summary=f"List {plural}",
@@ -187,9 +203,9 @@ def document_schema_view(
             ),
             create=extend_schema(
                 summary=f"Create {_a(name)}",
-                description=f"{about}\n\n`id` defaults to the slug of `name`. {forbidden.description}",
+                description=f"{about}\n\n`id` defaults to the slug of `name`. {refused.description}",
                 parameters=[IDEMPOTENCY_KEY],
-                responses={201: serializer, 400: write[400], 403: forbidden},
+                responses={201: serializer, 400: write_errors[400], 403: refused},
                 examples=[
                     OpenApiExample(f"New {create['name']}", value=create, request_only=True),
                     OpenApiExample(
@@ -199,39 +215,26 @@ def document_schema_view(
                     ),
                 ],
             ),
-            update=extend_schema(
-                summary=f"Replace {_a(name)}'s editable fields",
-                description=conditional,
-                parameters=[if_match],
-                request=update_serializer,
-                responses=write,
-                examples=[
-                    OpenApiExample(
-                        "Replace", value={k: example[k] for k in writable if k in example}, request_only=True
-                    ),
-                    OpenApiExample("Updated", value=updated, response_only=True),
-                ],
+            update=write(
+                f"Replace {_a(name)}'s editable fields",
+                OpenApiExample("Replace", value=replace, request_only=True),
+                updated,
             ),
-            partial_update=extend_schema(
-                summary=f"Change some of {_a(name)}'s fields",
-                description=conditional,
-                parameters=[if_match],
-                request=update_serializer,
-                responses=write,
-                examples=[
-                    OpenApiExample(change_name, value=change_request, request_only=True),
-                    OpenApiExample("Updated", value={**updated, **change_request, **revised}, response_only=True),
-                ],
+            partial_update=write(
+                f"Change some of {_a(name)}'s fields",
+                OpenApiExample(change_name, value=change_request, request_only=True),
+                {**updated, **change_request, "revision": updated["revision"]},
             ),
             destroy=extend_schema(
                 summary=f"Delete {_a(name)}",
-                description=f"{about}\n\nRefused (409 `protected`) while {why}. {forbidden.description}",
+                description=f"{about}\n\nRefused (409 `protected`) while something refers to the {name}. "
+                f"{refused.description}",
                 parameters=[if_match],
                 responses={
                     204: None,
-                    403: forbidden,
+                    403: refused,
                     404: not_found,
-                    409: error_response(f"Refused while {why}.", ("Protected", conflict)),
+                    409: error_response(f"Something still refers to the {name}.", ("Protected", protected)),
                     412: precondition_failed,
                 },
             ),

@@ -14,6 +14,8 @@ from rest_framework import serializers
 
 from opsportal.schemas import JSONSchemaValidator
 
+BOOKKEEPING = ["revision", "created_at", "updated_at"]  # set by the services, shown last
+
 
 class EmbeddedDocumentField(serializers.JSONField):
     """An embedded document (JSON). OpenAPI shows `schema`, else the JSON Schema its model
@@ -42,8 +44,8 @@ class EmbeddedDocumentFieldExtension(OpenApiSerializerFieldExtension):
 
 
 class DocumentSerializer(serializers.ModelSerializer):
-    """A whole document: every stored field in the model's order; on create `id` defaults to the
-    slug of `name`; `revision` and timestamps are read-only. Subclasses set `Meta.model`."""
+    """A whole `NamedDocument`: every stored field in the model's order, `revision` and timestamps
+    last and read-only; on create `id` defaults to the slug of `name`. Subclasses set `Meta.model`."""
 
     serializer_field_mapping = {
         **serializers.ModelSerializer.serializer_field_mapping,
@@ -55,10 +57,11 @@ class DocumentSerializer(serializers.ModelSerializer):
     )
 
     class Meta:
-        read_only_fields = ["revision", "created_at", "updated_at"]
+        read_only_fields = BOOKKEEPING
 
     def get_field_names(self, declared_fields, info) -> list[str]:
-        return [field.name for field in self.Meta.model._meta.concrete_fields]
+        names = [field.name for field in self.Meta.model._meta.concrete_fields]
+        return [name for name in names if name not in BOOKKEEPING] + BOOKKEEPING
 
 
 class DocumentUpdateSerializer(serializers.Serializer):
@@ -66,10 +69,7 @@ class DocumentUpdateSerializer(serializers.Serializer):
     makes the write conditional on what the client read."""
 
     id = serializers.SlugField(read_only=True)
-    revision = serializers.IntegerField(
-        min_value=1,
-        required=False,
-    )
+    revision = serializers.IntegerField(min_value=1, required=False)
 
     def get_fields(self) -> dict[str, serializers.Field]:
         fields = super().get_fields()

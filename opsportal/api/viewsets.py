@@ -3,31 +3,31 @@ thin CRUD delegating to the app's services, `Location` on 201, `ETag`/`If-Match`
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any, NamedTuple
+from typing import Any
 
 from rest_framework import serializers, viewsets
+from rest_framework.permissions import SAFE_METHODS
 
 from opsportal.api.mixins import IdempotentPostMixin, RevisionETagMixin
-
-
-class DocumentServices(NamedTuple):
-    """An app's write services: `create(*, actor, data)`, `update(*, <model_name>, actor, data,
-    expected_revision)`, `delete(*, <model_name>, actor)` — e.g. `team_create`, `team_update`, `team_delete`."""
-
-    create: Callable[..., Any]
-    update: Callable[..., Any]
-    delete: Callable[..., Any]
+from opsportal.documents import DocumentServices
+from opsportal.roles import require_release_manager
 
 
 class DocumentViewSet(IdempotentPostMixin, RevisionETagMixin, viewsets.ModelViewSet):
-    """Set `queryset`, `serializer_class`, `update_serializer_class` (PUT/PATCH) and `services`."""
+    """Set `queryset`, `serializer_class`, `update_serializer_class` (PUT/PATCH) and `services`
+    (the app's `DocumentServices`; with `services.manage` set, writes need the Release Managers role)."""
 
     update_serializer_class: type[serializers.Serializer] | None = None
     services: DocumentServices
     search_fields = ["id", "name", "description"]
     ordering_fields = ["name", "id", "created_at", "updated_at"]
     ordering = ["name"]
+
+    def check_permissions(self, request) -> None:
+        super().check_permissions(request)
+        # The services enforce the role; checking it here too refuses before the input is validated.
+        if self.services.manage and request.method not in SAFE_METHODS:
+            require_release_manager(request.user, what=self.services.manage)
 
     def filter_queryset(self, queryset):
         # List filters (`?search=` …) must not hide the object of a detail request.

@@ -5,13 +5,12 @@ from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from opsportal.api.schema import document_schema_view, not_found_response, role_required_response
-from opsportal.api.viewsets import DocumentServices, DocumentViewSet
-from opsportal.errors import Conflict
+from opsportal.api.schema import document_schema_view, not_found_response
+from opsportal.api.viewsets import DocumentViewSet
 from teams.api.serializers import TeamMemberListSerializer, TeamSerializer, TeamUpdateSerializer
 from teams.filtersets import TeamFilterSet
 from teams.models import Team
-from teams.services import MANAGE, team_create, team_delete, team_update
+from teams.services import SERVICES, TEAMS
 
 MEMBERS_EXAMPLE = [
     {"name": "Alice Martin", "email": "alice@example.com", "role": "Tech lead", "username": "alice"},
@@ -43,23 +42,19 @@ CREATE_EXAMPLE = {
         "Duplicate email",
         {"members": ["members[1].email: 'alice@example.com' is already used by members[0]."]},
     ),
-    protected=(
-        "releases belong to the team",
-        Conflict(
-            "Team 'platform-team' cannot be deleted: 2 release(s) belong to it.",
-            code="protected",
-            references={"releases": 2},
-        ),
-    ),
-    forbidden=role_required_response(MANAGE),
+    protected=TEAMS.refusal("platform-team", {"releases": 2}),
 )
 class TeamViewSet(DocumentViewSet):
-    """Teams own releases; members link to Django users by username."""
+    """Teams own releases; members link to Django users by username.
+
+    Engineers may change the releases of the teams that list their username; `GET …/members`
+    lists a team's members.
+    """
 
     queryset = Team.objects.all()
     serializer_class = TeamSerializer
     update_serializer_class = TeamUpdateSerializer
-    services = DocumentServices(team_create, team_update, team_delete)
+    services = SERVICES
     filterset_class = TeamFilterSet
 
     @extend_schema(

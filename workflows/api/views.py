@@ -1,12 +1,11 @@
 """`/api/v1/workflows`: thin viewset; writes go through `workflows.services`."""
 
-from opsportal.api.schema import document_schema_view, role_required_response
-from opsportal.api.viewsets import DocumentServices, DocumentViewSet
-from opsportal.errors import Conflict
+from opsportal.api.schema import document_schema_view
+from opsportal.api.viewsets import DocumentViewSet
 from workflows.api.serializers import WorkflowSerializer, WorkflowUpdateSerializer
 from workflows.filtersets import WorkflowFilterSet
 from workflows.models import Workflow
-from workflows.services import MANAGE, workflow_create, workflow_delete, workflow_update
+from workflows.services import SERVICES, WORKFLOWS
 
 STAGES_EXAMPLE = [
     {"environment": "development", "requires_approval": False},
@@ -38,21 +37,17 @@ CREATE_EXAMPLE = {
     create=CREATE_EXAMPLE,
     change=("Deactivate", {"active": False, "revision": 2}),
     invalid=("Unknown environment", {"stages": ["stages[2].environment: environment 'prod' does not exist."]}),
-    protected=(
-        "releases follow the workflow (deactivate it instead)",
-        Conflict(
-            "Workflow 'standard' cannot be deleted: 3 release(s) follow it; set active=false instead.",
-            code="protected",
-            references={"releases": 3},
-        ),
-    ),
-    forbidden=role_required_response(MANAGE),
+    protected=WORKFLOWS.refusal("standard", {"releases": 3}),
 )
 class WorkflowViewSet(DocumentViewSet):
-    """Promotion paths: ordered stages (environments) a release goes through, and triggers."""
+    """Promotion paths: ordered stages (environments) a release goes through, and triggers.
+
+    A release may deploy to stage N only after succeeding in stage N-1. A workflow that releases
+    follow is deactivated (`active=false`) rather than deleted.
+    """
 
     queryset = Workflow.objects.all()
     serializer_class = WorkflowSerializer
     update_serializer_class = WorkflowUpdateSerializer
-    services = DocumentServices(workflow_create, workflow_update, workflow_delete)
+    services = SERVICES
     filterset_class = WorkflowFilterSet

@@ -1,27 +1,13 @@
 """Workflow services called directly (issue #3)."""
 
 import pytest
-from django.contrib.auth.models import AnonymousUser
 
-from opsportal.errors import Conflict, Forbidden, ValidationFailed
+from opsportal.errors import Conflict, ValidationFailed
 from opsportal.testing.factories import make_standard_environments, make_workflow
 from workflows.models import Workflow
-from workflows.services import workflow_create, workflow_delete, workflow_update
+from workflows.services import workflow_create, workflow_update
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.mark.parametrize("actor", [None, AnonymousUser()])
-def test_writes_refuse_anonymous_actors(actor):
-    make_standard_environments()
-    workflow = make_workflow(id="standard", name="Standard")
-    with pytest.raises(Forbidden):
-        workflow_create(actor=actor, data={"name": "X"})
-    with pytest.raises(Forbidden):
-        workflow_update(workflow=workflow, actor=actor, data={"active": False})
-    with pytest.raises(Forbidden):
-        workflow_delete(workflow=workflow, actor=actor)
-    assert Workflow.objects.get(pk="standard").active is True
 
 
 def test_update_loses_to_a_concurrent_change(superuser):

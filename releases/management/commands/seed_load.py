@@ -466,7 +466,9 @@ class Command(BaseCommand):
             production = envs[event.environment]["tier"] == Tier.PRODUCTION
             env.seq += 1
             duration = timedelta(seconds=rng.randint(90, 1200), milliseconds=rng.randint(0, 999))
-            finished_at = event.at + duration
+            # Every generated deployment has finished by --end: one still in progress would block
+            # its environment for new deploys until a pipeline reported a result.
+            finished_at = min(event.at + duration, end)
             common = {
                 "id": object_id(event.at, deployment_salt, deployment_offset + n),
                 "environment_id": event.environment,
@@ -497,8 +499,6 @@ class Command(BaseCommand):
                     plan.prod_outcome = "rolled_back"
             else:
                 status = event.status
-                if finished_at > end:
-                    status, finished_at = DeploymentStatus.IN_PROGRESS, None
                 deployment = Deployment(
                     **common,
                     release_id=plan.id,
@@ -515,8 +515,7 @@ class Command(BaseCommand):
                     del env.history[:-50]
                     if production:
                         plan.prod_outcome = "deployed"
-                if status != DeploymentStatus.IN_PROGRESS:
-                    env.last_status = status
+                env.last_status = status
             if production and plan.first_prod_at is None:
                 plan.first_prod_at = event.at
             plan.last_event_at = event.at
