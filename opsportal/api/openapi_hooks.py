@@ -41,4 +41,8 @@ def add_standard_error_responses(result: dict[str, Any], generator, request, pub
                 responses.setdefault(status, _error_response(description))
             if method in WRITE_METHODS:
                 responses.setdefault("409", _error_response("The current state does not allow this change."))
+            if method == "post":
+                responses.setdefault(
+                    "422", _error_response("The Idempotency-Key was already used with a different request body.")
+                )
     return result
