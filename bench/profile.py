@@ -1,8 +1,8 @@
 #!/usr/bin/env python3
 """Profile one endpoint in-process with pyinstrument, against a database seeded by `make bench`.
 
-    .venv/bin/python bench/profile.py /api/v1/releases/analytics              # bench-out/large.sqlite3
-    .venv/bin/python bench/profile.py /api/v1/releases?page_size=20 --db bench-out/small.sqlite3 -n 200
+    .venv/bin/python bench/profile.py /api/v1/releases/analytics              # bench-out/100k.sqlite3
+    .venv/bin/python bench/profile.py /api/v1/releases?page_size=20 --db bench-out/1k.sqlite3 -n 200
     .venv/bin/python bench/profile.py /api/v1/releases --method POST --data '{"name": "P", "version": "p.{n}"}'
 
 The request goes through the whole Django stack (middleware, DRF, JWT auth as the
@@ -24,7 +24,7 @@ ROOT = Path(__file__).resolve().parent.parent
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("path", help="Request path, e.g. /api/v1/releases?page_size=20")
-    parser.add_argument("--db", default=str(ROOT / "bench-out" / "large.sqlite3"), help="A seeded SQLite database.")
+    parser.add_argument("--db", default=str(ROOT / "bench-out" / "100k.sqlite3"), help="A seeded SQLite database.")
     parser.add_argument("-n", type=int, default=50, help="Requests to profile.")
     parser.add_argument("--method", default="GET", choices=["GET", "POST"], help="HTTP method.")
     parser.add_argument("--data", default=None, help="JSON body for POST; `{n}` becomes a counter (unique values).")
@@ -32,7 +32,7 @@ def main() -> None:
     parser.add_argument("--time-only", action="store_true", help="Only the timing line: no query list, no profile.")
     args = parser.parse_args()
     if not Path(args.db).exists():
-        sys.exit(f"profile: no database at {args.db}: run `make bench` (or bench/run.py --datasets large) first")
+        sys.exit(f"profile: no database at {args.db}: run `make bench` (or bench/run.py --datasets 100k) first")
 
     sys.path.insert(0, str(ROOT))
     os.environ.update(

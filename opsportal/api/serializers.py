@@ -78,3 +78,19 @@ class DocumentUpdateSerializer(serializers.Serializer):
             "the update is refused (409)."
         )
         return fields
+
+
+class BlankableURLFieldExtension(OpenApiSerializerFieldExtension):
+    """A URL field that may be blank (`url`, `pipeline_url`) is documented as "a URL or empty",
+    so clients and schema validators accept the `""` the API returns when none is set."""
+
+    target_class = "rest_framework.fields.URLField"
+    match_subclasses = True
+
+    def map_serializer_field(self, auto_schema, direction):
+        schema = auto_schema._map_serializer_field(self.target, direction, bypass_extensions=True)
+        if not (getattr(self.target, "allow_blank", False) or self.target.read_only):
+            return schema
+        uri = {key: value for key, value in schema.items() if key in ("type", "format", "maxLength")}
+        rest = {key: value for key, value in schema.items() if key not in uri}
+        return {"anyOf": [uri, {"type": "string", "maxLength": 0}], **rest}
