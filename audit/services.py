@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 from datetime import datetime
 from typing import Any
 
@@ -15,6 +16,9 @@ from opsportal.errors import Conflict
 from opsportal.middleware import current_request_context
 
 MAX_APPEND_ATTEMPTS = 100
+
+# Every write is also a structured service event in the logs (approvals, deployments, …).
+service_log = logging.getLogger("opsportal.services")
 
 
 def now_ms() -> datetime:
@@ -91,6 +95,17 @@ def audit_record(
                 event.save(force_insert=True)
         except IntegrityError:
             continue
+        service_log.info(
+            action,
+            extra={
+                "event": action,
+                "actor": event.actor,
+                "object_type": object_type,
+                "object_id": event.object_id,
+                "audit_seq": event.seq,
+                "request_id": event.request_id,
+            },
+        )
         return event
     raise Conflict("The audit trail is busy; try again.", code="audit_busy")
 

@@ -103,3 +103,38 @@ def test_check_deploy_is_clean_with_production_variables():
     )
     assert result.returncode == 0, result.stdout + result.stderr
     assert "WARNINGS" not in result.stdout + result.stderr
+
+
+@pytest.mark.django_db
+def test_service_events_and_refusals_are_logged_with_ids(api, caplog):
+    from opsportal.testing.factories import make_release
+
+    release = make_release()
+    with caplog.at_level(logging.INFO):
+        assert api.post(f"/api/v1/releases/{release.pk}/submit").status_code == 200
+        assert api.post(f"/api/v1/releases/{release.pk}/submit").status_code == 409
+    (event,) = [r for r in caplog.records if r.name == "opsportal.services"]
+    assert event.event == "release.submitted" and event.object_id == release.pk and event.actor == "root"
+    (refusal,) = [r for r in caplog.records if r.name == "opsportal.refusals"]
+    assert refusal.code == "invalid_transition" and refusal.status == 409 and refusal.object_id == release.pk
+
+
+@pytest.mark.django_db
+def test_server_errors_leak_no_stack_trace_or_settings(monkeypatch, settings):
+    from django.test import Client
+
+    settings.ANONYMOUS_READ = True
+
+    def boom(*args, **kwargs):
+        raise RuntimeError("secret internals: SECRET_KEY=abc")
+
+    monkeypatch.setattr("dashboard.selectors.database_probe", boom)
+    monkeypatch.setattr("opsportal.views.health_payload", boom)
+    client = Client(raise_request_exception=False)
+    api = client.get("/api/v1/dashboard/health")
+    assert api.status_code == 500
+    assert api.json() == {"code": "server_error", "detail": "Internal server error."}
+    page = client.get("/health")
+    assert page.status_code == 500
+    for body in (api.content.decode(), page.content.decode()):
+        assert "Traceback" not in body and "secret internals" not in body and "SECRET_KEY" not in body

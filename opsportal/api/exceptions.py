@@ -9,6 +9,7 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
@@ -46,8 +47,29 @@ def envelope(code: str, detail: str, **extra: Any) -> dict[str, Any]:
     return {"code": code, "detail": detail, **{k: v for k, v in extra.items() if v is not None}}
 
 
+refusal_log = logging.getLogger("opsportal.refusals")
+
+
+def _log_refusal(exc: ApplicationError, context: dict) -> None:
+    request = context.get("request")
+    view = context.get("view")
+    refusal_log.info(
+        exc.code,
+        extra={
+            "event": "refused",
+            "code": exc.code,
+            "status": exc.status_code,
+            "detail": exc.message,
+            "user": request.user.get_username() if request is not None and request.user.is_authenticated else None,
+            "path": request.path if request is not None else None,
+            "object_id": (view.kwargs or {}).get("pk") if view is not None else None,
+        },
+    )
+
+
 def exception_handler(exc: Exception, context: dict) -> Response | None:
     if isinstance(exc, ApplicationError):
+        _log_refusal(exc, context)
         return Response(envelope(exc.code, exc.message, **exc.extra), status=exc.status_code)
     if isinstance(exc, DjangoValidationError):
         errors = exc.message_dict if hasattr(exc, "error_dict") else {"non_field_errors": exc.messages}
