@@ -57,6 +57,9 @@ def default_database(mongodb_uri: str, sqlite_path: str) -> dict:
     return {
         "ENGINE": "django.db.backends.sqlite3",
         "NAME": sqlite_path,
+        # Keep each worker's connection (and SQLite's page cache) across requests.
+        "CONN_MAX_AGE": None,
+        "CONN_HEALTH_CHECKS": True,
         "OPTIONS": {
             # Several gunicorn workers write concurrently: WAL lets readers and one
             # writer proceed together, IMMEDIATE takes the write lock at BEGIN (so a
@@ -64,6 +67,9 @@ def default_database(mongodb_uri: str, sqlite_path: str) -> dict:
             # a second writer wait instead of failing with "database is locked".
             "timeout": 30,
             "transaction_mode": "IMMEDIATE",
-            "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA busy_timeout=30000;",
+            "init_command": (
+                "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA busy_timeout=30000; "
+                "PRAGMA cache_size=-65536; PRAGMA mmap_size=268435456;"
+            ),
         },
     }
