@@ -18,7 +18,14 @@ from django.utils import timezone
 from environments.choices import Health
 from environments.models import Environment
 from opsportal.health import database_probe, uptime_seconds
-from releases.analytics import FINISHED_STATUSES, as_utc_date, percent, release_counts_by_status, utc_midnight
+from releases.analytics import (
+    FINISHED_STATUSES,
+    as_utc_date,
+    percent,
+    release_counts_by_status,
+    releases_created_per_bucket,
+    utc_midnight,
+)
 from releases.choices import DeploymentStatus, ReleaseStatus
 from releases.models import Deployment, Release
 
@@ -143,18 +150,7 @@ def releases_per_week(*, now: datetime | None = None, weeks: int = METRICS_WEEKS
     today = _utc_today(now)
     this_monday = today - timedelta(days=today.weekday())
     mondays = [this_monday - timedelta(weeks=offset) for offset in range(weeks - 1, -1, -1)]
-    counts = dict.fromkeys(mondays, 0)
-    rows = (
-        Release.objects.order_by()
-        .filter(created_at__gte=utc_midnight(mondays[0]))
-        .annotate(week=TruncWeek("created_at"))
-        .values("week")
-        .annotate(count=Count("id"))
-    )
-    for row in rows:
-        key = as_utc_date(row["week"])
-        if key in counts:
-            counts[key] += row["count"]
+    counts = releases_created_per_bucket(starts=mondays, trunc=TruncWeek)
     return [{"week_start": monday, "count": counts[monday]} for monday in mondays]
 
 

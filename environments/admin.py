@@ -15,7 +15,7 @@ from django.utils.html import format_html
 from environments import schemas
 from environments.models import Environment
 from environments.selectors import environment_freeze_state, environment_status
-from environments.services import environment_create, environment_delete, environment_update
+from environments.services import SERVICES
 from opsportal.admin import (
     ServiceModelAdmin,
     ServiceModelForm,
@@ -23,6 +23,7 @@ from opsportal.admin import (
     admin_change_url,
     admin_link,
     badge,
+    deployment_cells,
     html_table,
     widget_schema,
 )
@@ -63,6 +64,7 @@ class EnvironmentAdmin(ServiceModelAdmin):
         ("Configuration", {"fields": ("config",)}),
         ("Freeze windows", {"fields": ("freeze_windows",)}),
     )
+    services = SERVICES
     readonly_on_change = ("id",)
     change_only_fields = ("status_panel", "recent_deployments")
     service_fields = (
@@ -82,17 +84,6 @@ class EnvironmentAdmin(ServiceModelAdmin):
         "config": widget_schema(schemas.CONFIG),
         "freeze_windows": widget_schema(schemas.FREEZE_WINDOWS),
     }
-
-    # --- services
-
-    def service_create(self, request: HttpRequest, data: dict[str, Any]) -> Environment:
-        return environment_create(actor=request.user, data=data)
-
-    def service_update(self, request: HttpRequest, obj: Environment, data: dict[str, Any]) -> Environment:
-        return environment_update(environment=obj, actor=request.user, data=data)
-
-    def service_delete(self, request: HttpRequest, obj: Environment) -> None:
-        environment_delete(environment=obj, actor=request.user)
 
     # --- list
 
@@ -156,10 +147,7 @@ class EnvironmentAdmin(ServiceModelAdmin):
                 (
                     admin_link(admin_change_url(d), d.started_at.strftime("%Y-%m-%d %H:%M")),
                     admin_link(admin_change_url(d.release), release_label(d.release)),
-                    d.get_kind_display(),
-                    badge(d.status, d.get_status_display()),
-                    d.deployed_by or "—",
-                    d.notes or "—",
+                    *deployment_cells(d),
                 )
                 for d in deployments
             ),

@@ -21,6 +21,7 @@ from django.utils.safestring import SafeString, mark_safe
 from django.utils.text import slugify
 from django_jsonform.widgets import JSONFormWidget
 
+from opsportal.documents import DocumentServices
 from opsportal.errors import ApplicationError, ValidationFailed
 
 # --------------------------------------------------------------------------- the default site
@@ -81,6 +82,16 @@ def badge(value: str, label: str | None = None) -> SafeString:
         value,
         colour,
         label or value.replace("_", " "),
+    )
+
+
+def deployment_cells(deployment: Any) -> tuple[Any, ...]:
+    """Kind, status badge, who and notes of a deployment: the last cells of a deployments table row."""
+    return (
+        deployment.get_kind_display(),
+        badge(deployment.status, deployment.get_status_display()),
+        deployment.deployed_by or "—",
+        deployment.notes or "—",
     )
 
 
@@ -374,12 +385,15 @@ class PageChangeList(ChangeList):
 class ServiceModelAdmin(admin.ModelAdmin):
     """A ModelAdmin whose saves and deletes go through the app's services.
 
-    Subclasses implement `service_create`, `service_update` and `service_delete`. A refused
+    Subclasses set `services`, the app's `DocumentServices` (e.g. `teams.services.SERVICES`), or
+    override `service_create`, `service_update` and `service_delete`. A refused
     save shows the form again with the refusal as errors (the user's input is kept); a
     refused delete returns to the object with the reason as an error message.
     """
 
     form = ServiceModelForm
+    # The app's write services; `update` and `delete` take the object by its model name (`team=`…).
+    services: DocumentServices | None = None
     # Form fields handed to the services; on change only those the user changed.
     service_fields: tuple[str, ...] = ()
     # field name → JSON schema (or a callable returning one) drawn by django-jsonform.
@@ -389,14 +403,19 @@ class ServiceModelAdmin(admin.ModelAdmin):
     # Read-only displays shown on the change page only (status panels, history).
     change_only_fields: tuple[str, ...] = ()
 
+    def _services(self) -> DocumentServices:
+        if self.services is None:
+            raise NotImplementedError(f"{type(self).__name__} sets no `services`")
+        return self.services
+
     def service_create(self, request: HttpRequest, data: dict[str, Any]) -> models.Model:
-        raise NotImplementedError
+        return self._services().create(actor=request.user, data=data)
 
     def service_update(self, request: HttpRequest, obj: models.Model, data: dict[str, Any]) -> models.Model:
-        raise NotImplementedError
+        return self._services().update(**{obj._meta.model_name: obj}, actor=request.user, data=data)
 
     def service_delete(self, request: HttpRequest, obj: models.Model) -> None:
-        raise NotImplementedError
+        self._services().delete(**{obj._meta.model_name: obj}, actor=request.user)
 
     # --- forms
 

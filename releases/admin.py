@@ -34,20 +34,14 @@ from opsportal.admin import (
     admin_link,
     badge,
     changes_html,
+    deployment_cells,
     html_table,
     widget_schema,
 )
 from opsportal.errors import ApplicationError, Conflict, PreconditionFailed
 from opsportal.roles import is_release_manager
-from releases import schemas
-from releases.choices import (
-    ApprovalDecision,
-    DeploymentKind,
-    DeploymentStatus,
-    FeatureStatus,
-    ReleaseStatus,
-    TaskStatus,
-)
+from releases import choices, schemas
+from releases.choices import ApprovalDecision, DeploymentKind, DeploymentStatus, ReleaseStatus
 from releases.models import Deployment, Release
 from releases.selectors import (
     release_environment_summaries,
@@ -253,6 +247,16 @@ class ReleaseAdminForm(ServiceModelForm):
         widgets = {"description": forms.Textarea(attrs={"rows": 3})}
 
 
+def _bulk_action(name: str, description: str, permission: str) -> Callable[..., HttpResponse | None]:
+    """The changelist action `<name>_selected`: runs the release action `name` on each selected release."""
+
+    def run(self: ReleaseAdmin, request: HttpRequest, queryset: QuerySet[Release]) -> HttpResponse | None:
+        return self._run_bulk(request, queryset, name)
+
+    run.__name__ = run.__qualname__ = f"{name}_selected"
+    return admin.action(description=description, permissions=[permission])(run)
+
+
 @admin.register(Release)
 class ReleaseAdmin(ServiceModelAdmin):
     form = ReleaseAdminForm
@@ -298,7 +302,7 @@ class ReleaseAdmin(ServiceModelAdmin):
     service_fields = ("name", "version", "description", "team", "workflow", "target_date", "features")
     json_schemas = {
         "features": widget_schema(
-            schemas.FEATURES, choice_titles={**dict(FeatureStatus.choices), **dict(TaskStatus.choices)}
+            schemas.FEATURES, choice_titles={**dict(choices.FeatureStatus.choices), **dict(choices.TaskStatus.choices)}
         )
     }
 
@@ -464,10 +468,7 @@ class ReleaseAdmin(ServiceModelAdmin):
                 (
                     admin_link(admin_change_url(d), format_moment(d.started_at)),
                     names.get(d.environment_id, d.environment_id),
-                    d.get_kind_display(),
-                    badge(d.status, d.get_status_display()),
-                    d.deployed_by or "—",
-                    d.notes or "—",
+                    *deployment_cells(d),
                 )
                 for d in deployments
             ),
@@ -626,25 +627,11 @@ class ReleaseAdmin(ServiceModelAdmin):
                 messages.error(request, f"{release_label(release)}: {error.message}")
         return None
 
-    @admin.action(description="Submit selected releases for approval", permissions=["change"])
-    def submit_selected(self, request: HttpRequest, queryset: QuerySet[Release]) -> HttpResponse | None:
-        return self._run_bulk(request, queryset, "submit")
-
-    @admin.action(description="Approve selected releases", permissions=["release_manager"])
-    def approve_selected(self, request: HttpRequest, queryset: QuerySet[Release]) -> HttpResponse | None:
-        return self._run_bulk(request, queryset, "approve")
-
-    @admin.action(description="Reject selected releases…", permissions=["release_manager"])
-    def reject_selected(self, request: HttpRequest, queryset: QuerySet[Release]) -> HttpResponse | None:
-        return self._run_bulk(request, queryset, "reject")
-
-    @admin.action(description="Deploy selected releases to an environment…", permissions=["change"])
-    def deploy_selected(self, request: HttpRequest, queryset: QuerySet[Release]) -> HttpResponse | None:
-        return self._run_bulk(request, queryset, "deploy")
-
-    @admin.action(description="Roll back selected releases on an environment…", permissions=["release_manager"])
-    def rollback_selected(self, request: HttpRequest, queryset: QuerySet[Release]) -> HttpResponse | None:
-        return self._run_bulk(request, queryset, "rollback")
+    submit_selected = _bulk_action("submit", "Submit selected releases for approval", "change")
+    approve_selected = _bulk_action("approve", "Approve selected releases", "release_manager")
+    reject_selected = _bulk_action("reject", "Reject selected releases…", "release_manager")
+    deploy_selected = _bulk_action("deploy", "Deploy selected releases to an environment…", "change")
+    rollback_selected = _bulk_action("rollback", "Roll back selected releases on an environment…", "release_manager")
 
     def has_release_manager_permission(self, request: HttpRequest) -> bool:
         return is_release_manager(request.user)

@@ -26,6 +26,7 @@ from typing import Any, TypedDict
 
 from django.db.models import Avg, Count, DurationField, ExpressionWrapper, F, OuterRef, Q, QuerySet, Subquery
 from django.db.models.functions import TruncMonth
+from django.db.models.functions.datetime import TruncBase
 from django.utils import timezone
 
 from environments.models import Environment
@@ -93,6 +94,24 @@ def utc_midnight(day: date) -> datetime:
     return datetime(day.year, day.month, day.day, tzinfo=UTC)
 
 
+def releases_created_per_bucket(*, starts: list[date], trunc: type[TruncBase]) -> dict[date, int]:
+    """Releases created in each bucket (`trunc` of `created_at`: `TruncWeek`, `TruncMonth`…) starting at one
+    of `starts` (oldest first) or later, zero-filled: bucket start → count."""
+    counts = dict.fromkeys(starts, 0)
+    rows = (
+        Release.objects.order_by()
+        .filter(created_at__gte=utc_midnight(starts[0]))
+        .annotate(bucket=trunc("created_at"))
+        .values("bucket")
+        .annotate(count=Count("id"))
+    )
+    for row in rows:
+        key = as_utc_date(row["bucket"])
+        if key in counts:
+            counts[key] += row["count"]
+    return counts
+
+
 def percent(part: int, whole: int) -> float | None:
     """`part` as a percentage of `whole`, two decimals; None when there is nothing to divide."""
     return round(100 * part / whole, 2) if whole else None
@@ -148,18 +167,7 @@ def releases_created_per_month(*, now: datetime | None = None, months: int = MON
     """Releases created in each of the last `months` calendar months (UTC), zero-filled, oldest first."""
     now = now or timezone.now()
     starts = month_starts(now=now, months=months)
-    counts = dict.fromkeys(starts, 0)
-    rows = (
-        Release.objects.order_by()
-        .filter(created_at__gte=utc_midnight(starts[0]))
-        .annotate(month=TruncMonth("created_at"))
-        .values("month")
-        .annotate(count=Count("id"))
-    )
-    for row in rows:
-        key = as_utc_date(row["month"]).replace(day=1)
-        if key in counts:
-            counts[key] += row["count"]
+    counts = releases_created_per_bucket(starts=starts, trunc=TruncMonth)
     return [{"month": start.strftime("%Y-%m"), "count": counts[start]} for start in starts]
 
 

@@ -687,6 +687,20 @@ def _release_follows_production(
     release.revision = current["revision"] + 1
 
 
+def _release_deployed_to_production(
+    *, release: Release, environment: Environment, deployment: Deployment, actor: Actor
+) -> None:
+    """A deployment of the release to a production-tier environment succeeded: the release becomes `deployed`."""
+    _release_follows_production(
+        release=release,
+        actor=actor,
+        to=S.DEPLOYED,
+        from_statuses=ALLOWED_FROM[A.DEPLOY],
+        audit_action="release.deployed",
+        changes={"environment": environment.pk, "deployment": deployment.pk},
+    )
+
+
 def release_deploy(
     *,
     release: Release,
@@ -779,14 +793,7 @@ def release_deploy(
         changes=changes,
     )
     if status == DeploymentStatus.SUCCEEDED and environment.tier == Tier.PRODUCTION:
-        _release_follows_production(
-            release=release,
-            actor=actor,
-            to=S.DEPLOYED,
-            from_statuses=ALLOWED_FROM[A.DEPLOY],
-            audit_action="release.deployed",
-            changes={"environment": environment.pk, "deployment": deployment.pk},
-        )
+        _release_deployed_to_production(release=release, environment=environment, deployment=deployment, actor=actor)
     return deployment
 
 
@@ -944,13 +951,6 @@ def deployment_report_status(*, deployment: Deployment, actor: Actor, status: st
     )
     if became_current and environment.tier == Tier.PRODUCTION:
         release = Release.objects.get(pk=deployment.release_id)
-        _release_follows_production(
-            release=release,
-            actor=actor,
-            to=S.DEPLOYED,
-            from_statuses=ALLOWED_FROM[A.DEPLOY],
-            audit_action="release.deployed",
-            changes={"environment": environment.pk, "deployment": deployment.pk},
-        )
+        _release_deployed_to_production(release=release, environment=environment, deployment=deployment, actor=actor)
     deployment.refresh_from_db()
     return deployment

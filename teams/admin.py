@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from django.contrib import admin
-from django.http import HttpRequest
 
 from opsportal.admin import ServiceModelAdmin, ServiceModelForm, SlugIdFormMixin, widget_schema
 from teams import schemas
 from teams.models import Team
-from teams.services import team_create, team_delete, team_update
+from teams.services import SERVICES
 
 
 class TeamAdminForm(SlugIdFormMixin, ServiceModelForm):
@@ -29,6 +26,7 @@ class TeamAdmin(ServiceModelAdmin):
         ("Members", {"fields": ("members",)}),
         ("Projects", {"fields": ("projects",)}),
     )
+    services = SERVICES
     readonly_on_change = ("id",)
     service_fields = ("id", "name", "description", "members", "projects")
     json_schemas = {
@@ -38,15 +36,6 @@ class TeamAdmin(ServiceModelAdmin):
         ),
         "projects": widget_schema(schemas.PROJECTS, overrides={"items.title": "Project"}),
     }
-
-    def service_create(self, request: HttpRequest, data: dict[str, Any]) -> Team:
-        return team_create(actor=request.user, data=data)
-
-    def service_update(self, request: HttpRequest, obj: Team, data: dict[str, Any]) -> Team:
-        return team_update(team=obj, actor=request.user, data=data)
-
-    def service_delete(self, request: HttpRequest, obj: Team) -> None:
-        team_delete(team=obj, actor=request.user)
 
     @admin.display(description="Members")
     def member_count(self, team: Team) -> int:

@@ -5,13 +5,12 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib import admin
-from django.http import HttpRequest
 
 from environments.models import Environment
 from opsportal.admin import ServiceModelAdmin, ServiceModelForm, SlugIdFormMixin, widget_schema
 from workflows import schemas
 from workflows.models import Workflow
-from workflows.services import workflow_create, workflow_delete, workflow_update
+from workflows.services import SERVICES
 
 
 def stages_widget_schema() -> dict[str, Any]:
@@ -52,6 +51,7 @@ class WorkflowAdmin(ServiceModelAdmin):
         ),
         ("Triggers", {"fields": ("triggers",)}),
     )
+    services = SERVICES
     readonly_on_change = ("id",)
     service_fields = ("id", "name", "description", "active", "stages", "triggers")
     json_schemas = {
@@ -60,15 +60,6 @@ class WorkflowAdmin(ServiceModelAdmin):
             schemas.TRIGGERS, overrides={"items.properties.params.help_text": "Named values passed to the action."}
         ),
     }
-
-    def service_create(self, request: HttpRequest, data: dict[str, Any]) -> Workflow:
-        return workflow_create(actor=request.user, data=data)
-
-    def service_update(self, request: HttpRequest, obj: Workflow, data: dict[str, Any]) -> Workflow:
-        return workflow_update(workflow=obj, actor=request.user, data=data)
-
-    def service_delete(self, request: HttpRequest, obj: Workflow) -> None:
-        workflow_delete(workflow=obj, actor=request.user)
 
     @admin.display(description="Stages")
     def stage_path(self, workflow: Workflow) -> str:

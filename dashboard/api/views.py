@@ -1,14 +1,20 @@
 """Read-only dashboard and analytics endpoints; the numbers come from the selectors."""
 
+import functools
+from collections.abc import Callable
+from typing import Any
+
 from drf_spectacular.openapi import AutoSchema
 from drf_spectacular.utils import OpenApiExample, OpenApiResponse, extend_schema
 from rest_framework import viewsets
 from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
+from rest_framework.serializers import Serializer
 
 from dashboard import selectors
 from dashboard.api import serializers as s
+from opsportal.api.schema import invalid_example
 from releases.analytics import release_analytics
 
 
@@ -130,16 +136,7 @@ class ReleaseAnalyticsViewSet(viewsets.ViewSet):
         },
         examples=[
             OpenApiExample("Analytics", value=ANALYTICS_EXAMPLE, response_only=True, status_codes=["200"]),
-            OpenApiExample(
-                "Bad window",
-                value={
-                    "code": "invalid",
-                    "detail": "Invalid input.",
-                    "errors": {"days": ["Ensure this value is less than or equal to 365."]},
-                },
-                response_only=True,
-                status_codes=["400"],
-            ),
+            invalid_example("Bad window", {"days": ["Ensure this value is less than or equal to 365."]}),
         ],
     )
     def list(self, request: Request) -> Response:
@@ -152,39 +149,43 @@ class ReleaseAnalyticsViewSet(viewsets.ViewSet):
         return Response(s.AnalyticsReleaseSerializer(report).data)
 
 
+def _figures(serializer_class: type[Serializer], example_name: str, example: dict[str, Any]) -> Callable:
+    """A GET action of the dashboard whose method returns the figures `serializer_class` renders."""
+
+    def decorate(method: Callable[..., dict[str, Any]]) -> Callable[..., Response]:
+        @extend_schema(
+            tags=["dashboard"],
+            responses={200: serializer_class},
+            examples=[OpenApiExample(example_name, value=example, response_only=True)],
+        )
+        @action(detail=False, methods=["get"])
+        @functools.wraps(method)
+        def view(self: viewsets.ViewSet, request: Request) -> Response:
+            return Response(serializer_class(method(self, request)).data)
+
+        return view
+
+    return decorate
+
+
 class DashboardViewSet(viewsets.ViewSet):
     """Figures for the dashboard of the web frontend (`/api/v1/dashboard/...`)."""
 
-    @extend_schema(
-        tags=["dashboard"],
-        responses={200: s.DashboardStatsSerializer},
-        examples=[OpenApiExample("Stats", value=STATS_EXAMPLE, response_only=True)],
-    )
-    @action(detail=False, methods=["get"])
-    def stats(self, request: Request) -> Response:
+    @_figures(s.DashboardStatsSerializer, "Stats", STATS_EXAMPLE)
+    def stats(self, request: Request) -> dict[str, Any]:
         """Releases by status, pending approvals (count and the oldest five), deployments started
         today / in 7 and 30 days with the 30-day success rate, and environments by health."""
-        return Response(s.DashboardStatsSerializer(selectors.dashboard_stats()).data)
+        return selectors.dashboard_stats()
 
-    @extend_schema(
-        tags=["dashboard"],
-        responses={200: s.DashboardMetricsSerializer},
-        examples=[OpenApiExample("Metrics", value=METRICS_EXAMPLE, response_only=True)],
-    )
-    @action(detail=False, methods=["get"])
-    def metrics(self, request: Request) -> Response:
+    @_figures(s.DashboardMetricsSerializer, "Metrics", METRICS_EXAMPLE)
+    def metrics(self, request: Request) -> dict[str, Any]:
         """Deployments per UTC day for the last 30 days by status, and releases created per ISO
         week for the last 12 weeks; both zero-filled, oldest first."""
-        return Response(s.DashboardMetricsSerializer(selectors.dashboard_metrics()).data)
+        return selectors.dashboard_metrics()
 
-    @extend_schema(
-        tags=["dashboard"],
-        responses={200: s.DashboardHealthSerializer},
-        examples=[OpenApiExample("Health", value=HEALTH_EXAMPLE, response_only=True)],
-    )
-    @action(detail=False, methods=["get"])
-    def health(self, request: Request) -> Response:
+    @_figures(s.DashboardHealthSerializer, "Health", HEALTH_EXAMPLE)
+    def health(self, request: Request) -> dict[str, Any]:
         """Whether the database answers and how fast, the app version and uptime, and the
         environments by health. Always 200: `status` and `database.ok` say whether all is well
         (the liveness probe with a 503 is `GET /health`)."""
-        return Response(s.DashboardHealthSerializer(selectors.dashboard_health()).data)
+        return selectors.dashboard_health()

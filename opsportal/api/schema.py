@@ -93,6 +93,16 @@ def invalid_response(example: str, errors: dict[str, list[str]]) -> OpenApiRespo
     )
 
 
+def invalid_example(name: str, errors: dict[str, list[str]]) -> OpenApiExample:
+    """A 400 response example: the error envelope with `errors` (field → messages)."""
+    return OpenApiExample(
+        name,
+        value={"code": "invalid", "detail": "Invalid input.", "errors": errors},
+        response_only=True,
+        status_codes=["400"],
+    )
+
+
 def not_found_response(model: type[models.Model]) -> OpenApiResponse:
     """404 of a detail route."""
     return error_response(

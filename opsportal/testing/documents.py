@@ -18,16 +18,15 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from django.contrib.auth import get_user_model
-from django.contrib.auth.models import AnonymousUser, Group
+from django.contrib.auth.models import AnonymousUser
 from django.db import connection, models
 from django.test.utils import CaptureQueriesContext
-from rest_framework.test import APIClient
 
 from audit.models import AuditEvent
 from opsportal.documents import DocumentServices
 from opsportal.errors import Forbidden
 from opsportal.roles import ENGINEERS, RELEASE_MANAGERS, VIEWERS
+from opsportal.testing.factories import client_for, make_user
 
 OWN_TABLES = ("environments_", "releases_", "teams_", "workflows_", "audit_")
 
@@ -35,19 +34,6 @@ OWN_TABLES = ("environments_", "releases_", "teams_", "workflows_", "audit_")
 def model_queries(captured: CaptureQueriesContext) -> list[str]:
     """The queries on Ops Portal's own collections (not the throttle cache, sessions…)."""
     return [q["sql"] for q in captured.captured_queries if any(table in q["sql"] for table in OWN_TABLES)]
-
-
-def make_user(username: str, *roles: str) -> Any:
-    """An active user in the given role groups (the groups come from a data migration)."""
-    user = get_user_model().objects.create_user(username, f"{username}@example.com", f"{username}-password-123")
-    user.groups.set([Group.objects.get(name=role) for role in roles])
-    return user
-
-
-def client_for(user: Any) -> APIClient:
-    client = APIClient()
-    client.force_authenticate(user)
-    return client
 
 
 class DocumentAPIContract:

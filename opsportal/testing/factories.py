@@ -73,13 +73,22 @@ def make_release(**fields: Any) -> Release:
     return Release.objects.create(**{**defaults, **fields})
 
 
-def make_user(username: str, role: str | None = None, **fields: Any):
-    """A user, optionally in one of the role groups (created by the roles data migration)."""
+def make_user(username: str, *roles: str, **fields: Any) -> Any:
+    """An active user in the given role groups (the groups come from a data migration)."""
     from django.contrib.auth import get_user_model
     from django.contrib.auth.models import Group
 
     password = f"{username}-password-123"
     user = get_user_model().objects.create_user(username, f"{username}@example.com", password, **fields)
-    if role:
-        user.groups.add(Group.objects.get(name=role))
+    if roles:
+        user.groups.set([Group.objects.get(name=role) for role in roles])
     return user
+
+
+def client_for(user: Any) -> Any:
+    """An API client authenticated as `user`."""
+    from rest_framework.test import APIClient
+
+    client = APIClient()
+    client.force_authenticate(user)
+    return client

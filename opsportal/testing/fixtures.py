@@ -1,7 +1,11 @@
 """Shared pytest fixtures (registered by the root conftest)."""
 
+from typing import Any
+
 import pytest
 from rest_framework.test import APIClient
+
+from opsportal.testing.factories import client_for, make_user
 
 
 @pytest.fixture
@@ -18,6 +22,14 @@ def superuser(django_user_model):
 @pytest.fixture
 def api(superuser) -> APIClient:
     """An API client authenticated as a superuser (writes need a user)."""
-    client = APIClient()
-    client.force_authenticate(superuser)
-    return client
+    return client_for(superuser)
+
+
+def user_fixture(username: str, *roles: str, name: str | None = None, doc: str = "") -> Any:
+    """A fixture (named `name`, by default `username`): that user (see `make_user`) in the given role groups."""
+
+    def fixture(db: None) -> Any:
+        return make_user(username, *roles)
+
+    fixture.__doc__ = doc or None
+    return pytest.fixture(name=name or username)(fixture)

@@ -5,7 +5,7 @@ from django.contrib.auth.models import AnonymousUser
 
 from opsportal.errors import Forbidden
 from opsportal.roles import ENGINEERS, RELEASE_MANAGERS, VIEWERS, require_release_manager
-from opsportal.testing.documents import make_user
+from opsportal.testing.factories import make_user
 
 pytestmark = pytest.mark.django_db
 

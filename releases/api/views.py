@@ -14,6 +14,7 @@ from rest_framework.reverse import reverse
 
 from environments.models import Environment
 from opsportal.api.mixins import IdempotentPostMixin, RevisionETagMixin
+from opsportal.api.schema import invalid_example
 from opsportal.errors import ValidationFailed
 from releases.api.serializers import (
     DeploymentSerializer,
@@ -98,6 +99,25 @@ DEPLOYMENT_EXAMPLE = {
     "rolled_back_from": None,
     "revision": 1,
 }
+METRICS_EXAMPLE = {
+    "release": "665f1c2e9b1e8a3d4c5b6a01",
+    "deployments_total": 4,
+    "deployments_by_status": {"in_progress": 0, "succeeded": 3, "failed": 1, "rolled_back": 0},
+    "deployments_by_environment": [
+        {"environment": "staging", "total": 2, "in_progress": 0, "succeeded": 1, "failed": 1, "rolled_back": 0},
+    ],
+    "success_rate": 0.75,
+    "mean_deployment_duration_seconds": 312.5,
+    "lead_time_seconds": 864000.0,
+    "first_production_deployment_at": "2024-01-25T09:30:00.000Z",
+    "progress": {
+        "features_total": 1,
+        "features_done": 0,
+        "tasks_total": 2,
+        "tasks_done": 1,
+        "percent_complete": 50.0,
+    },
+}
 ERROR_INVALID_TRANSITION = OpenApiExample(
     "Illegal action",
     value={
@@ -109,17 +129,9 @@ ERROR_INVALID_TRANSITION = OpenApiExample(
     response_only=True,
     status_codes=["409"],
 )
-ERROR_VALIDATION = OpenApiExample(
+ERROR_VALIDATION = invalid_example(
     "Invalid nested data",
-    value={
-        "code": "invalid",
-        "detail": "Invalid input.",
-        "errors": {
-            "features": ["features[0].tasks[1].status: 'finished' is not one of ['todo', 'in_progress', 'done']"]
-        },
-    },
-    response_only=True,
-    status_codes=["400"],
+    {"features": ["features[0].tasks[1].status: 'finished' is not one of ['todo', 'in_progress', 'done']"]},
 )
 ERROR_BLOCKED = OpenApiExample(
     "Blocked",
@@ -388,16 +400,7 @@ class ReleaseViewSet(IdempotentPostMixin, RevisionETagMixin, viewsets.ModelViewS
                 response_only=True,
                 status_codes=["200"],
             ),
-            OpenApiExample(
-                "No reason",
-                value={
-                    "code": "invalid",
-                    "detail": "Invalid input.",
-                    "errors": {"reason": ["This field is required."]},
-                },
-                response_only=True,
-                status_codes=["400"],
-            ),
+            invalid_example("No reason", {"reason": ["This field is required."]}),
         ],
     )
     @action(detail=True, methods=["post"])
@@ -533,32 +536,7 @@ class ReleaseViewSet(IdempotentPostMixin, RevisionETagMixin, viewsets.ModelViewS
         examples=[
             OpenApiExample(
                 "Metrics",
-                value={
-                    "release": "665f1c2e9b1e8a3d4c5b6a01",
-                    "deployments_total": 4,
-                    "deployments_by_status": {"in_progress": 0, "succeeded": 3, "failed": 1, "rolled_back": 0},
-                    "deployments_by_environment": [
-                        {
-                            "environment": "staging",
-                            "total": 2,
-                            "in_progress": 0,
-                            "succeeded": 1,
-                            "failed": 1,
-                            "rolled_back": 0,
-                        },
-                    ],
-                    "success_rate": 0.75,
-                    "mean_deployment_duration_seconds": 312.5,
-                    "lead_time_seconds": 864000.0,
-                    "first_production_deployment_at": "2024-01-25T09:30:00.000Z",
-                    "progress": {
-                        "features_total": 1,
-                        "features_done": 0,
-                        "tasks_total": 2,
-                        "tasks_done": 1,
-                        "percent_complete": 50.0,
-                    },
-                },
+                value=METRICS_EXAMPLE,
                 response_only=True,
             )
         ],

@@ -4,7 +4,8 @@ import pytest
 from rest_framework.test import APIClient
 
 from opsportal.roles import RELEASE_MANAGERS
-from opsportal.testing.factories import make_standard_environments, make_user, make_workflow
+from opsportal.testing.factories import client_for, make_standard_environments, make_workflow
+from opsportal.testing.fixtures import user_fixture
 
 
 @pytest.fixture
@@ -18,26 +19,11 @@ def workflow(envs):
     return make_workflow(["development", "staging", "production"])
 
 
-@pytest.fixture
-def alice(db):
-    """A release author, a Release Manager."""
-    return make_user("alice", RELEASE_MANAGERS)
-
-
-@pytest.fixture
-def carol(db):
-    """A reviewer (someone other than the author), a Release Manager."""
-    return make_user("carol", RELEASE_MANAGERS)
-
-
-@pytest.fixture
-def dave(db):
-    """A second reviewer, a Release Manager."""
-    return make_user("dave", RELEASE_MANAGERS)
+alice = user_fixture("alice", RELEASE_MANAGERS, doc="A release author, a Release Manager.")
+carol = user_fixture("carol", RELEASE_MANAGERS, doc="A reviewer (someone other than the author), a Release Manager.")
+dave = user_fixture("dave", RELEASE_MANAGERS, doc="A second reviewer, a Release Manager.")
 
 
 @pytest.fixture
 def carol_api(carol) -> APIClient:
-    client = APIClient()
-    client.force_authenticate(carol)
-    return client
+    return client_for(carol)

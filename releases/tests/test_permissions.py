@@ -2,21 +2,15 @@
 that name the role or team needed."""
 
 import pytest
-from rest_framework.test import APIClient
 
 from environments.models import Environment
 from opsportal.roles import ENGINEERS, RELEASE_MANAGERS, VIEWERS
-from opsportal.testing.factories import make_release, make_team, make_user
+from opsportal.testing.factories import client_for, make_release, make_team, make_user
+from opsportal.testing.fixtures import user_fixture
 from releases.choices import ReleaseStatus
 from releases.models import Deployment, Release
 
 pytestmark = pytest.mark.django_db
-
-
-def client_for(user) -> APIClient:
-    client = APIClient()
-    client.force_authenticate(user)
-    return client
 
 
 @pytest.fixture
@@ -34,20 +28,9 @@ def erin(team):
     return make_user("erin", ENGINEERS)
 
 
-@pytest.fixture
-def frank(db):
-    """An Engineer in no team."""
-    return make_user("frank", ENGINEERS)
-
-
-@pytest.fixture
-def vic(db):
-    return make_user("vic", VIEWERS)
-
-
-@pytest.fixture
-def rm(db):
-    return make_user("rita", RELEASE_MANAGERS)
+frank = user_fixture("frank", ENGINEERS, doc="An Engineer in no team.")
+vic = user_fixture("vic", VIEWERS)
+rm = user_fixture("rita", RELEASE_MANAGERS, name="rm")
 
 
 def test_viewer_reads_but_cannot_write(vic, envs):
