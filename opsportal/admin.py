@@ -372,6 +372,10 @@ class SlugIdFormMixin:
         return cleaned
 
 
+class SlugIdServiceModelForm(SlugIdFormMixin, ServiceModelForm):
+    """The form of a document with a slug id (teams, workflows): the admin supplies the model and fields."""
+
+
 class PageChangeList(ChangeList):
     """Lets the admin load what the page's rows refer to in one query per kind (no query per row)."""
 

@@ -35,18 +35,30 @@ def release_required_approvals() -> int:
 
 def release_environment_summaries(*, releases: list[Release]) -> dict[str, list[dict[str, Any]]]:
     """Per release, for every environment (in promotion order): whether the release is current
-    there, and the release's latest deployment there (or None). Two queries for any number of releases."""
+    there, and the release's latest deployment there (or None). Three queries for any number of releases."""
     if not releases:
         return {}
     environments = list(
         Environment.objects.order_by("order", "id").values("id", "name", "tier", "health", "current_release_id")
     )
-    latest: dict[tuple[str, str], Deployment] = {}
-    deployments = Deployment.objects.filter(release_id__in=[release.pk for release in releases]).order_by(
-        "release_id", "environment_id", "-sequence"
+    # The newest deployment per (release, environment) is its highest sequence there: find
+    # those sequences in the database, then fetch exactly those rows by the unique
+    # (environment, sequence) index, however long the releases' histories are.
+    newest = (
+        Deployment.objects.filter(release_id__in=[release.pk for release in releases])
+        .order_by()
+        .values("release_id", "environment_id")
+        .annotate(sequence=Max("sequence"))
+        .values_list("release_id", "environment_id", "sequence")
     )
-    for deployment in deployments:
-        latest.setdefault((deployment.release_id, deployment.environment_id), deployment)
+    # A term that never matches (no environment has an empty id) keeps the query count the
+    # same when nothing was deployed, and like the others it is served by the unique index.
+    wanted = Q(environment_id="", sequence=0)
+    for _, environment_id, sequence in newest:
+        wanted |= Q(environment_id=environment_id, sequence=sequence)
+    latest: dict[tuple[str, str], Deployment] = {
+        (d.release_id, d.environment_id): d for d in Deployment.objects.filter(wanted).order_by()
+    }
     return {
         release.pk: [
             {

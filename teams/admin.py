@@ -4,21 +4,15 @@ from __future__ import annotations
 
 from django.contrib import admin
 
-from opsportal.admin import ServiceModelAdmin, ServiceModelForm, SlugIdFormMixin, widget_schema
+from opsportal.admin import ServiceModelAdmin, SlugIdServiceModelForm, widget_schema
 from teams import schemas
 from teams.models import Team
 from teams.services import SERVICES
 
 
-class TeamAdminForm(SlugIdFormMixin, ServiceModelForm):
-    class Meta:
-        model = Team
-        fields = "__all__"
-
-
 @admin.register(Team)
 class TeamAdmin(ServiceModelAdmin):
-    form = TeamAdminForm
+    form = SlugIdServiceModelForm
     list_display = ("name", "id", "member_count", "member_names", "project_names")
     search_fields = ("id", "name", "description")
     fieldsets = (

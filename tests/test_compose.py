@@ -12,7 +12,6 @@ import runpy
 import shlex
 import stat
 import subprocess
-import sys
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
@@ -20,6 +19,8 @@ import gunicorn.config
 import pytest
 import yaml
 from django.core.management import get_commands
+
+from opsportal.testing.commands import run_python
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -234,13 +235,8 @@ def test_gunicorn_config_names_are_real_gunicorn_settings(monkeypatch):
 def test_gunicorn_accepts_the_config_and_loads_the_app():
     env = {**os.environ, "SECRET_KEY": "gunicorn-check-config", "DEBUG": "false"}
     env.pop("MONGODB_URI", None)
-    result = subprocess.run(
-        [sys.executable, "-m", "gunicorn", "--check-config", "-c", "gunicorn.conf.py", "opsportal.wsgi"],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
+    result = run_python(
+        "-m", "gunicorn", "--check-config", "-c", "gunicorn.conf.py", "opsportal.wsgi", env=env, timeout=60
     )
     assert result.returncode == 0, result.stdout + result.stderr
 

@@ -1,9 +1,8 @@
 """`GET /health`: liveness plus a database ping."""
 
-from unittest import mock
-
 import pytest
-from django.db.utils import OperationalError
+
+from opsportal.testing.probes import database_unreachable
 
 pytestmark = pytest.mark.django_db
 
@@ -20,10 +19,7 @@ def test_health_reports_database_ok(client):
 
 
 def test_health_is_503_when_database_unreachable(client):
-    with mock.patch(
-        "django.contrib.contenttypes.models.ContentType.objects.order_by",
-        side_effect=OperationalError("unable to open database file"),
-    ):
+    with database_unreachable():
         response = client.get("/health")
     assert response.status_code == 503
     assert response.json()["database"] == "error"

@@ -109,12 +109,18 @@ def write_requirements(root: Path, runtime: str = "Django==5.2.19\n") -> None:
     (root / "requirements-dev.txt").write_text("-r requirements.txt\npytest==9.2.0\n")
 
 
-def test_requirements_installed_once_then_skipped_until_they_change(dev, tmp_path, monkeypatch):
+@pytest.fixture
+def pip(dev, tmp_path, monkeypatch) -> Recorder:
+    """Requirements files and a `.venv` in the project folder; every pip run recorded, none made."""
     write_requirements(tmp_path)
     (tmp_path / ".venv").mkdir()
+    recorder = Recorder()
+    monkeypatch.setattr(dev.subprocess, "run", recorder)
+    return recorder
+
+
+def test_requirements_installed_once_then_skipped_until_they_change(dev, tmp_path, pip):
     python = tmp_path / ".venv" / "bin" / "python"
-    pip = Recorder()
-    monkeypatch.setattr(dev.subprocess, "run", pip)
 
     dev.ensure_requirements(python, "requirements.txt")
     dev.ensure_requirements(python, "requirements.txt")
@@ -127,12 +133,8 @@ def test_requirements_installed_once_then_skipped_until_they_change(dev, tmp_pat
     assert len(pip.calls) == 2
 
 
-def test_installing_dev_requirements_covers_the_runtime_ones(dev, tmp_path, monkeypatch):
-    write_requirements(tmp_path)
-    (tmp_path / ".venv").mkdir()
+def test_installing_dev_requirements_covers_the_runtime_ones(dev, tmp_path, pip):
     python = tmp_path / ".venv" / "bin" / "python"
-    pip = Recorder()
-    monkeypatch.setattr(dev.subprocess, "run", pip)
 
     dev.ensure_requirements(python, "requirements-dev.txt")
     dev.ensure_requirements(python, "requirements.txt")  # included by requirements-dev.txt: nothing to do

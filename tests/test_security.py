@@ -4,17 +4,13 @@ import json
 import logging
 import logging.config
 import os
-import subprocess
-import sys
-from pathlib import Path
 
 import pytest
 from django.contrib.auth.models import Group
 from rest_framework.test import APIClient
 
 from opsportal.roles import ENGINEERS, RELEASE_MANAGERS, ROLE_NAMES, VIEWERS
-
-ROOT = Path(__file__).resolve().parent.parent
+from opsportal.testing.commands import run_python
 
 
 @pytest.mark.django_db
@@ -93,14 +89,7 @@ def test_check_deploy_is_clean_with_production_variables():
             "ALLOWED_HOSTS": "ops.example.com",
         }
     )
-    result = subprocess.run(
-        [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    result = run_python("manage.py", "check", "--deploy", "--fail-level", "WARNING", env=env, timeout=120)
     assert result.returncode == 0, result.stdout + result.stderr
     assert "WARNINGS" not in result.stdout + result.stderr
 

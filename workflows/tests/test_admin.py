@@ -8,6 +8,7 @@ import pytest
 from django.urls import reverse
 
 from audit.models import AuditEvent
+from opsportal.testing.admin import change_form_data, change_url
 from opsportal.testing.factories import make_environment, make_workflow
 from workflows.admin import stages_widget_schema
 from workflows.models import Workflow
@@ -15,20 +16,9 @@ from workflows.models import Workflow
 pytestmark = pytest.mark.django_db
 
 
-def change_url(workflow: Workflow) -> str:
-    return reverse("admin:workflows_workflow_change", args=[workflow.pk])
-
-
 def form_data(workflow: Workflow, **overrides) -> dict:
-    data = {
-        "name": workflow.name,
-        "description": workflow.description,
-        "active": "on" if workflow.active else "",
-        "stages": json.dumps(workflow.stages),
-        "triggers": json.dumps(workflow.triggers),
-        "revision": workflow.revision,
-    }
-    return {**data, **overrides}
+    active = "on" if workflow.active else ""
+    return change_form_data(workflow, ["name", "description"], ["stages", "triggers"], active=active, **overrides)
 
 
 def test_stage_environments_are_picked_from_the_existing_ones():
