@@ -12,7 +12,7 @@ from typing import Any, TypedDict
 
 from django.conf import settings
 from django.db.models import Count, Q
-from django.db.models.functions import TruncDay, TruncWeek
+from django.db.models.functions import TruncDay
 from django.utils import timezone
 
 from environments.choices import Health
@@ -150,7 +150,7 @@ def releases_per_week(*, now: datetime | None = None, weeks: int = METRICS_WEEKS
     today = _utc_today(now)
     this_monday = today - timedelta(days=today.weekday())
     mondays = [this_monday - timedelta(weeks=offset) for offset in range(weeks - 1, -1, -1)]
-    counts = releases_created_per_bucket(starts=mondays, trunc=TruncWeek)
+    counts = releases_created_per_bucket(starts=mondays)
     return [{"week_start": monday, "count": counts[monday]} for monday in mondays]
 
 
