@@ -66,6 +66,9 @@ COUNTS_AS_APPROVED = (S.APPROVED, S.DEPLOYED)
 WRITABLE_FIELDS = ("name", "version", "description", "team", "workflow", "target_date", "features")
 _FK_FIELDS = {"team", "workflow"}
 
+# A deploy that loses the race for an environment's next sequence re-checks and retries this often.
+DEPLOY_CLAIM_ATTEMPTS = 10
+
 # Blocker codes of `release_deploy_check`.
 BLOCKER_INVALID_STATUS = "invalid_status"
 BLOCKER_APPROVAL_REQUIRED = "approval_required"
@@ -749,28 +752,38 @@ def release_deploy(
     except DjangoValidationError as error:
         raise _validation_failed(error) from None
 
-    blockers = release_deploy_check(release=release, environment=environment)
-    overridden = [b for b in blockers if b["code"] == BLOCKER_FREEZE_WINDOW] if override_freeze else []
-    blockers = [b for b in blockers if b not in overridden]
-    if blockers:
-        illegal = A.DEPLOY not in release_allowed_actions(release)
-        raise Conflict(
-            f"Cannot deploy {release.version} to {environment.name}: "
-            + "; ".join(blocker["message"] for blocker in blockers),
-            code="invalid_transition" if illegal else "deploy_blocked",
-            status=release.status,
-            allowed_actions=release_allowed_actions(release),
-            blockers=blockers,
-        )
-
-    env_values: dict[str, Any] = {}
-    if status == DeploymentStatus.SUCCEEDED:
-        env_values = {
-            "current_release_id": release.pk,
-            "current_deployment_id": deployment.pk,
-            "health": Health.HEALTHY,
-        }
-    _claim_environment(environment=environment, deployment=deployment, env_values=env_values)
+    for attempt in range(DEPLOY_CLAIM_ATTEMPTS):
+        blockers = release_deploy_check(release=release, environment=environment)
+        overridden = [b for b in blockers if b["code"] == BLOCKER_FREEZE_WINDOW] if override_freeze else []
+        blockers = [b for b in blockers if b not in overridden]
+        if blockers:
+            illegal = A.DEPLOY not in release_allowed_actions(release)
+            raise Conflict(
+                f"Cannot deploy {release.version} to {environment.name}: "
+                + "; ".join(blocker["message"] for blocker in blockers),
+                code="invalid_transition" if illegal else "deploy_blocked",
+                status=release.status,
+                allowed_actions=release_allowed_actions(release),
+                blockers=blockers,
+            )
+        env_values: dict[str, Any] = {}
+        if status == DeploymentStatus.SUCCEEDED:
+            env_values = {
+                "current_release_id": release.pk,
+                "current_deployment_id": deployment.pk,
+                "health": Health.HEALTHY,
+            }
+        try:
+            _claim_environment(environment=environment, deployment=deployment, env_values=env_values)
+            break
+        except Conflict as error:
+            if error.code != "concurrent_deployment" or attempt + 1 == DEPLOY_CLAIM_ATTEMPTS:
+                raise
+            # Another deployment to this environment landed first: look again at the environment
+            # as it is now (its blockers may have changed, e.g. `already_deployed`) and take the
+            # next sequence. Still one conditional insert + update per attempt.
+            environment.refresh_from_db()
+            deployment.sequence = environment.deployment_seq + 1
 
     changes: dict[str, Any] = {
         "release": [None, release.pk],

@@ -110,17 +110,24 @@ def response_example(name: str, value: dict[str, Any], status_code: str = "200")
     return OpenApiExample(name, value=value, response_only=True, status_codes=[status_code])
 
 
-def refusal_example(name: str, code: str, detail: str, status_code: str = "409", **context: Any) -> OpenApiExample:
-    """A refusal: the error envelope (`code`, `detail`) with its context keys (`status`, `allowed_actions` …)."""
+def refusal_example(
+    name: str,
+    code: str,
+    detail: str,
+    *,
+    release: dict[str, Any] | None = None,
+    status_code: str = "409",
+    **context: Any,
+) -> OpenApiExample:
+    """A refusal: the error envelope (`code`, `detail`) with its context keys; a refused `release` (an example
+    release) brings its `status` and `allowed_actions`."""
+    if release is not None:
+        context = {"status": release["status"], "allowed_actions": release["allowed_actions"], **context}
     return response_example(name, {"code": code, "detail": detail, **context}, status_code)
 
 
 ERROR_INVALID_TRANSITION = refusal_example(
-    "Illegal action",
-    "invalid_transition",
-    "Cannot delete a release in status 'approved'.",
-    status="approved",
-    allowed_actions=["reject", "deploy", "rollback"],
+    "Illegal action", "invalid_transition", "Cannot delete a release in status 'approved'.", release=APPROVED_EXAMPLE
 )
 ERROR_VALIDATION = invalid_example(
     "Invalid nested data",
@@ -130,8 +137,7 @@ ERROR_BLOCKED = refusal_example(
     "Blocked",
     "deploy_blocked",
     "Cannot deploy 2.0.0 to Production: Production is frozen until 2024-12-27T00:00:00Z: holidays",
-    status="approved",
-    allowed_actions=["reject", "deploy", "rollback"],
+    release=APPROVED_EXAMPLE,
     blockers=[
         {
             "code": "freeze_window",
@@ -145,8 +151,7 @@ ERROR_NOTHING_TO_ROLL_BACK = refusal_example(
     "Nothing to roll back to",
     "nothing_to_roll_back_to",
     "Nothing to roll back to: no other release has been deployed successfully to Production.",
-    status="deployed",
-    allowed_actions=["deploy", "rollback"],
+    release={"status": "deployed", "allowed_actions": ["deploy", "rollback"]},
 )
 
 IF_MATCH = OpenApiParameter(
@@ -194,6 +199,26 @@ def call_service(
         data.is_valid(raise_exception=True)
         validated = data.validated_data
     return service(**{target: view.get_object()}, actor=view.request.user, **validated)
+
+
+def lifecycle_schema(
+    summary: str,
+    request: Any,
+    response: Any,
+    *,
+    examples: list[OpenApiExample],
+    status_code: int = 200,
+    extra_errors: dict[int, OpenApiResponse] | None = None,
+) -> Callable:
+    """The OpenAPI of a lifecycle action: safe to retry with an `Idempotency-Key`, the action errors
+    (plus `extra_errors`) and its examples."""
+    return extend_schema(
+        summary=summary,
+        parameters=[IDEMPOTENCY_KEY],
+        request=request,
+        responses={status_code: response, **(extra_errors or {}), **ACTION_ERRORS},
+        examples=examples,
+    )
 
 
 # --------------------------------------------------------------------------- releases
@@ -342,13 +367,12 @@ class ReleaseViewSet(IdempotentPostMixin, RevisionETagMixin, viewsets.ModelViewS
     def _release_response(self, release: Release) -> Response:
         return Response(ReleaseSerializer(release, context=self.get_serializer_context()).data)
 
-    @extend_schema(
-        summary="Submit for approval",
-        parameters=[IDEMPOTENCY_KEY],
-        request=None,
-        responses={200: ReleaseSerializer, **ACTION_ERRORS},
+    @lifecycle_schema(
+        "Submit for approval",
+        None,
+        ReleaseSerializer,
         examples=[
-            OpenApiExample("Submitted", value=RELEASE_EXAMPLE, response_only=True, status_codes=["200"]),
+            response_example("Submitted", RELEASE_EXAMPLE),
             ERROR_INVALID_TRANSITION,
         ],
     )
@@ -357,14 +381,14 @@ class ReleaseViewSet(IdempotentPostMixin, RevisionETagMixin, viewsets.ModelViewS
         """Submit a draft or rejected release for approval (→ pending_approval)."""
         return self._release_response(call_service(self, services.release_submit))
 
-    @extend_schema(
-        summary="Approve",
-        parameters=[IDEMPOTENCY_KEY],
-        request=ReleaseApproveInputSerializer,
-        responses={200: ReleaseSerializer, 403: ERRORS[403], **ACTION_ERRORS},
+    @lifecycle_schema(
+        "Approve",
+        ReleaseApproveInputSerializer,
+        ReleaseSerializer,
+        extra_errors={403: ERRORS[403]},
         examples=[
             OpenApiExample("Approve", value={"comment": "LGTM"}, request_only=True),
-            OpenApiExample("Approved", value=APPROVED_EXAMPLE, response_only=True, status_codes=["200"]),
+            response_example("Approved", APPROVED_EXAMPLE),
             refusal_example(
                 "Four eyes",
                 "four_eyes",
@@ -380,11 +404,10 @@ class ReleaseViewSet(IdempotentPostMixin, RevisionETagMixin, viewsets.ModelViewS
         The creator cannot approve (four eyes) and nobody approves twice."""
         return self._release_response(call_service(self, services.release_approve, ReleaseApproveInputSerializer))
 
-    @extend_schema(
-        summary="Reject",
-        parameters=[IDEMPOTENCY_KEY],
-        request=ReleaseRejectInputSerializer,
-        responses={200: ReleaseSerializer, **ACTION_ERRORS},
+    @lifecycle_schema(
+        "Reject",
+        ReleaseRejectInputSerializer,
+        ReleaseSerializer,
         examples=[
             OpenApiExample("Reject", value={"reason": "Missing rollback plan."}, request_only=True),
             response_example(
@@ -409,11 +432,11 @@ class ReleaseViewSet(IdempotentPostMixin, RevisionETagMixin, viewsets.ModelViewS
             DeploymentSerializer(deployment).data, status=status.HTTP_201_CREATED, headers={"Location": location}
         )
 
-    @extend_schema(
-        summary="Deploy to an environment",
-        parameters=[IDEMPOTENCY_KEY],
-        request=ReleaseDeployInputSerializer,
-        responses={201: DeploymentSerializer, **ACTION_ERRORS},
+    @lifecycle_schema(
+        "Deploy to an environment",
+        ReleaseDeployInputSerializer,
+        DeploymentSerializer,
+        status_code=201,
         examples=[
             OpenApiExample(
                 "Deploy",
@@ -432,7 +455,7 @@ class ReleaseViewSet(IdempotentPostMixin, RevisionETagMixin, viewsets.ModelViewS
                 value={"environment": "production", "override_freeze": True, "reason": "Hotfix for incident 4711"},
                 request_only=True,
             ),
-            OpenApiExample("Deployed", value=DEPLOYMENT_EXAMPLE, response_only=True, status_codes=["201"]),
+            response_example("Deployed", DEPLOYMENT_EXAMPLE, "201"),
             ERROR_BLOCKED,
         ],
     )
@@ -446,11 +469,11 @@ class ReleaseViewSet(IdempotentPostMixin, RevisionETagMixin, viewsets.ModelViewS
         deployment = call_service(self, services.release_deploy, ReleaseDeployInputSerializer)
         return self._deployment_created(request, deployment)
 
-    @extend_schema(
-        summary="Roll back from an environment",
-        parameters=[IDEMPOTENCY_KEY],
-        request=ReleaseRollbackInputSerializer,
-        responses={201: DeploymentSerializer, **ACTION_ERRORS},
+    @lifecycle_schema(
+        "Roll back from an environment",
+        ReleaseRollbackInputSerializer,
+        DeploymentSerializer,
+        status_code=201,
         examples=[
             OpenApiExample(
                 "Roll back", value={"environment": "production", "reason": "Error rate up"}, request_only=True
@@ -593,7 +616,7 @@ DEPLOYMENT_REPORT_SCHEMA = {
         examples=[
             OpenApiExample("Succeeded", value={"status": "succeeded", "notes": "Smoke tests green"}, request_only=True),
             OpenApiExample("Failed", value={"status": "failed", "notes": "Migration timed out"}, request_only=True),
-            OpenApiExample("Reported", value=DEPLOYMENT_EXAMPLE, response_only=True, status_codes=["200"]),
+            response_example("Reported", DEPLOYMENT_EXAMPLE),
             refusal_example(
                 "Already finished",
                 "invalid_transition",

@@ -460,18 +460,34 @@ def test_freeze_override_needs_a_reason_and_drops_only_the_freeze(alice, envs):
     assert event.changes["freeze_overridden"]["reason"] == "Hotfix"
 
 
-def test_concurrent_deploys_to_one_environment_let_only_one_through(alice, envs):
+def test_a_deploy_that_loses_the_race_retries_on_the_new_state(alice, envs):
     first = new_release(alice)
     second = new_release(alice, version="1.1.0")
     # Two requests read the environment at the same sequence…
     seen_by_first, seen_by_second = env("development"), env("development")
     release_deploy(release=first, environment=seen_by_first, actor=alice)
-    # …the second one's insert collides on the unique (environment, sequence).
+    # …the second one's insert collides on the unique (environment, sequence), re-reads the
+    # environment and takes the next sequence: nothing is lost, nothing is doubled.
+    deployment = release_deploy(release=second, environment=seen_by_second, actor=alice)
+    assert deployment.sequence == 2
+    assert list(Deployment.objects.order_by("sequence").values_list("release_id", "sequence")) == [
+        (first.pk, 1),
+        (second.pk, 2),
+    ]
+    assert env("development").current_release_id == second.pk
+    assert env("development").deployment_seq == 2
+    assert len(events("deployment.created")) == 2
+
+
+def test_concurrent_deploys_of_one_release_to_one_environment_let_only_one_through(alice, envs):
+    release = new_release(alice)
+    seen_by_first, seen_by_second = env("development"), env("development")
+    release_deploy(release=release, environment=seen_by_first, actor=alice)
+    # The retry sees the release already deployed there.
     with pytest.raises(Conflict) as exc:
-        release_deploy(release=second, environment=seen_by_second, actor=alice)
-    assert exc.value.code == "concurrent_deployment"
+        release_deploy(release=release, environment=seen_by_second, actor=alice)
+    assert [b["code"] for b in exc.value.extra["blockers"]] == ["already_deployed"]
     assert Deployment.objects.count() == 1
-    assert env("development").current_release_id == first.pk
     assert len(events("deployment.created")) == 1
 
 
