@@ -24,6 +24,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, timedelta
 from typing import Any, TypedDict
 
+from django.core.cache import cache
 from django.db.models import Avg, Count, DurationField, ExpressionWrapper, F, OuterRef, Q, QuerySet, Subquery
 from django.utils import timezone
 
@@ -276,3 +277,24 @@ def release_analytics(*, days: int = DEFAULT_WINDOW_DAYS, now: datetime | None =
         "created_per_month": releases_created_per_month(now=now),
         "dora": dora_metrics(days=days, now=now),
     }
+
+
+ANALYTICS_CACHE_SECONDS = 60
+
+
+def release_analytics_cached(*, days: int = DEFAULT_WINDOW_DAYS) -> ReleaseAnalytics:
+    """`release_analytics` through the cache shared by all workers.
+
+    Every write appends an audit event, so the newest audit sequence number is the version of
+    the data: a write makes the next request recompute. Without writes a report is reused for
+    at most `ANALYTICS_CACHE_SECONDS`, since its windows move with the clock.
+    """
+    from audit.models import AuditEvent
+
+    version = AuditEvent.objects.order_by("-seq").values_list("seq", flat=True).first() or 0
+    key = f"opsportal:release-analytics:{days}:{version}"
+    report = cache.get(key)
+    if report is None:
+        report = release_analytics(days=days)
+        cache.set(key, report, ANALYTICS_CACHE_SECONDS)
+    return report

@@ -15,7 +15,7 @@ from rest_framework.serializers import Serializer
 from dashboard import selectors
 from dashboard.api import serializers as s
 from opsportal.api.schema import invalid_example
-from releases.analytics import release_analytics
+from releases.analytics import release_analytics_cached
 
 
 class SingleDocumentSchema(AutoSchema):
@@ -145,7 +145,7 @@ class ReleaseAnalyticsViewSet(viewsets.ViewSet):
         median lead time for changes, change failure rate and mean time to restore."""
         query = s.AnalyticsQuerySerializer(data=request.query_params)
         query.is_valid(raise_exception=True)
-        report = release_analytics(days=query.validated_data["days"])
+        report = release_analytics_cached(days=query.validated_data["days"])
         return Response(s.AnalyticsReleaseSerializer(report).data)
 
 
