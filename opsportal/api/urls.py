@@ -2,8 +2,8 @@
 
 from django.urls import path
 from django.utils.module_loading import import_string
-from rest_framework_simplejwt.views import TokenObtainPairView, TokenRefreshView
 
+from opsportal.api.auth import TokenObtainView, TokenRefreshingView
 from opsportal.api.routers import OptionalSlashRouter
 
 # dashboard first: it owns `releases/analytics`, which must match before `releases/{id}`.
@@ -14,7 +14,7 @@ for app in API_APPS:
     import_string(f"{app}.api.urls.register")(router)
 
 urlpatterns = [
-    path("auth/token/", TokenObtainPairView.as_view(), name="token-obtain"),
-    path("auth/token/refresh/", TokenRefreshView.as_view(), name="token-refresh"),
+    path("auth/token/", TokenObtainView.as_view(), name="token-obtain"),
+    path("auth/token/refresh/", TokenRefreshingView.as_view(), name="token-refresh"),
     *router.urls,
 ]
