@@ -76,6 +76,19 @@ def release_environment_summaries(*, releases: list[Release]) -> dict[str, list[
     }
 
 
+def release_deployed_to(*, releases: list[Release]) -> dict[str, list[str]]:
+    """Per release, the environments (in promotion order) where it is the current release. One query."""
+    deployed_to: dict[str, list[str]] = {}
+    rows = (
+        Environment.objects.filter(current_release_id__in=[release.pk for release in releases])
+        .order_by("order", "id")
+        .values_list("current_release_id", "id")
+    )
+    for release_id, environment_id in rows:
+        deployed_to.setdefault(release_id, []).append(environment_id)
+    return deployed_to
+
+
 def release_progress(release: Release) -> dict[str, Any]:
     """Feature and task completion, read from the embedded documents (no query)."""
     features = [f for f in release.features or [] if isinstance(f, dict)]

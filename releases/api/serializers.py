@@ -14,7 +14,7 @@ from opsportal.schemas import JSONSchemaValidator
 from releases.choices import DeploymentStatus, ReleaseAction
 from releases.models import Deployment, Release
 from releases.schemas import APPROVALS, FEATURES
-from releases.selectors import release_environment_summaries, release_progress
+from releases.selectors import release_deployed_to, release_environment_summaries, release_progress
 from releases.services import BLOCKER_CODES, release_allowed_actions
 
 
@@ -71,6 +71,7 @@ class DeploymentSerializer(serializers.ModelSerializer):
 
 
 _DEPLOYMENT_SERIALIZER = "_deployment_serializer"
+DEPLOYED_TO = "_deployed_to"
 
 
 class ReleaseEnvironmentSummarySerializer(serializers.Serializer):
@@ -86,11 +87,14 @@ class ReleaseEnvironmentSummarySerializer(serializers.Serializer):
 
 
 class ReleaseListSerializer(serializers.ListSerializer):
-    """Computes the environment summaries of a whole page at once: two queries whatever the page size."""
+    """Computes what the items need for a whole page at once: a constant number of queries."""
 
     def to_representation(self, data):
         releases = list(data.all() if hasattr(data, "all") else data)
-        self.child.context[ENVIRONMENT_SUMMARIES] = release_environment_summaries(releases=releases)
+        if isinstance(self.child, ReleaseListItemSerializer):
+            self.child.context[DEPLOYED_TO] = release_deployed_to(releases=releases)
+        else:
+            self.child.context[ENVIRONMENT_SUMMARIES] = release_environment_summaries(releases=releases)
         return super().to_representation(releases)
 
 
@@ -155,6 +159,25 @@ class ReleaseSerializer(serializers.ModelSerializer):
             else summary
             for summary in summaries[release.pk]
         ]
+
+
+class ReleaseListItemSerializer(ReleaseSerializer):
+    """A release in a list page: everything but the per-environment deployment summaries, which
+    only the detail carries; `deployed_to` names the environments where it is the current release."""
+
+    deployed_to = serializers.SerializerMethodField(
+        help_text="Ids of the environments (in promotion order) where this is the current release."
+    )
+
+    class Meta(ReleaseSerializer.Meta):
+        fields = [field for field in ReleaseSerializer.Meta.fields if field != "environments"] + ["deployed_to"]
+
+    @extend_schema_field(serializers.ListField(child=serializers.CharField()))
+    def get_deployed_to(self, release: Release) -> list[str]:
+        deployed_to = self.context.get(DEPLOYED_TO)
+        if deployed_to is None:
+            deployed_to = release_deployed_to(releases=[release])
+        return deployed_to.get(release.pk, [])
 
 
 class ReleaseApproveInputSerializer(serializers.Serializer):

@@ -30,6 +30,7 @@ from releases.api.serializers import (
     ReleaseDeployInputSerializer,
     ReleaseErrorSerializer,
     ReleaseHistoryEventSerializer,
+    ReleaseListItemSerializer,
     ReleaseMetricsSerializer,
     ReleaseRejectInputSerializer,
     ReleaseRollbackInputSerializer,
@@ -102,6 +103,10 @@ METRICS_EXAMPLE = {
         "tasks_done": 1,
         "percent_complete": 50.0,
     },
+}
+RELEASE_LIST_EXAMPLE = {
+    **{key: value for key, value in RELEASE_EXAMPLE.items() if key != "environments"},
+    "deployed_to": ["development"],
 }
 
 
@@ -229,8 +234,8 @@ def lifecycle_schema(
         summary="List releases",
         description="Filter by `status`, `team`, `workflow`, `environment` (currently deployed there); "
         "`search` in name, version and description; `ordering` by created_at, target_date, version, name.",
-        examples=[OpenApiExample("Page of releases", value=RELEASE_EXAMPLE, response_only=True)],
-        responses={200: ReleaseSerializer(many=True), **LIST_ERRORS},
+        examples=[OpenApiExample("Page of releases", value=RELEASE_LIST_EXAMPLE, response_only=True)],
+        responses={200: ReleaseListItemSerializer(many=True), **LIST_ERRORS},
     ),
     retrieve=extend_schema(
         summary="Get a release",
@@ -337,6 +342,10 @@ class ReleaseViewSet(IdempotentPostMixin, RevisionETagMixin, viewsets.ModelViewS
     search_fields = ["name", "version", "description"]
     ordering_fields = ["created_at", "target_date", "version", "name"]
     ordering = ["-created_at", "id"]
+
+    def get_serializer_class(self):
+        # List pages leave out the per-environment deployment summaries (the detail has them).
+        return ReleaseListItemSerializer if self.action == "list" else super().get_serializer_class()
 
     def filter_queryset(self, queryset):
         # List filters (`?environment=` …) must not hide the object of a detail action.

@@ -563,3 +563,15 @@ def test_routes_answer_with_and_without_trailing_slash(api):
     release = Release.objects.get()
     assert api.get(f"{URL}/{release.pk}/").status_code == 200
     assert api.post(f"{URL}/{release.pk}/submit/").status_code == 200
+
+
+def test_list_items_name_where_the_release_is_live_and_the_detail_has_the_summaries(api, envs):
+    release = make_release(version="6.6.6")
+    post(api, release.pk, "deploy", {"environment": "development"})
+    post(api, release.pk, "deploy", {"environment": "staging"})
+    (item,) = api.get(f"{URL}?search=6.6.6").json()["results"]
+    assert item["deployed_to"] == ["development", "staging"]
+    assert "environments" not in item
+    detail = api.get(f"{URL}/{release.pk}").json()
+    assert [row["environment"] for row in detail["environments"] if row["is_current"]] == ["development", "staging"]
+    assert detail["environments"][0]["deployment"]["status"] == "succeeded"
