@@ -11,24 +11,10 @@ from __future__ import annotations
 from django.http import Http404, HttpRequest, JsonResponse
 from django.views.decorators.http import require_safe
 
+from releases.api.serializers import RELEASE_DOCUMENT_FIELDS
 from releases.models import Release
 
-FIELDS = (
-    "id",
-    "name",
-    "version",
-    "description",
-    "status",
-    "team",
-    "workflow",
-    "target_date",
-    "created_by",
-    "created_at",
-    "updated_at",
-    "revision",
-    "features",
-    "approvals",
-)
+FIELDS = RELEASE_DOCUMENT_FIELDS
 MAX_PAGE_SIZE = 100
 
 

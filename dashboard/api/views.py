@@ -25,18 +25,20 @@ class SingleDocumentSchema(AutoSchema):
         return False
 
 
+STATUS_COUNTS_EXAMPLE = {
+    "draft": 2,
+    "pending_approval": 1,
+    "approved": 1,
+    "rejected": 0,
+    "deployed": 3,
+    "rolled_back": 1,
+}
+
 ANALYTICS_EXAMPLE = {
     "generated_at": "2025-03-31T12:00:00Z",
     "window_days": 30,
     "window_start": "2025-03-01T12:00:00Z",
-    "by_status": {
-        "draft": 2,
-        "pending_approval": 1,
-        "approved": 1,
-        "rejected": 0,
-        "deployed": 3,
-        "rolled_back": 1,
-    },
+    "by_status": STATUS_COUNTS_EXAMPLE,
     "by_team": [
         {"team_id": "platform-team", "team_name": "Platform Team", "count": 5},
         {"team_id": None, "team_name": "unassigned", "count": 3},
@@ -63,14 +65,7 @@ STATS_EXAMPLE = {
     "generated_at": "2025-03-31T12:00:00Z",
     "releases": {
         "total": 8,
-        "by_status": {
-            "draft": 2,
-            "pending_approval": 1,
-            "approved": 1,
-            "rejected": 0,
-            "deployed": 3,
-            "rolled_back": 1,
-        },
+        "by_status": STATUS_COUNTS_EXAMPLE,
     },
     "pending_approvals": {
         "count": 1,
