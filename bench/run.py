@@ -649,24 +649,21 @@ def targets(results: dict) -> list[tuple[str, str, str]]:
         )
     for name in ("analytics", "dashboard"):
         latency_target(name, "p50", 250, "over 100k deployments")
+
+    def growth_target(name: str, small: str, limit: float, label: str) -> None:
+        a, b = _get(results, small, name), _get(results, big, name)
+        growth = b["latency_ms"]["p50"] / a["latency_ms"]["p50"] if a and b else None
+        check(
+            f"{SCENARIOS[name].title}: {label}",
+            growth,
+            None if growth is None else growth <= limit,
+            f"{growth:.2f} ×" if growth else "",
+        )
+
     for name in ("list20", "detail"):
-        a, b = _get(results, "1k", name), _get(results, big, name)
-        growth = b["latency_ms"]["p50"] / a["latency_ms"]["p50"] if a and b else None
-        check(
-            f"{SCENARIOS[name].title}: p50 at 100k releases ≤ 1.3 × at 1k",
-            growth,
-            None if growth is None else growth <= 1.3,
-            f"{growth:.2f} ×" if growth else "",
-        )
+        growth_target(name, "1k", 1.3, "p50 at 100k releases ≤ 1.3 × at 1k")
     for name in ("analytics", "dashboard"):
-        a, b = _get(results, "10k", name), _get(results, big, name)
-        growth = b["latency_ms"]["p50"] / a["latency_ms"]["p50"] if a and b else None
-        check(
-            f"{SCENARIOS[name].title}: ≤ linear in deployments (10× deployments → ≤ 10× p50)",
-            growth,
-            None if growth is None else growth <= 10,
-            f"{growth:.2f} ×" if growth else "",
-        )
+        growth_target(name, "10k", 10, "≤ linear in deployments (10× deployments → ≤ 10× p50)")
     w = _get(results, big, "write_mix")
     check(
         "Write mix: zero errors",

@@ -667,6 +667,12 @@ def _claim_environment(
         setattr(environment, key, value)
 
 
+def _audit_deployment(*, actor: Actor, action: str, deployment: Deployment, changes: dict[str, Any]) -> None:
+    audit_record(
+        actor=_username(actor), action=action, object_type="deployment", object_id=deployment.pk, changes=changes
+    )
+
+
 def _release_follows_production(
     *, release: Release, actor: Actor, to: str, from_statuses: tuple[str, ...], audit_action: str, changes: dict
 ) -> None:
@@ -798,13 +804,7 @@ def release_deploy(
         changes["pipeline_url"] = [None, pipeline_url]
     if overridden:
         changes["freeze_overridden"] = {"reason": reason.strip(), "until": overridden[0]["until"]}
-    audit_record(
-        actor=_username(actor),
-        action="deployment.created",
-        object_type="deployment",
-        object_id=deployment.pk,
-        changes=changes,
-    )
+    _audit_deployment(actor=actor, action="deployment.created", deployment=deployment, changes=changes)
     if status == DeploymentStatus.SUCCEEDED and environment.tier == Tier.PRODUCTION:
         _release_deployed_to_production(release=release, environment=environment, deployment=deployment, actor=actor)
     return deployment
@@ -955,13 +955,7 @@ def deployment_report_status(*, deployment: Deployment, actor: Actor, status: st
     }
     if notes:
         changes["notes"] = [deployment.notes, notes]
-    audit_record(
-        actor=_username(actor),
-        action="deployment.status_reported",
-        object_type="deployment",
-        object_id=deployment.pk,
-        changes=changes,
-    )
+    _audit_deployment(actor=actor, action="deployment.status_reported", deployment=deployment, changes=changes)
     if became_current and environment.tier == Tier.PRODUCTION:
         release = Release.objects.get(pk=deployment.release_id)
         _release_deployed_to_production(release=release, environment=environment, deployment=deployment, actor=actor)
