@@ -1,6 +1,7 @@
 """`GET /health`: liveness plus a database ping."""
 
 import pytest
+from django.db import connection
 
 from opsportal.testing.probes import database_unreachable
 
@@ -13,7 +14,7 @@ def test_health_reports_database_ok(client):
     body = response.json()
     assert body["status"] == "ok"
     assert body["database"] == "ok"
-    assert body["backend"] == "sqlite"
+    assert body["backend"] == connection.vendor
     assert body["database_version"]
     assert body["version"]
 

@@ -197,7 +197,7 @@ def test_dashboard_health(api, settings):
 
     assert body["status"] == "ok"
     assert body["database"]["ok"] is True
-    assert body["database"]["backend"] == "sqlite"
+    assert body["database"]["backend"] == connection.vendor
     assert body["database"]["round_trip_ms"] >= 0
     assert body["version"] == settings.APP_VERSION
     assert body["uptime_seconds"] >= 0
