@@ -9,9 +9,9 @@ from datetime import datetime
 from typing import Any
 
 from django.db import IntegrityError, transaction
-from django.utils import timezone
 
 from audit.models import AuditEvent
+from opsportal.clock import now_ms
 from opsportal.errors import Conflict
 from opsportal.middleware import current_request_context
 
@@ -19,12 +19,6 @@ MAX_APPEND_ATTEMPTS = 100
 
 # Every write is also a structured service event in the logs (approvals, deployments, …).
 service_log = logging.getLogger("opsportal.services")
-
-
-def now_ms() -> datetime:
-    """Now, truncated to the millisecond (what MongoDB stores)."""
-    moment = timezone.now()
-    return moment.replace(microsecond=moment.microsecond // 1000 * 1000)
 
 
 def _json_default(value: Any) -> str:

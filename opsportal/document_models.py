@@ -5,6 +5,8 @@ from typing import Any
 
 from django.db import models
 
+from opsportal.clock import now_ms
+
 
 def closed_object(title: str, properties: dict[str, Any], *, required: list[str]) -> dict[str, Any]:
     """The schema of an embedded object: these properties only (an unknown key is an error, not kept)."""
@@ -30,8 +32,9 @@ class NamedDocument(models.Model):
     name = models.CharField(max_length=200, unique=True)
     description = models.TextField(blank=True, default="")
     revision = models.PositiveIntegerField(default=1)
-    created_at = models.DateTimeField(auto_now_add=True)
-    updated_at = models.DateTimeField(auto_now=True)
+    created_at = models.DateTimeField(default=now_ms, editable=False)
+    # Set by the services on every write (one conditional update), to the millisecond.
+    updated_at = models.DateTimeField(default=now_ms, editable=False)
 
     class Meta:
         abstract = True

@@ -2,6 +2,7 @@
 
 from django.db import models
 
+from opsportal.clock import now_ms
 from opsportal.ids import new_id
 from opsportal.schemas import JSONSchemaValidator
 from releases.choices import DeploymentKind, DeploymentStatus, ReleaseStatus
@@ -25,8 +26,9 @@ class Release(models.Model):
     )
     target_date = models.DateField(null=True, blank=True)
     created_by = models.CharField(max_length=150, blank=True, default="")
-    created_at = models.DateTimeField(auto_now_add=True)
-    updated_at = models.DateTimeField(auto_now=True)
+    created_at = models.DateTimeField(default=now_ms, editable=False)
+    # Set by the services on every write (one conditional update), to the millisecond.
+    updated_at = models.DateTimeField(default=now_ms, editable=False)
     revision = models.PositiveIntegerField(default=1)
     features = models.JSONField(
         default=list, blank=True, validators=[JSONSchemaValidator("releases.schemas.FEATURES", "features")]

@@ -575,3 +575,13 @@ def test_list_items_name_where_the_release_is_live_and_the_detail_has_the_summar
     detail = api.get(f"{URL}/{release.pk}").json()
     assert [row["environment"] for row in detail["environments"] if row["is_current"]] == ["development", "staging"]
     assert detail["environments"][0]["deployment"]["status"] == "succeeded"
+
+
+def test_timestamps_are_stored_to_the_millisecond_as_on_mongodb(api, envs):
+    from datetime import datetime
+
+    body = create(api, version="8.8.8")
+    for field in ("created_at", "updated_at"):
+        moment = datetime.fromisoformat(body[field].replace("Z", "+00:00"))
+        assert moment.microsecond % 1000 == 0, body[field]
+    assert api.get(f"{URL}/{body['id']}").json()["created_at"] == body["created_at"]
