@@ -1,17 +1,11 @@
-"""Reads of the audit trail: object history and chain verification."""
+"""Reads of the audit trail: chain verification (object history: `releases.selectors.release_history`)."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from django.db.models import QuerySet
-
 from audit.models import AuditEvent
 from audit.services import event_hash
-
-
-def audit_events_for_object(*, object_type: str, object_id: str) -> QuerySet[AuditEvent]:
-    return AuditEvent.objects.filter(object_type=object_type, object_id=object_id).order_by("-seq")
 
 
 def audit_chain_verify(*, chunk_size: int = 2000) -> dict[str, Any]:

@@ -64,10 +64,6 @@ def is_engineer(user: Any) -> bool:
     return is_release_manager(user) or ENGINEERS in user_roles(user)
 
 
-def can_read(user: Any) -> bool:
-    return is_engineer(user) or VIEWERS in user_roles(user)
-
-
 def user_team_ids(user: Any) -> frozenset[str]:
     """Teams that list this user among their members (teams are few: read them whole)."""
     from teams.models import Team

@@ -108,10 +108,7 @@ class ReleaseListSerializer(serializers.ListSerializer):
 
     def to_representation(self, data):
         releases = list(data.all() if hasattr(data, "all") else data)
-        if isinstance(self.child, ReleaseListItemSerializer):
-            self.child.context[DEPLOYED_TO] = release_deployed_to(releases=releases)
-        else:
-            self.child.context[ENVIRONMENT_SUMMARIES] = release_environment_summaries(releases=releases)
+        self.child.prepare_page(releases)
         return super().to_representation(releases)
 
 
@@ -141,6 +138,10 @@ class ReleaseSerializer(serializers.ModelSerializer):
         ]
         list_serializer_class = ReleaseListSerializer
         read_only_fields = ["id", "status", "created_by", "created_at", "updated_at", "revision"]
+
+    def prepare_page(self, releases: list[Release]) -> None:
+        """Read what the items of a page need in one go (called by `ReleaseListSerializer`)."""
+        self.context[ENVIRONMENT_SUMMARIES] = release_environment_summaries(releases=releases)
 
     @extend_schema_field(serializers.ListField(child=serializers.ChoiceField(choices=ReleaseAction.choices)))
     def get_allowed_actions(self, release: Release) -> list[str]:
@@ -175,6 +176,9 @@ class ReleaseListItemSerializer(ReleaseSerializer):
 
     class Meta(ReleaseSerializer.Meta):
         fields = [field for field in ReleaseSerializer.Meta.fields if field != "environments"] + ["deployed_to"]
+
+    def prepare_page(self, releases: list[Release]) -> None:
+        self.context[DEPLOYED_TO] = release_deployed_to(releases=releases)
 
     @extend_schema_field(serializers.ListField(child=serializers.CharField()))
     def get_deployed_to(self, release: Release) -> list[str]:
