@@ -28,6 +28,7 @@ from django.core.cache import cache
 from django.db.models import Avg, Count, DurationField, ExpressionWrapper, F, OuterRef, Q, QuerySet, Subquery
 from django.utils import timezone
 
+from audit.models import AuditEvent
 from environments.models import Environment
 from releases.choices import DeploymentKind, DeploymentStatus, ReleaseStatus
 from releases.models import Deployment, Release
@@ -289,8 +290,6 @@ def release_analytics_cached(*, days: int = DEFAULT_WINDOW_DAYS) -> ReleaseAnaly
     the data: a write makes the next request recompute. Without writes a report is reused for
     at most `ANALYTICS_CACHE_SECONDS`, since its windows move with the clock.
     """
-    from audit.models import AuditEvent
-
     version = AuditEvent.objects.order_by("-seq").values_list("seq", flat=True).first() or 0
     key = f"opsportal:release-analytics:{days}:{version}"
     report = cache.get(key)

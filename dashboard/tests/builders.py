@@ -14,11 +14,8 @@ NOW = datetime(2025, 3, 31, 12, 0, tzinfo=UTC)  # a Monday
 
 
 def release_created(at: datetime, **fields: Any) -> Release:
-    """A release whose `created_at` is `at` (auto_now_add ignores the value given to create)."""
-    release = make_release(**fields)
-    Release.objects.filter(pk=release.pk).update(created_at=at)
-    release.created_at = at
-    return release
+    """A release whose `created_at` is `at`."""
+    return make_release(created_at=at, **fields)
 
 
 def deployment(

@@ -33,14 +33,12 @@ import random
 import sys
 import time
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import IntegrityError, transaction
-from django.db.models import Model
 
 from environments.choices import Health, Tier
 from environments.models import Environment
@@ -240,22 +238,6 @@ def _progress(total: int, desc: str, disable: bool):
     return tqdm(total=total, desc=desc, unit="rows", unit_scale=True, file=sys.stderr, disable=disable)
 
 
-@contextmanager
-def keep_given_timestamps(*models: type[Model]) -> Iterator[None]:
-    """Let bulk_create store the generated created_at/updated_at instead of "now" (auto_now/auto_now_add)."""
-    saved = []
-    for model in models:
-        for f in model._meta.concrete_fields:
-            if getattr(f, "auto_now", False) or getattr(f, "auto_now_add", False):
-                saved.append((f, f.auto_now, f.auto_now_add))
-                f.auto_now = f.auto_now_add = False
-    try:
-        yield
-    finally:
-        for f, auto_now, auto_now_add in saved:
-            f.auto_now, f.auto_now_add = auto_now, auto_now_add
-
-
 def _parse_end(value: str | None) -> datetime:
     if not value:
         return datetime.now(tz=UTC).replace(minute=0, second=0, microsecond=0)
@@ -310,7 +292,7 @@ class Command(BaseCommand):
         self.seed = seed
         started = time.perf_counter()
 
-        with transaction.atomic(), keep_given_timestamps(Release, Deployment, Environment, Team, Workflow):
+        with transaction.atomic():
             if options["clear"]:
                 self._clear()
             self._ensure_reference_data(start)
