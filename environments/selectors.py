@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
@@ -27,28 +28,44 @@ def parse_freeze_moment(value: Any) -> datetime | None:
     return moment.astimezone(UTC)
 
 
-def environment_freeze_state(environment: Environment, at: datetime | None = None) -> tuple[bool, datetime | None]:
-    """Whether `environment` is frozen at `at` (default now), and until when.
+@dataclass(frozen=True)
+class Freeze:
+    """An environment's freeze in force: when deploys are allowed again, and why it is frozen."""
 
-    Windows are half-open `[starts_at, ends_at)`. Overlapping or back-to-back windows count
-    as one freeze, so `until` is the first moment deploys are allowed again.
+    until: datetime
+    reason: str
+
+
+def environment_active_freeze(environment: Environment, at: datetime | None = None) -> Freeze | None:
+    """The freeze in force on `environment` at `at` (default now), or None. The one freeze-window rule:
+    deploy checks, deploys, the environment status and the admin all ask this.
+
+    Windows are half-open `[starts_at, ends_at)`. Overlapping or back-to-back windows count as one
+    freeze, so `until` is the first moment deploys are allowed again (10-12 + 12-15 → 15:00; a gap
+    of one minute ends the freeze). `reason` is that of the latest-ending window in force at `at`.
     """
     at = at or timezone.now()
     windows = sorted(
-        (starts, ends)
+        (starts, ends, str(window.get("reason") or ""))
         for window in environment.freeze_windows or []
         if isinstance(window, dict)
         for starts, ends in [(parse_freeze_moment(window.get("starts_at")), parse_freeze_moment(window.get("ends_at")))]
         if starts and ends and starts < ends
     )
-    until: datetime | None = None
-    for starts, ends in windows:
-        if until is None:
-            if starts <= at < ends:
-                until = ends
-        elif starts <= until:
-            until = max(until, ends)
-    return until is not None, until
+    active = [(ends, reason) for starts, ends, reason in windows if starts <= at < ends]
+    if not active:
+        return None
+    until, reason = max(active, key=lambda item: item[0])
+    for starts, ends, _ in windows:
+        if starts <= until < ends:
+            until = ends
+    return Freeze(until=until, reason=reason)
+
+
+def environment_freeze_state(environment: Environment, at: datetime | None = None) -> tuple[bool, datetime | None]:
+    """Whether `environment` is frozen at `at` (default now), and until when (see `environment_active_freeze`)."""
+    freeze = environment_active_freeze(environment, at)
+    return freeze is not None, freeze.until if freeze else None
 
 
 def environment_status(environment: Environment) -> dict[str, Any]:

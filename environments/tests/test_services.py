@@ -1,6 +1,6 @@
 """Environment services and selectors called directly (as the admin and other services do) — issue #3."""
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -9,7 +9,7 @@ from environments.models import Environment
 from environments.selectors import environment_freeze_state
 from environments.services import environment_create, environment_update
 from opsportal.errors import Conflict, PreconditionFailed, ValidationFailed
-from opsportal.testing.factories import make_environment
+from opsportal.testing.factories import make_environment, make_release
 
 pytestmark = pytest.mark.django_db
 
@@ -117,3 +117,42 @@ def test_create_that_loses_a_race_for_the_id_is_a_400(superuser, monkeypatch):
         environment_create(actor=superuser, data={"id": "qa", "name": "QA 2"})
     assert "id" in refused.value.extra["errors"]
     assert Environment.objects.get(pk="qa").name == "QA"  # the database is still usable
+
+
+# One freeze rule (issue #16): deploy-check, the status endpoint and the selector agree.
+
+
+def _iso(moment: datetime) -> str:
+    return moment.isoformat().replace("+00:00", "Z")
+
+
+@pytest.mark.parametrize(
+    ("windows", "now", "until"),
+    [
+        pytest.param([(10, 12), (12, 15)], 11, 15, id="back-to-back 10-12 + 12-15"),
+        pytest.param([(10, 13), (12, 15)], 11, 15, id="overlapping"),
+        pytest.param([(12, 15), (10, 12)], 12, 15, id="inside the second, listed first"),
+        pytest.param([(10, 12), (12 + 1 / 60, 15)], 11, 12, id="a gap of one minute ends the freeze"),
+    ],
+)
+def test_deploy_check_and_status_share_one_freeze_rule(api, windows, now, until):
+    # Hours of a day whose hour `now` is the present hour, to the minute.
+    base = datetime.now(UTC).replace(minute=0, second=0, microsecond=0) - timedelta(hours=now)
+
+    def moment(hours: float) -> str:
+        return _iso(base + timedelta(minutes=round(hours * 60)))
+
+    make_environment("qa", freeze_windows=[window(moment(a), moment(b)) for a, b in windows])
+    release = make_release()
+    expected = moment(until)
+
+    status = api.get("/api/v1/environments/qa/status").json()
+    check = api.get(f"/api/v1/releases/{release.pk}/deploy-check", {"environment": "qa"}).json()
+    blockers = [b for b in check["blockers"] if b["code"] == "freeze_window"]
+
+    assert status["frozen"] is True
+    assert status["frozen_until"] == expected
+    assert [b["until"] for b in blockers] == [expected]
+    refused = api.post(f"/api/v1/releases/{release.pk}/deploy", {"environment": "qa"}, format="json")
+    assert refused.status_code == 409
+    assert [b["until"] for b in refused.json()["blockers"] if b["code"] == "freeze_window"] == [expected]

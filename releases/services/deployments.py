@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from django.core.exceptions import ValidationError as DjangoValidationError
@@ -12,6 +12,7 @@ from django.db.models import F
 from audit.services import audit_record, now_ms
 from environments.choices import Health, Tier
 from environments.models import Environment
+from environments.selectors import environment_active_freeze
 from opsportal.errors import Conflict, NotFound, ValidationFailed
 from releases.choices import DeploymentKind, DeploymentStatus, ReleaseAction, ReleaseStatus
 from releases.models import Deployment, Release
@@ -52,18 +53,6 @@ BLOCKER_CODES = (
 )
 
 
-def _parse_moment(value: Any) -> datetime | None:
-    if not isinstance(value, str):
-        return None
-    try:
-        moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=UTC)
-    return moment
-
-
 def _iso(moment: datetime) -> str:
     return moment.isoformat().replace("+00:00", "Z")
 
@@ -88,7 +77,8 @@ def release_deploy_check(*, release: Release, environment: Environment) -> list[
       deploy only where no approval is needed.
     - `workflow_order`: the release follows a workflow, and the environment is not one of its
       stages, or is stage N > 0 and the release has no succeeded deployment on stage N-1.
-    - `freeze_window`: now is inside one of the environment's freeze windows (`until`: its end).
+    - `freeze_window`: now is inside one of the environment's freeze windows (`until`: the end of the
+      freeze, back-to-back and overlapping windows merged; see `environment_active_freeze`).
     - `already_deployed`: the release is already the environment's current release.
     - `deployment_in_progress`: another deployment to the environment has not reported yet.
     """
@@ -142,20 +132,16 @@ def release_deploy_check(*, release: Release, environment: Environment) -> list[
                     }
                 )
 
-    now = now_ms()
-    active = []
-    for window in environment.freeze_windows or []:
-        starts, ends = _parse_moment(window.get("starts_at")), _parse_moment(window.get("ends_at"))
-        if starts is not None and ends is not None and starts <= now < ends:
-            active.append((ends, window.get("reason", "")))
-    if active:
-        until, reason = max(active, key=lambda item: item[0])
+    freeze = environment_active_freeze(environment, now_ms())
+    if freeze is not None:
+        until = _iso(freeze.until)
+        because = f": {freeze.reason}" if freeze.reason else "."
         blockers.append(
             {
                 "code": BLOCKER_FREEZE_WINDOW,
-                "message": f"{environment.name} is frozen until {_iso(until)}" + (f": {reason}" if reason else "."),
-                "until": _iso(until),
-                "reason": reason,
+                "message": f"{environment.name} is frozen until {until}{because}",
+                "until": until,
+                "reason": freeze.reason,
             }
         )
 
