@@ -10,6 +10,7 @@ from typing import Any
 
 from django.db import IntegrityError, transaction
 
+from audit.actions import AuditAction
 from audit.models import AuditEvent
 from opsportal.clock import now_ms
 from opsportal.errors import Conflict
@@ -55,16 +56,17 @@ def event_hash(prev_hash: str, event: AuditEvent) -> str:
 def audit_record(
     *,
     actor: str,
-    action: str,
+    action: AuditAction | str,
     object_type: str,
     object_id: str,
     changes: dict[str, Any] | None = None,
 ) -> AuditEvent:
-    """Append one event to the hash chain.
+    """Append one event to the hash chain. `action` is one of `AuditAction` (anything else: ValueError).
 
     The next `seq` is read and inserted; the unique index on `seq` rejects a concurrent
     append that read the same tail, and the loser retries on the new tail.
     """
+    action = AuditAction(action).value
     context = current_request_context()
     changes = jsonable(changes or {})
     for _ in range(MAX_APPEND_ATTEMPTS):

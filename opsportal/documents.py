@@ -26,6 +26,7 @@ from django.db import IntegrityError, models, transaction
 from django.db.models import ProtectedError
 from django.utils.text import capfirst, slugify
 
+from audit.actions import AuditAction
 from audit.services import audit_record, field_changes, jsonable, now_ms
 from opsportal.errors import Conflict, NotFound, PreconditionFailed, ValidationFailed
 from opsportal.roles import require_release_manager
@@ -156,7 +157,7 @@ class DocumentKind(Generic[DocumentT]):
     def _audit(self, document_id: Any, *, actor: Any, action: str, changes: dict[str, Any]) -> None:
         audit_record(
             actor=actor.get_username(),
-            action=f"{self.object_type}.{action}",
+            action=AuditAction(f"{self.object_type}.{action}"),
             object_type=self.object_type,
             object_id=document_id,
             changes=changes,

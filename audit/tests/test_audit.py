@@ -3,6 +3,7 @@
 import pytest
 from django.contrib.auth.models import Group
 
+from audit.actions import AuditAction
 from audit.models import AuditEvent
 from audit.services import audit_record
 from opsportal.roles import ENGINEERS, RELEASE_MANAGERS
@@ -96,3 +97,12 @@ def test_only_release_managers_read_the_audit_trail(client, django_user_model):
         if expected == 403:
             assert "Release Managers" in response.json()["detail"]
     assert APIClient().get("/api/v1/audit-events/verify").status_code in (401, 403)
+
+
+def test_every_action_comes_from_the_catalogue():
+    """Audit action names are constants in one module (issue #16): an unknown name is refused, nothing appended."""
+    with pytest.raises(ValueError, match=r"release\.teleported"):
+        audit_record(actor="bob", action="release.teleported", object_type="release", object_id="r9")
+    assert not AuditEvent.objects.exists()
+    event = audit_record(actor="bob", action=AuditAction.RELEASE_APPROVED, object_type="release", object_id="r9")
+    assert event.action == "release.approved"

@@ -9,6 +9,7 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import F
 
+from audit.actions import AuditAction
 from audit.services import audit_record, now_ms
 from environments.choices import Health, Tier
 from environments.models import Environment
@@ -206,14 +207,14 @@ def _claim_environment(
         setattr(environment, key, value)
 
 
-def _audit_deployment(*, actor: Actor, action: str, deployment: Deployment, changes: dict[str, Any]) -> None:
+def _audit_deployment(*, actor: Actor, action: AuditAction, deployment: Deployment, changes: dict[str, Any]) -> None:
     audit_record(
         actor=_username(actor), action=action, object_type="deployment", object_id=deployment.pk, changes=changes
     )
 
 
 def _release_follows_production(
-    *, release: Release, actor: Actor, to: str, from_statuses: tuple[str, ...], audit_action: str, changes: dict
+    *, release: Release, actor: Actor, to: str, from_statuses: tuple[str, ...], audit_action: AuditAction, changes: dict
 ) -> None:
     """Move the release's status after a production deployment event (conditional on its status)."""
     current = Release.objects.filter(pk=release.pk).values("status", "revision").first()
@@ -244,7 +245,7 @@ def _release_deployed_to_production(
         actor=actor,
         to=S.DEPLOYED,
         from_statuses=ALLOWED_FROM[A.DEPLOY],
-        audit_action="release.deployed",
+        audit_action=AuditAction.RELEASE_DEPLOYED,
         changes={"environment": environment.pk, "deployment": deployment.pk},
     )
 
@@ -343,7 +344,7 @@ def release_deploy(
         changes["pipeline_url"] = [None, pipeline_url]
     if overridden:
         changes["freeze_overridden"] = {"reason": reason.strip(), "until": overridden[0]["until"]}
-    _audit_deployment(actor=actor, action="deployment.created", deployment=deployment, changes=changes)
+    _audit_deployment(actor=actor, action=AuditAction.DEPLOYMENT_CREATED, deployment=deployment, changes=changes)
     if status == DeploymentStatus.SUCCEEDED and environment.tier == Tier.PRODUCTION:
         _release_deployed_to_production(release=release, environment=environment, deployment=deployment, actor=actor)
     return deployment
@@ -414,7 +415,7 @@ def release_rollback(*, release: Release, environment: Environment, actor: Actor
         )
     audit_record(
         actor=_username(actor),
-        action="deployment.rolled_back",
+        action=AuditAction.DEPLOYMENT_ROLLED_BACK,
         object_type="deployment",
         object_id=deployment.pk,
         changes={
@@ -437,7 +438,7 @@ def release_rollback(*, release: Release, environment: Environment, actor: Actor
             actor=actor,
             to=S.ROLLED_BACK,
             from_statuses=(S.DEPLOYED, S.APPROVED),
-            audit_action="release.rolled_back",
+            audit_action=AuditAction.RELEASE_ROLLED_BACK,
             changes={"environment": environment.pk, "deployment": deployment.pk, "reason": reason or ""},
         )
     return deployment
@@ -494,7 +495,9 @@ def deployment_report_status(*, deployment: Deployment, actor: Actor, status: st
     }
     if notes:
         changes["notes"] = [deployment.notes, notes]
-    _audit_deployment(actor=actor, action="deployment.status_reported", deployment=deployment, changes=changes)
+    _audit_deployment(
+        actor=actor, action=AuditAction.DEPLOYMENT_STATUS_REPORTED, deployment=deployment, changes=changes
+    )
     if became_current and environment.tier == Tier.PRODUCTION:
         release = Release.objects.get(pk=deployment.release_id)
         _release_deployed_to_production(release=release, environment=environment, deployment=deployment, actor=actor)

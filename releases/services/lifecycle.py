@@ -26,6 +26,7 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import ProtectedError
 
+from audit.actions import AuditAction
 from audit.services import audit_record, field_changes, jsonable, now_ms
 from opsportal import roles
 from opsportal.errors import Conflict, Forbidden, NotFound, PreconditionFailed, ValidationFailed
@@ -184,7 +185,7 @@ def release_create(*, actor: Actor, data: dict[str, Any]) -> Release:
         raise _duplicate_version(release.version) from None
     audit_record(
         actor=_username(actor),
-        action="release.created",
+        action=AuditAction.RELEASE_CREATED,
         object_type="release",
         object_id=release.pk,
         changes=field_changes({}, _release_values(release, ("status", *WRITABLE_FIELDS))),
@@ -238,7 +239,7 @@ def release_update(
         raise _refused_update(release, A.UPDATE, expected_revision)
     audit_record(
         actor=_username(actor),
-        action="release.updated",
+        action=AuditAction.RELEASE_UPDATED,
         object_type="release",
         object_id=release.pk,
         changes={**changes, "revision": [revision, revision + 1]},
@@ -268,7 +269,7 @@ def release_delete(*, release: Release, actor: Actor) -> None:
         raise _refused_update(release, A.DELETE)
     audit_record(
         actor=_username(actor),
-        action="release.deleted",
+        action=AuditAction.RELEASE_DELETED,
         object_type="release",
         object_id=release.pk,
         changes={key: [value, None] for key, value in snapshot.items()},
@@ -284,7 +285,7 @@ def _change_status(
     actor: Actor,
     action: str,
     to: str,
-    audit_action: str,
+    audit_action: AuditAction,
     extra_values: dict[str, Any] | None = None,
     extra_changes: dict[str, Any] | None = None,
 ) -> Release:
@@ -312,7 +313,7 @@ def release_submit(*, release: Release, actor: Actor) -> Release:
     _check_permission(actor, A.SUBMIT, release)
     _ensure_allowed(release, A.SUBMIT)
     return _change_status(
-        release=release, actor=actor, action=A.SUBMIT, to=S.PENDING_APPROVAL, audit_action="release.submitted"
+        release=release, actor=actor, action=A.SUBMIT, to=S.PENDING_APPROVAL, audit_action=AuditAction.RELEASE_SUBMITTED
     )
 
 
@@ -352,7 +353,7 @@ def release_approve(*, release: Release, actor: Actor, comment: str = "") -> Rel
         actor=actor,
         action=A.APPROVE,
         to=to,
-        audit_action="release.approved",
+        audit_action=AuditAction.RELEASE_APPROVED,
         extra_values={"approvals": [*(release.approvals or []), entry]},
         extra_changes={"approvals": [count - 1, count], "required_approvals": required, "comment": entry["comment"]},
     )
@@ -378,7 +379,7 @@ def release_reject(*, release: Release, actor: Actor, reason: str) -> Release:
         actor=actor,
         action=A.REJECT,
         to=S.REJECTED,
-        audit_action="release.rejected",
+        audit_action=AuditAction.RELEASE_REJECTED,
         extra_values={"approvals": [*(release.approvals or []), entry]},
         extra_changes={"reason": entry["comment"]},
     )
