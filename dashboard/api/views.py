@@ -4,8 +4,6 @@ import functools
 from collections.abc import Callable
 from typing import Any
 
-from drf_spectacular.openapi import AutoSchema
-from drf_spectacular.utils import OpenApiExample, OpenApiResponse, extend_schema
 from rest_framework import viewsets
 from rest_framework.decorators import action
 from rest_framework.request import Request
@@ -14,107 +12,8 @@ from rest_framework.serializers import Serializer
 
 from dashboard import selectors
 from dashboard.api import serializers as s
-from opsportal.api.schema import invalid_example
+from dashboard.api.schema import ANALYTICS_SCHEMA, HEALTH_SCHEMA, METRICS_SCHEMA, STATS_SCHEMA, SingleDocumentSchema
 from releases.analytics import release_analytics_cached
-
-
-class SingleDocumentSchema(AutoSchema):
-    """`list` here answers one document (a report), not an array of objects."""
-
-    def _is_list_view(self, serializer=None) -> bool:
-        return False
-
-
-STATUS_COUNTS_EXAMPLE = {
-    "draft": 2,
-    "pending_approval": 1,
-    "approved": 1,
-    "rejected": 0,
-    "deployed": 3,
-    "rolled_back": 1,
-}
-
-ANALYTICS_EXAMPLE = {
-    "generated_at": "2025-03-31T12:00:00Z",
-    "window_days": 30,
-    "window_start": "2025-03-01T12:00:00Z",
-    "by_status": STATUS_COUNTS_EXAMPLE,
-    "by_team": [
-        {"team_id": "platform-team", "team_name": "Platform Team", "count": 5},
-        {"team_id": None, "team_name": "unassigned", "count": 3},
-    ],
-    "created_per_month": [{"month": "2025-02", "count": 3}, {"month": "2025-03", "count": 5}],
-    "dora": [
-        {
-            "environment_id": "production",
-            "environment_name": "Production",
-            "tier": "production",
-            "successful_deployments": 3,
-            "deployments_per_day": 0.1,
-            "lead_time_median_seconds": 172800.0,
-            "finished_deployments": 4,
-            "failed_deployments": 1,
-            "change_failure_rate_percent": 25.0,
-            "restored_failures": 1,
-            "mean_time_to_restore_seconds": 1800.0,
-        }
-    ],
-}
-
-STATS_EXAMPLE = {
-    "generated_at": "2025-03-31T12:00:00Z",
-    "releases": {
-        "total": 8,
-        "by_status": STATUS_COUNTS_EXAMPLE,
-    },
-    "pending_approvals": {
-        "count": 1,
-        "releases": [
-            {"id": "release-2", "name": "Security Patch", "version": "1.9.1", "created_at": "2025-03-28T09:15:00Z"}
-        ],
-    },
-    "deployments": {
-        "today": 2,
-        "last_7_days": 9,
-        "last_30_days": 31,
-        "succeeded_30_days": 27,
-        "finished_30_days": 30,
-        "success_rate_30_days_percent": 90.0,
-    },
-    "environments": {"healthy": 2, "degraded": 1, "unknown": 0, "total": 3},
-}
-
-METRICS_EXAMPLE = {
-    "generated_at": "2025-03-31T12:00:00Z",
-    "deployments_per_day": [
-        {
-            "date": "2025-03-30",
-            "total": 3,
-            "in_progress": 0,
-            "succeeded": 2,
-            "failed": 1,
-            "rolled_back": 0,
-        },
-        {
-            "date": "2025-03-31",
-            "total": 1,
-            "in_progress": 1,
-            "succeeded": 0,
-            "failed": 0,
-            "rolled_back": 0,
-        },
-    ],
-    "releases_per_week": [{"week_start": "2025-03-24", "count": 2}, {"week_start": "2025-03-31", "count": 0}],
-}
-
-HEALTH_EXAMPLE = {
-    "status": "ok",
-    "database": {"ok": True, "backend": "sqlite", "version": "3.46.1", "round_trip_ms": 0.42, "error": None},
-    "version": "1.0.0",
-    "uptime_seconds": 3600.5,
-    "environments": {"healthy": 2, "degraded": 1, "unknown": 0, "total": 3},
-    "checked_at": "2025-03-31T12:00:00Z",
-}
 
 
 class ReleaseAnalyticsViewSet(viewsets.ViewSet):
@@ -122,18 +21,7 @@ class ReleaseAnalyticsViewSet(viewsets.ViewSet):
 
     schema = SingleDocumentSchema()
 
-    @extend_schema(
-        tags=["releases"],
-        parameters=[s.AnalyticsQuerySerializer],
-        responses={
-            200: s.AnalyticsReleaseSerializer,
-            400: OpenApiResponse(s.AnalyticsQueryErrorSerializer, description="`days` is not an integer in 1..365."),
-        },
-        examples=[
-            OpenApiExample("Analytics", value=ANALYTICS_EXAMPLE, response_only=True, status_codes=["200"]),
-            invalid_example("Bad window", {"days": ["Ensure this value is less than or equal to 365."]}),
-        ],
-    )
+    @ANALYTICS_SCHEMA
     def list(self, request: Request) -> Response:
         """Releases by status, by team and per month (last 12, zero-filled), and per environment
         the four DORA figures over the last `days` days (default 30): deployment frequency,
@@ -144,15 +32,10 @@ class ReleaseAnalyticsViewSet(viewsets.ViewSet):
         return Response(s.AnalyticsReleaseSerializer(report).data)
 
 
-def _figures(serializer_class: type[Serializer], example_name: str, example: dict[str, Any]) -> Callable:
+def _figures(serializer_class: type[Serializer]) -> Callable:
     """A GET action of the dashboard whose method returns the figures `serializer_class` renders."""
 
     def decorate(method: Callable[..., dict[str, Any]]) -> Callable[..., Response]:
-        @extend_schema(
-            tags=["dashboard"],
-            responses={200: serializer_class},
-            examples=[OpenApiExample(example_name, value=example, response_only=True)],
-        )
         @action(detail=False, methods=["get"])
         @functools.wraps(method)
         def view(self: viewsets.ViewSet, request: Request) -> Response:
@@ -166,19 +49,22 @@ def _figures(serializer_class: type[Serializer], example_name: str, example: dic
 class DashboardViewSet(viewsets.ViewSet):
     """Figures for the dashboard of the web frontend (`/api/v1/dashboard/...`)."""
 
-    @_figures(s.DashboardStatsSerializer, "Stats", STATS_EXAMPLE)
+    @STATS_SCHEMA
+    @_figures(s.DashboardStatsSerializer)
     def stats(self, request: Request) -> dict[str, Any]:
         """Releases by status, pending approvals (count and the oldest five), deployments started
         today / in 7 and 30 days with the 30-day success rate, and environments by health."""
         return selectors.dashboard_stats()
 
-    @_figures(s.DashboardMetricsSerializer, "Metrics", METRICS_EXAMPLE)
+    @METRICS_SCHEMA
+    @_figures(s.DashboardMetricsSerializer)
     def metrics(self, request: Request) -> dict[str, Any]:
         """Deployments per UTC day for the last 30 days by status, and releases created per ISO
         week for the last 12 weeks; both zero-filled, oldest first."""
         return selectors.dashboard_metrics()
 
-    @_figures(s.DashboardHealthSerializer, "Health", HEALTH_EXAMPLE)
+    @HEALTH_SCHEMA
+    @_figures(s.DashboardHealthSerializer)
     def health(self, request: Request) -> dict[str, Any]:
         """Whether the database answers and how fast, the app version and uptime, and the
         environments by health. Always 200: `status` and `database.ok` say whether all is well

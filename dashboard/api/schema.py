@@ -1,0 +1,139 @@
+"""OpenAPI of the dashboard and analytics endpoints: examples and the decorators `dashboard.api.views`
+applies."""
+
+from collections.abc import Callable
+from typing import Any
+
+from drf_spectacular.openapi import AutoSchema
+from drf_spectacular.utils import OpenApiExample, OpenApiResponse, extend_schema
+from rest_framework.serializers import Serializer
+
+from dashboard.api import serializers as s
+from opsportal.api.schema import invalid_example
+
+
+class SingleDocumentSchema(AutoSchema):
+    """`list` here answers one document (a report), not an array of objects."""
+
+    def _is_list_view(self, serializer=None) -> bool:
+        return False
+
+
+STATUS_COUNTS_EXAMPLE = {
+    "draft": 2,
+    "pending_approval": 1,
+    "approved": 1,
+    "rejected": 0,
+    "deployed": 3,
+    "rolled_back": 1,
+}
+
+ANALYTICS_EXAMPLE = {
+    "generated_at": "2025-03-31T12:00:00Z",
+    "window_days": 30,
+    "window_start": "2025-03-01T12:00:00Z",
+    "by_status": STATUS_COUNTS_EXAMPLE,
+    "by_team": [
+        {"team_id": "platform-team", "team_name": "Platform Team", "count": 5},
+        {"team_id": None, "team_name": "unassigned", "count": 3},
+    ],
+    "created_per_month": [{"month": "2025-02", "count": 3}, {"month": "2025-03", "count": 5}],
+    "dora": [
+        {
+            "environment_id": "production",
+            "environment_name": "Production",
+            "tier": "production",
+            "successful_deployments": 3,
+            "deployments_per_day": 0.1,
+            "lead_time_median_seconds": 172800.0,
+            "finished_deployments": 4,
+            "failed_deployments": 1,
+            "change_failure_rate_percent": 25.0,
+            "restored_failures": 1,
+            "mean_time_to_restore_seconds": 1800.0,
+        }
+    ],
+}
+
+STATS_EXAMPLE = {
+    "generated_at": "2025-03-31T12:00:00Z",
+    "releases": {
+        "total": 8,
+        "by_status": STATUS_COUNTS_EXAMPLE,
+    },
+    "pending_approvals": {
+        "count": 1,
+        "releases": [
+            {"id": "release-2", "name": "Security Patch", "version": "1.9.1", "created_at": "2025-03-28T09:15:00Z"}
+        ],
+    },
+    "deployments": {
+        "today": 2,
+        "last_7_days": 9,
+        "last_30_days": 31,
+        "succeeded_30_days": 27,
+        "finished_30_days": 30,
+        "success_rate_30_days_percent": 90.0,
+    },
+    "environments": {"healthy": 2, "degraded": 1, "unknown": 0, "total": 3},
+}
+
+METRICS_EXAMPLE = {
+    "generated_at": "2025-03-31T12:00:00Z",
+    "deployments_per_day": [
+        {
+            "date": "2025-03-30",
+            "total": 3,
+            "in_progress": 0,
+            "succeeded": 2,
+            "failed": 1,
+            "rolled_back": 0,
+        },
+        {
+            "date": "2025-03-31",
+            "total": 1,
+            "in_progress": 1,
+            "succeeded": 0,
+            "failed": 0,
+            "rolled_back": 0,
+        },
+    ],
+    "releases_per_week": [{"week_start": "2025-03-24", "count": 2}, {"week_start": "2025-03-31", "count": 0}],
+}
+
+HEALTH_EXAMPLE = {
+    "status": "ok",
+    "database": {"ok": True, "backend": "sqlite", "version": "3.46.1", "round_trip_ms": 0.42, "error": None},
+    "version": "1.0.0",
+    "uptime_seconds": 3600.5,
+    "environments": {"healthy": 2, "degraded": 1, "unknown": 0, "total": 3},
+    "checked_at": "2025-03-31T12:00:00Z",
+}
+
+
+ANALYTICS_SCHEMA = extend_schema(
+    tags=["releases"],
+    parameters=[s.AnalyticsQuerySerializer],
+    responses={
+        200: s.AnalyticsReleaseSerializer,
+        400: OpenApiResponse(s.AnalyticsQueryErrorSerializer, description="`days` is not an integer in 1..365."),
+    },
+    examples=[
+        OpenApiExample("Analytics", value=ANALYTICS_EXAMPLE, response_only=True, status_codes=["200"]),
+        invalid_example("Bad window", {"days": ["Ensure this value is less than or equal to 365."]}),
+    ],
+)
+
+
+def figures_schema(serializer_class: type[Serializer], example_name: str, example: dict[str, Any]) -> Callable:
+    """The OpenAPI of a dashboard GET action answering the figures `serializer_class` renders."""
+    return extend_schema(
+        tags=["dashboard"],
+        responses={200: serializer_class},
+        examples=[OpenApiExample(example_name, value=example, response_only=True)],
+    )
+
+
+STATS_SCHEMA = figures_schema(s.DashboardStatsSerializer, "Stats", STATS_EXAMPLE)
+METRICS_SCHEMA = figures_schema(s.DashboardMetricsSerializer, "Metrics", METRICS_EXAMPLE)
+HEALTH_SCHEMA = figures_schema(s.DashboardHealthSerializer, "Health", HEALTH_EXAMPLE)
