@@ -36,6 +36,10 @@ class Release(models.Model):
     approvals = models.JSONField(
         default=list, blank=True, validators=[JSONSchemaValidator("releases.schemas.APPROVALS", "approvals")]
     )
+    # The names and descriptions of the embedded features and tasks, lower-cased, kept up to date
+    # by the services: search looks here, because MongoDB cannot search inside sub-documents
+    # with a regex (DESIGN §3).
+    search_text = models.TextField(blank=True, default="", editable=False)
 
     class Meta:
         ordering = ["-created_at", "id"]
@@ -77,6 +81,17 @@ class Deployment(models.Model):
         on_delete=models.PROTECT,
         related_name="+",
         help_text="For a rollback: the release that was taken off the environment.",
+    )
+    became_current = models.BooleanField(
+        default=False, help_text="Whether this deployment became its environment's current deployment."
+    )
+    previous_deployment = models.ForeignKey(
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        help_text="The deployment that was current before this one became current: what a rollback returns to.",
     )
     revision = models.PositiveIntegerField(default=1)
 

@@ -1,0 +1,146 @@
+"""The unit of work (DESIGN §3): every change is one transaction, on SQLite and on MongoDB.
+
+    from opsportal.uow import unit_of_work
+
+    @unit_of_work
+    def release_reject(*, release, actor, reason): ...
+
+A service that writes runs as one unit: inside one transaction it reads what gates its
+decision, checks the rules, writes everything that changes (state, deployments, the audit
+event, the idempotency result) and commits — or, on any error, leaves nothing behind.
+
+- SQLite: Django's `transaction.atomic`. The connection's transaction mode is `IMMEDIATE`
+  (`opsportal.database`), so a unit takes the write lock at `BEGIN` and writers are serialized:
+  what a unit read cannot change before it commits.
+- MongoDB: `django_mongodb_backend.transaction.atomic` (a replica set or sharded cluster is
+  required; `opsportal.checks` refuses a standalone server). Transactions are snapshot-isolated,
+  so services also write, conditionally on the revision they read, every document whose state
+  decided the outcome; of two units that read the same state only one can commit, the other
+  fails with a write conflict and is retried.
+
+A unit that fails with a transient error (a MongoDB `TransientTransactionError` label, or a
+`Transient` raised by our own code, e.g. an audit append that lost the race for the chain's
+tail) runs again from the start, at most `MAX_ATTEMPTS` times, after a short jittered pause.
+Units nest: an inner unit joins the outer one (one transaction, retried as a whole).
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+import random
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Any, TypeVar
+
+from django.db import DEFAULT_DB_ALIAS, DatabaseError, connections, transaction
+
+from opsportal.errors import Conflict
+
+log = logging.getLogger("opsportal.uow")
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+MAX_ATTEMPTS = 8
+BACKOFF_BASE = 0.005  # seconds; doubled per attempt, with full jitter
+BACKOFF_CAP = 0.25
+
+_TRANSIENT_LABELS = ("TransientTransactionError", "UnknownTransactionCommitResult")
+
+
+class Transient(Exception):
+    """Raised inside a unit when it lost a race that a fresh attempt will not lose (e.g. the
+    audit chain's tail moved). The unit runs again; after `MAX_ATTEMPTS` the caller gets
+    `ContendedError`."""
+
+
+class ContendedError(Conflict):
+    """A unit kept losing to concurrent writers `MAX_ATTEMPTS` times in a row: 409 `contended`."""
+
+    code = "contended"
+
+
+def is_mongodb(using: str = DEFAULT_DB_ALIAS) -> bool:
+    return connections[using].vendor == "mongodb"
+
+
+def in_unit(using: str = DEFAULT_DB_ALIAS) -> bool:
+    """Whether a unit of work is open on this thread's connection. (Not merely "in a transaction":
+    a unit opened inside someone else's `atomic` block, e.g. the admin's or a test's, still
+    gets a savepoint of its own, so its failure undoes exactly its writes.)"""
+    return getattr(connections[using], "opsportal_unit_depth", 0) > 0
+
+
+def is_transient(error: BaseException) -> bool:
+    """A conflict that running the unit again may not meet: ours, or MongoDB's labelled errors."""
+    seen: set[int] = set()
+    current: BaseException | None = error
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        if isinstance(current, Transient):
+            return True
+        has_label = getattr(current, "has_error_label", None)
+        if callable(has_label) and any(has_label(label) for label in _TRANSIENT_LABELS):
+            return True
+        current = current.__cause__ or current.__context__
+    return False
+
+
+def _atomic(using: str):
+    if is_mongodb(using):
+        from django_mongodb_backend import transaction as mongo_transaction
+
+        return mongo_transaction.atomic(using)
+    return transaction.atomic(using)
+
+
+@contextmanager
+def _one_transaction(using: str) -> Iterator[None]:
+    connection = connections[using]
+    with _atomic(using):
+        connection.opsportal_unit_depth = 1
+        try:
+            yield
+        finally:
+            connection.opsportal_unit_depth = 0
+
+
+def run_in_unit(func: Callable[[], Any], *, using: str = DEFAULT_DB_ALIAS) -> Any:
+    """Run `func` as one unit of work (joining the open one, if any) and return its result."""
+    if in_unit(using):
+        return func()
+    for attempt in range(1, MAX_ATTEMPTS + 1):
+        try:
+            with _one_transaction(using):
+                return func()
+        except (Transient, DatabaseError) as error:
+            if not is_transient(error):
+                raise
+            if attempt == MAX_ATTEMPTS:
+                raise ContendedError(
+                    f"Too many concurrent changes ({attempt} attempts conflicted); try again."
+                ) from error
+            pause = random.uniform(0, min(BACKOFF_CAP, BACKOFF_BASE * 2**attempt))  # noqa: S311 - jitter
+            log.info("unit of work retried", extra={"attempt": attempt, "pause_s": round(pause, 4)})
+            time.sleep(pause)
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
+def unit_of_work(func: F) -> F:
+    """Decorator: the function runs as one unit of work (see the module docstring)."""
+
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        return run_in_unit(lambda: func(*args, **kwargs))
+
+    return wrapper  # type: ignore[return-value]
+
+
+def on_commit(callback: Callable[[], Any], using: str = DEFAULT_DB_ALIAS) -> None:
+    """Run `callback` once the open unit commits (at once outside a unit); never after a rollback."""
+    connection = connections[using]
+    if connection.vendor == "mongodb":
+        connection.on_commit(callback)
+    else:
+        transaction.on_commit(callback, using=using)
