@@ -8,6 +8,9 @@ from opsportal.ids import new_id
 class IdempotencyRecord(models.Model):
     """The first response to a `POST` carrying an `Idempotency-Key`, replayed for 24 hours.
 
+    A claim is `completed=False` with a lease; the response is stored in the same unit of work
+    as the change it answers, so a completed record and its change commit together.
+
     The unique (user, key) index makes two concurrent requests with one key collide: only
     the first runs, on both backends, without locks.
     """
@@ -21,6 +24,9 @@ class IdempotencyRecord(models.Model):
     body = models.JSONField(null=True, blank=True)
     location = models.CharField(max_length=500, blank=True, default="")
     created_at = models.DateTimeField()
+    # Until when the request that claimed the key owns it. A claim whose request died (a killed
+    # worker) expires with its lease, and a retry with the same key takes it over.
+    lease_until = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["user", "key"], name="idempotency_user_key_uniq")]
