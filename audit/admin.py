@@ -8,7 +8,8 @@ from django.urls import NoReverseMatch
 from django.utils.html import format_html
 
 from audit.models import AuditEvent
-from opsportal.admin import ReadOnlyModelAdmin, admin_change_url, admin_link, changes_html
+from opsportal.admin import ReadOnlyModelAdmin
+from opsportal.admin_html import admin_change_url, admin_link, changes_html
 
 # audit `object_type` → the admin of that model
 OBJECT_ADMINS = {

@@ -13,7 +13,7 @@ from typing import Any
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString
 
-from opsportal.admin import BADGE_COLOURS
+from opsportal.admin_html import BADGE_COLOURS
 
 
 def _n(value: float) -> str:

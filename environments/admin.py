@@ -16,17 +16,8 @@ from environments import schemas
 from environments.models import Environment
 from environments.selectors import environment_freeze_state, environment_status
 from environments.services import SERVICES
-from opsportal.admin import (
-    ServiceModelAdmin,
-    ServiceModelForm,
-    SlugIdFormMixin,
-    admin_change_url,
-    admin_link,
-    badge,
-    deployment_cells,
-    html_table,
-    widget_schema,
-)
+from opsportal.admin import ServiceModelAdmin, ServiceModelForm, SlugIdFormMixin, widget_schema
+from opsportal.admin_html import admin_change_url, admin_link, badge, deployment_cells, html_table
 
 
 class EnvironmentAdminForm(SlugIdFormMixin, ServiceModelForm):

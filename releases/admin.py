@@ -26,24 +26,15 @@ from django.utils.html import format_html, format_html_join
 from audit.admin import object_link
 from environments.models import Environment
 from environments.selectors import environment_freeze_state
-from opsportal.admin import (
-    ReadOnlyModelAdmin,
-    ServiceModelAdmin,
-    ServiceModelForm,
-    admin_change_url,
-    admin_link,
-    badge,
-    changes_html,
-    deployment_cells,
-    html_table,
-    widget_schema,
-)
+from opsportal.admin import PageChangeList, ReadOnlyModelAdmin, ServiceModelAdmin, ServiceModelForm, widget_schema
+from opsportal.admin_html import admin_change_url, admin_link, badge, changes_html, deployment_cells, html_table
 from opsportal.errors import ApplicationError, Conflict, PreconditionFailed
 from opsportal.roles import is_release_manager
 from releases import choices, schemas
-from releases.choices import ApprovalDecision, DeploymentKind, DeploymentStatus, ReleaseStatus
+from releases.choices import DeploymentKind, DeploymentStatus, ReleaseStatus
 from releases.models import Deployment, Release
 from releases.selectors import (
+    release_current_approvals,
     release_environment_summaries,
     release_history,
     release_progress,
@@ -68,15 +59,6 @@ DEPLOYMENTS_LIMIT = 20
 
 def release_label(release: Release) -> str:
     return f"{release.name} ({release.version})"
-
-
-def current_round_approvals(release: Release) -> list[dict[str, Any]]:
-    """The approvals that count: those given since the last rejection (as `release_approve` counts them)."""
-    approvals = [entry for entry in release.approvals or [] if isinstance(entry, dict)]
-    last_rejection = max(
-        (i for i, entry in enumerate(approvals) if entry.get("decision") == ApprovalDecision.REJECTED), default=-1
-    )
-    return [entry for entry in approvals[last_rejection + 1 :] if entry.get("decision") == ApprovalDecision.APPROVED]
 
 
 def format_moment(value: Any) -> str:
@@ -173,7 +155,7 @@ def _approve(release: Release, user: Any, data: dict[str, Any]) -> str:
     release = release_approve(release=release, actor=user, comment=data.get("comment", ""))
     if release.status == ReleaseStatus.APPROVED:
         return f"{release_label(release)} is approved."
-    count, required = len(current_round_approvals(release)), release_required_approvals()
+    count, required = len(release_current_approvals(release)), release_required_approvals()
     return f"Your approval of {release_label(release)} was recorded ({count} of {required} needed)."
 
 
@@ -379,7 +361,7 @@ class ReleaseAdmin(ServiceModelAdmin):
 
     @admin.display(description="Approvals")
     def approvals_display(self, release: Release) -> str:
-        return str(len(current_round_approvals(release)))
+        return str(len(release_current_approvals(release)))
 
     @admin.display(description="Deployed on")
     def deployed_to_display(self, release: Release) -> str:
@@ -407,7 +389,7 @@ class ReleaseAdmin(ServiceModelAdmin):
 
     @admin.display(description="Approvals")
     def approvals_table(self, release: Release) -> str:
-        counted = {id(entry) for entry in current_round_approvals(release)}
+        counted = {id(entry) for entry in release_current_approvals(release)}
         required = release_required_approvals()
         table = html_table(
             ("When", "Who", "Decision", "Comment", "Counts"),
@@ -676,8 +658,6 @@ class DeploymentAdmin(ReadOnlyModelAdmin):
         return {}
 
     def get_changelist(self, request: HttpRequest, **kwargs: Any):
-        from opsportal.admin import PageChangeList
-
         return PageChangeList
 
     def annotate_page(self, request: HttpRequest, deployments: list[Deployment]) -> None:

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from environments.schemas import CONFIG, FREEZE_WINDOWS
-from opsportal.admin import PATH_SEPARATOR, describe_changes, document_html, widget_schema
+from opsportal.admin import widget_schema
+from opsportal.admin_html import PATH_SEPARATOR, describe_changes, document_html
 from releases.schemas import FEATURES
 from workflows.schemas import TRIGGERS
 
