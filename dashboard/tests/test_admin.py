@@ -13,7 +13,7 @@ from dashboard.admin_charts import horizontal_bars, nice_ceiling, stacked_bars
 from dashboard.admin_views import duration
 from dashboard.tests.builders import deployment
 from opsportal.roles import VIEWERS
-from opsportal.testing.factories import make_environment, make_release
+from opsportal.testing.factories import make_environment, make_release, make_user
 from releases.choices import DeploymentStatus
 
 DASHBOARD = reverse("admin:dashboard")
@@ -52,8 +52,8 @@ def test_dashboard_shows_charts_dora_and_pending_approvals(client, superuser):
 
 
 @pytest.mark.django_db
-def test_dashboard_needs_permission_to_read_releases(client, django_user_model):
-    nobody = django_user_model.objects.create_user("staff", "s@example.com", "pw-12345-long", is_staff=True)
+def test_dashboard_needs_permission_to_read_releases(client):
+    nobody = make_user("staff", is_staff=True)
     client.force_login(nobody)
     assert client.get(DASHBOARD).status_code == 403
     nobody.groups.add(Group.objects.get(name=VIEWERS))

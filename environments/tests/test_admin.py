@@ -6,36 +6,29 @@ from __future__ import annotations
 import json
 
 import pytest
-from django.contrib.messages import get_messages
 from django.urls import reverse
 
 from audit.models import AuditEvent
 from environments.models import Environment
+from opsportal.roles import VIEWERS
+from opsportal.testing.admin import change_form_data, change_url, messages_of
 from opsportal.testing.factories import make_environment, make_release, make_workflow
+from opsportal.testing.fixtures import user_fixture
 from releases.services import release_deploy
 
 pytestmark = pytest.mark.django_db
 
 
-def change_url(env_id: str) -> str:
-    return reverse("admin:environments_environment_change", args=[env_id])
+viewer = user_fixture("viewer", VIEWERS, is_staff=True)
 
 
 def form_data(env: Environment, **overrides) -> dict:
-    data = {
-        "name": env.name,
-        "tier": env.tier,
-        "order": env.order,
-        "url": env.url,
-        "description": env.description,
-        "requires_approval": "on" if env.requires_approval else "",
-        "min_approvals": env.min_approvals,
-        "health": env.health,
-        "config": json.dumps(env.config),
-        "freeze_windows": json.dumps(env.freeze_windows),
-        "revision": env.revision,
-    }
-    data.update(overrides)
+    data = change_form_data(
+        env,
+        ["name", "tier", "order", "url", "description", "min_approvals", "health"],
+        ["config", "freeze_windows"],
+        **{"requires_approval": "on" if env.requires_approval else "", **overrides},
+    )
     return {key: value for key, value in data.items() if value != "" or key not in ("requires_approval",)}
 
 
@@ -45,7 +38,7 @@ def test_change_page_shows_current_release_health_and_recent_deployments(client,
     release_deploy(release=release, environment=env, actor=superuser)
 
     client.force_login(superuser)
-    response = client.get(change_url("qa"))
+    response = client.get(change_url(env))
 
     html = response.content.decode()
     assert response.status_code == 200
@@ -59,7 +52,7 @@ def save_freeze_windows(client, user, windows: list[dict]):
     """Post the change form of a new environment `qa` with these freeze windows."""
     env = make_environment("qa")
     client.force_login(user)
-    return env, client.post(change_url("qa"), form_data(env, freeze_windows=json.dumps(windows)))
+    return env, client.post(change_url(env), form_data(env, freeze_windows=json.dumps(windows)))
 
 
 def test_freeze_windows_saved_through_the_form_are_normalised_and_audited(client, superuser):
@@ -79,7 +72,7 @@ def test_config_keeps_numbers_and_booleans(client, superuser):
     env = make_environment("qa", config={"replicas": 2})
     client.force_login(superuser)
     config = {"replicas": 3, "debug": False, "region": "eu-west-1"}
-    client.post(change_url("qa"), form_data(env, config=json.dumps(config)))
+    client.post(change_url(env), form_data(env, config=json.dumps(config)))
     env.refresh_from_db()
     assert env.config == config
 
@@ -128,15 +121,14 @@ def test_deleting_an_environment_with_deployments_is_refused(client, superuser):
 
 
 def test_deleting_an_environment_a_workflow_uses_shows_the_services_reason(client, superuser):
-    make_environment("qa")
+    env = make_environment("qa")
     make_workflow(["qa"], name="QA flow")
     client.force_login(superuser)
 
     response = client.post(reverse("admin:environments_environment_delete", args=["qa"]), {"post": "yes"}, follow=True)
 
-    assert response.redirect_chain[-1][0] == change_url("qa")
-    notes = [str(message) for message in get_messages(response.wsgi_request)]
-    assert any("cannot be deleted" in note and "have a stage there" in note for note in notes)
+    assert response.redirect_chain[-1][0] == change_url(env)
+    assert any("cannot be deleted" in note and "have a stage there" in note for note in messages_of(response))
     assert Environment.objects.filter(pk="qa").exists()
     assert not AuditEvent.objects.filter(action="environment.deleted").exists()
 
@@ -147,7 +139,7 @@ def test_deleting_an_unused_environment_goes_through_the_service(client, superus
     response = client.post(reverse("admin:environments_environment_delete", args=["qa"]), {"post": "yes"}, follow=True)
     assert not Environment.objects.filter(pk="qa").exists()
     assert AuditEvent.objects.filter(action="environment.deleted", object_id="qa", actor="root").exists()
-    assert any("deleted successfully" in str(message) for message in get_messages(response.wsgi_request))
+    assert any("deleted successfully" in message for message in messages_of(response))
 
 
 def test_list_shows_health_current_release_and_freeze(client, superuser):
@@ -170,21 +162,15 @@ def test_list_shows_health_current_release_and_freeze(client, superuser):
     assert 'data-status="frozen"' in html and "until 2999-01-01" in html
 
 
-def test_viewers_see_config_and_windows_as_tables(client, django_user_model):
-    from django.contrib.auth.models import Group
-
-    from opsportal.roles import VIEWERS
-
-    viewer = django_user_model.objects.create_user("viewer", "v@example.com", "pw-12345-long", is_staff=True)
-    viewer.groups.add(Group.objects.get(name=VIEWERS))
-    make_environment(
+def test_viewers_see_config_and_windows_as_tables(client, viewer):
+    env = make_environment(
         "qa",
         config={"replicas": 2},
         freeze_windows=[{"starts_at": "2026-12-20T00:00:00Z", "ends_at": "2026-12-27T00:00:00Z", "reason": "Holidays"}],
     )
     client.force_login(viewer)
 
-    response = client.get(change_url("qa"))
+    response = client.get(change_url(env))
 
     html = response.content.decode()
     assert response.status_code == 200

@@ -1,4 +1,5 @@
-"""Test helpers for the backoffice: the change page of an object and the data its form posts."""
+"""Test helpers for the backoffice: the change page of an object, the data its form posts and the messages
+shown after a request."""
 
 from __future__ import annotations
 
@@ -6,7 +7,9 @@ import json
 from collections.abc import Iterable
 from typing import Any
 
+from django.contrib.messages import get_messages
 from django.db import models
+from django.http import HttpResponse
 from django.urls import reverse
 
 
@@ -22,3 +25,8 @@ def change_form_data(obj: models.Model, fields: Iterable[str], json_fields: Iter
     data.update({name: json.dumps(getattr(obj, name)) for name in json_fields})
     data["revision"] = obj.revision
     return {**data, **overrides}
+
+
+def messages_of(response: HttpResponse) -> list[str]:
+    """The admin messages (`messages.success`, `.error`…) added while answering the request of `response`."""
+    return [str(message) for message in get_messages(response.wsgi_request)]

@@ -25,11 +25,12 @@ def api(superuser) -> APIClient:
     return client_for(superuser)
 
 
-def user_fixture(username: str, *roles: str, name: str | None = None, doc: str = "") -> Any:
-    """A fixture (named `name`, by default `username`): that user (see `make_user`) in the given role groups."""
+def user_fixture(username: str, *roles: str, name: str | None = None, doc: str = "", **fields: Any) -> Any:
+    """A fixture (named `name`, by default `username`): that user (see `make_user`) in the given role groups,
+    with `fields` set (`is_staff=True` for the admin)."""
 
     def fixture(db: None) -> Any:
-        return make_user(username, *roles)
+        return make_user(username, *roles, **fields)
 
     fixture.__doc__ = doc or None
     return pytest.fixture(name=name or username)(fixture)

@@ -8,15 +8,15 @@ import json
 from datetime import date, timedelta
 
 import pytest
-from django.contrib.auth.models import Group
-from django.contrib.messages import get_messages
 from django.urls import reverse
 
 from audit.models import AuditEvent
 from audit.services import now_ms
 from environments.models import Environment
 from opsportal.roles import ENGINEERS, RELEASE_MANAGERS
+from opsportal.testing.admin import change_form_data, change_url, messages_of
 from opsportal.testing.factories import make_release, make_team, make_workflow
+from opsportal.testing.fixtures import user_fixture
 from releases.examples import SAMPLE_FEATURES
 from releases.models import Deployment, Release
 from releases.services import release_approve, release_create, release_deploy, release_submit
@@ -26,42 +26,18 @@ pytestmark = pytest.mark.django_db
 CHANGELIST = reverse("admin:releases_release_changelist")
 
 
-def change_url(release: Release) -> str:
-    return reverse("admin:releases_release_change", args=[release.pk])
-
-
 def lifecycle_url(release: Release, action: str) -> str:
     return reverse("admin:releases_release_lifecycle", args=[release.pk, action])
 
 
-def staff(django_user_model, username: str, role: str):
-    user = django_user_model.objects.create_user(username, f"{username}@example.com", "pw-12345-long", is_staff=True)
-    user.groups.add(Group.objects.get(name=role))
-    return user
-
-
-@pytest.fixture
-def manager(django_user_model):
-    return staff(django_user_model, "rm1", RELEASE_MANAGERS)
-
-
-@pytest.fixture
-def other_manager(django_user_model):
-    return staff(django_user_model, "rm2", RELEASE_MANAGERS)
-
-
-@pytest.fixture
-def engineer(django_user_model):
-    return staff(django_user_model, "eng", ENGINEERS)
+manager = user_fixture("rm1", RELEASE_MANAGERS, name="manager", is_staff=True)
+other_manager = user_fixture("rm2", RELEASE_MANAGERS, name="other_manager", is_staff=True)
+engineer = user_fixture("eng", ENGINEERS, name="engineer", is_staff=True)
 
 
 def login(client, user):
     client.force_login(user)
     return client
-
-
-def messages_of(response) -> list[str]:
-    return [str(message) for message in get_messages(response.wsgi_request)]
 
 
 def drafted(actor, **data) -> Release:
@@ -70,18 +46,12 @@ def drafted(actor, **data) -> Release:
 
 
 def form_data(release: Release, **overrides) -> dict:
-    data = {
-        "name": release.name,
-        "version": release.version,
-        "description": release.description,
+    references = {
         "team": release.team_id or "",
         "workflow": release.workflow_id or "",
         "target_date": release.target_date.isoformat() if release.target_date else "",
-        "features": json.dumps(release.features),
-        "revision": release.revision,
     }
-    data.update(overrides)
-    return data
+    return change_form_data(release, ["name", "version", "description"], ["features"], **{**references, **overrides})
 
 
 # --------------------------------------------------------------------------- changelist
