@@ -8,15 +8,13 @@ import logging
 from datetime import datetime
 from typing import Any
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError
 
 from audit.actions import AuditAction
 from audit.models import AuditEvent
 from opsportal.clock import now_ms
-from opsportal.errors import Conflict
 from opsportal.middleware import current_request_context
-
-MAX_APPEND_ATTEMPTS = 100
+from opsportal.uow import Transient, on_commit, unit_of_work
 
 # Every write is also a structured service event in the logs (approvals, deployments, …).
 service_log = logging.getLogger("opsportal.services")
@@ -53,6 +51,7 @@ def event_hash(prev_hash: str, event: AuditEvent) -> str:
     return hashlib.sha256((prev_hash + canonical_event(event)).encode()).hexdigest()
 
 
+@unit_of_work
 def audit_record(
     *,
     actor: str,
@@ -61,37 +60,36 @@ def audit_record(
     object_id: str,
     changes: dict[str, Any] | None = None,
 ) -> AuditEvent:
-    """Append one event to the hash chain. `action` is one of `AuditAction` (anything else: ValueError).
+    """Append one event to the hash chain, inside the caller's unit of work (or a unit of its own).
 
-    The next `seq` is read and inserted; the unique index on `seq` rejects a concurrent
-    append that read the same tail, and the loser retries on the new tail.
+    `action` is one of `AuditAction` (anything else: ValueError). The next `seq` is read and
+    inserted; the unique index on `seq` rejects a concurrent append that read the same tail,
+    and the whole unit runs again on the new tail (`opsportal.uow.Transient`). So the event
+    commits with the change it describes, or neither does. The service log line is written
+    once the unit commits.
     """
     action = AuditAction(action).value
     context = current_request_context()
-    changes = jsonable(changes or {})
-    for _ in range(MAX_APPEND_ATTEMPTS):
-        tail = AuditEvent.objects.order_by("-seq").values("seq", "hash").first()
-        event = AuditEvent(
-            seq=(tail["seq"] + 1) if tail else 1,
-            at=now_ms(),
-            actor=actor or "",
-            action=action,
-            object_type=object_type,
-            object_id=str(object_id),
-            changes=changes,
-            request_id=context.request_id,
-            client_ip=context.client_ip,
-            prev_hash=tail["hash"] if tail else "",
-        )
-        event.hash = event_hash(event.prev_hash, event)
-        try:
-            # A savepoint only so that SQLite stays usable after a collision inside an
-            # outer transaction; the unique index is what serializes appends.
-            with transaction.atomic():
-                event.save(force_insert=True)
-        except IntegrityError:
-            continue
-        service_log.info(
+    tail = AuditEvent.objects.order_by("-seq").values("seq", "hash").first()
+    event = AuditEvent(
+        seq=(tail["seq"] + 1) if tail else 1,
+        at=now_ms(),
+        actor=actor or "",
+        action=action,
+        object_type=object_type,
+        object_id=str(object_id),
+        changes=jsonable(changes or {}),
+        request_id=context.request_id,
+        client_ip=context.client_ip,
+        prev_hash=tail["hash"] if tail else "",
+    )
+    event.hash = event_hash(event.prev_hash, event)
+    try:
+        event.save(force_insert=True)
+    except IntegrityError as error:
+        raise Transient("the audit chain's tail moved") from error
+    on_commit(
+        lambda: service_log.info(
             action,
             extra={
                 "event": action,
@@ -102,8 +100,8 @@ def audit_record(
                 "request_id": event.request_id,
             },
         )
-        return event
-    raise Conflict("The audit trail is busy; try again.", code="audit_busy")
+    )
+    return event
 
 
 def field_changes(before: dict[str, Any], after: dict[str, Any]) -> dict[str, list[Any]]:

@@ -30,6 +30,7 @@ from audit.actions import AuditAction
 from audit.services import audit_record, field_changes, jsonable, now_ms
 from opsportal.errors import Conflict, NotFound, PreconditionFailed, ValidationFailed
 from opsportal.roles import require_release_manager
+from opsportal.uow import unit_of_work
 
 DocumentT = TypeVar("DocumentT", bound=models.Model)
 Errors = dict[str, list[str]]
@@ -179,6 +180,7 @@ class DocumentKind(Generic[DocumentT]):
             references=references,
         )
 
+    @unit_of_work
     def create(self, *, actor: Any, data: dict[str, Any]) -> DocumentT:
         """Insert a document built from the editable fields in `data`; its id is `data["id"]` or the
         slug of its name. A taken id or name (also by a concurrent create) → 400 naming `id`."""
@@ -198,6 +200,7 @@ class DocumentKind(Generic[DocumentT]):
         self._audit(document.pk, actor=actor, action="created", changes=field_changes({}, self.snapshot(document)))
         return document
 
+    @unit_of_work
     def update(
         self, *, document: DocumentT, actor: Any, data: dict[str, Any], expected_revision: int | None = None
     ) -> DocumentT:
@@ -233,6 +236,7 @@ class DocumentKind(Generic[DocumentT]):
         self._audit(document.pk, actor=actor, action="updated", changes=changes)
         return candidate
 
+    @unit_of_work
     def delete(self, *, document: DocumentT, actor: Any) -> None:
         """Delete a document nothing refers to (else 409 `protected`), conditionally on its revision.
         A reference that lands between the check and the delete is caught by the database (PROTECT)."""

@@ -1,19 +1,35 @@
-"""Idempotent POSTs: claim a key, run once, replay the stored response."""
+"""Idempotent POSTs: claim a key under a lease, run once, replay the stored response.
+
+A claim is a record `completed=False` whose `lease_until` says until when the request that
+made it owns the key (`IDEMPOTENCY_LEASE`, about a minute). The request then runs as one unit
+of work that also stores its response (`idempotency_complete`, conditional on still holding
+the lease): the change and the stored response commit together, or neither does. A request
+that died mid-way (a killed worker) leaves only its claim: a retry with the same key and body
+gets 409 `idempotency_in_progress` until the lease has expired, then takes the key over and
+runs. A completed key replays its response for 24 hours.
+"""
 
 from __future__ import annotations
 
 import hashlib
 import json
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
+from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from opsportal.errors import ApplicationError, Conflict
 from opsportal.models import IdempotencyRecord
+from opsportal.uow import Transient, unit_of_work
 
 IDEMPOTENCY_TTL = timedelta(hours=24)
+
+
+def idempotency_lease() -> timedelta:
+    """How long a claim owns its key (setting `OPSPORTAL_IDEMPOTENCY_LEASE_SECONDS`, default 60)."""
+    return timedelta(seconds=getattr(settings, "OPSPORTAL_IDEMPOTENCY_LEASE_SECONDS", 60))
 
 
 class IdempotencyKeyReused(ApplicationError):
@@ -26,39 +42,74 @@ def request_fingerprint(*, method: str, path: str, body: Any) -> str:
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 
-def idempotency_claim(*, user: str, key: str, fingerprint: str) -> IdempotencyRecord | None:
-    """Claim `key` for this request. Returns the stored record to replay, or None when the
-    caller should run the request (and then call `idempotency_complete`)."""
+def _lease_end(record: IdempotencyRecord) -> datetime:
+    # Claims written before leases existed: the lease runs from the claim.
+    return record.lease_until or record.created_at + idempotency_lease()
+
+
+@unit_of_work
+def idempotency_claim(*, user: str, key: str, fingerprint: str) -> IdempotencyRecord:
+    """Claim `key` for this request (one unit of work).
+
+    Returns the record: `completed` → replay its response; otherwise this request holds the
+    claim until `lease_until` and passes that value to `idempotency_complete`. The same key with
+    another body → 422; a live claim of another request → 409 `idempotency_in_progress`.
+    """
     now = timezone.now()
-    # Expired keys may be reused: remove this user's stale record first.
-    IdempotencyRecord.objects.filter(user=user, key=key, created_at__lt=now - IDEMPOTENCY_TTL).delete()
-    record = IdempotencyRecord(user=user, key=key, request_hash=fingerprint, created_at=now)
-    try:
-        with transaction.atomic():  # savepoint only, so SQLite stays usable after a collision
-            record.save(force_insert=True)
-    except IntegrityError:
-        existing = IdempotencyRecord.objects.filter(user=user, key=key).first()
-        if existing is None:  # expired and removed in between: treat as a fresh claim
-            return idempotency_claim(user=user, key=key, fingerprint=fingerprint)
-        if existing.request_hash != fingerprint:
-            raise IdempotencyKeyReused(
-                "This Idempotency-Key was already used with a different request body.",
-            ) from None
-        if not existing.completed:
-            raise Conflict(
-                "A request with this Idempotency-Key is still being processed; retry shortly.",
-                code="idempotency_in_progress",
-            ) from None
+    existing = IdempotencyRecord.objects.filter(user=user, key=key).first()
+    if existing is not None and existing.created_at < now - IDEMPOTENCY_TTL:
+        # Expired keys may be reused.
+        IdempotencyRecord.objects.filter(pk=existing.pk, created_at=existing.created_at).delete()
+        existing = None
+    if existing is None:
+        record = IdempotencyRecord(
+            user=user, key=key, request_hash=fingerprint, created_at=now, lease_until=now + idempotency_lease()
+        )
+        try:
+            with transaction.atomic():  # a savepoint on SQLite; on MongoDB the unit's transaction
+                record.save(force_insert=True)
+        except IntegrityError as error:  # a concurrent claim of the same key: look again
+            raise Transient("the key was claimed meanwhile") from error
+        return record
+    if existing.request_hash != fingerprint:
+        raise IdempotencyKeyReused("This Idempotency-Key was already used with a different request body.")
+    if existing.completed:
         return existing
-    return None
+    lease_end = _lease_end(existing)
+    if lease_end > now:
+        seconds = max(1, int((lease_end - now).total_seconds() + 0.999))
+        raise Conflict(
+            "A request with this Idempotency-Key is still being processed; retry shortly.",
+            code="idempotency_in_progress",
+            retry_after=seconds,
+        )
+    # The request that held the key died: take it over, conditionally on the lease we saw.
+    taken = IdempotencyRecord.objects.filter(pk=existing.pk, completed=False, lease_until=existing.lease_until).update(
+        lease_until=now + idempotency_lease()
+    )
+    if not taken:
+        raise Transient("the claim changed meanwhile")
+    existing.lease_until = now + idempotency_lease()
+    return existing
 
 
-def idempotency_complete(*, user: str, key: str, status_code: int, body: Any, location: str = "") -> None:
-    IdempotencyRecord.objects.filter(user=user, key=key, completed=False).update(
+@unit_of_work
+def idempotency_complete(*, record: IdempotencyRecord, status_code: int, body: Any, location: str = "") -> None:
+    """Store the response of the request that holds `record`'s claim — inside that request's unit
+    of work, so it commits with the change. A claim that was taken over meanwhile (this request
+    outlived its lease) refuses with 409 and the unit, change included, rolls back."""
+    stored = IdempotencyRecord.objects.filter(pk=record.pk, completed=False, lease_until=record.lease_until).update(
         completed=True, status_code=status_code, body=body, location=location
     )
+    if not stored:
+        raise Conflict(
+            "This request took longer than its Idempotency-Key lease and another request took the key over; "
+            "nothing was changed.",
+            code="idempotency_in_progress",
+        )
 
 
-def idempotency_release(*, user: str, key: str) -> None:
+@unit_of_work
+def idempotency_release(*, record: IdempotencyRecord) -> None:
     """Forget an unfinished claim (the request failed with a server error: a retry may run it)."""
-    IdempotencyRecord.objects.filter(user=user, key=key, completed=False).delete()
+    IdempotencyRecord.objects.filter(pk=record.pk, completed=False, lease_until=record.lease_until).delete()

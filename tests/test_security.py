@@ -95,11 +95,12 @@ def test_check_deploy_is_clean_with_production_variables():
 
 
 @pytest.mark.django_db
-def test_service_events_and_refusals_are_logged_with_ids(api, caplog):
+def test_service_events_and_refusals_are_logged_with_ids(api, caplog, django_capture_on_commit_callbacks):
     from opsportal.testing.factories import make_release
 
     release = make_release()
-    with caplog.at_level(logging.INFO):
+    # Service events are logged once their unit of work commits.
+    with caplog.at_level(logging.INFO), django_capture_on_commit_callbacks(execute=True):
         assert api.post(f"/api/v1/releases/{release.pk}/submit").status_code == 200
         assert api.post(f"/api/v1/releases/{release.pk}/submit").status_code == 409
     (event,) = [r for r in caplog.records if r.name == "opsportal.services"]

@@ -7,8 +7,10 @@ from typing import Any
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from opsportal.errors import PreconditionFailed, ValidationFailed
+from opsportal.errors import Conflict, PreconditionFailed, ValidationFailed
+from opsportal.models import IdempotencyRecord
 from opsportal.services import idempotency_claim, idempotency_complete, idempotency_release, request_fingerprint
+from opsportal.uow import run_in_unit
 
 IDEMPOTENCY_HEADER = "Idempotency-Key"
 
@@ -57,9 +59,15 @@ class _Replay(Exception):
 class IdempotentPostMixin:
     """`POST` (create and actions) with an `Idempotency-Key`: the same key from the same user
     within 24 hours returns the first response without a second effect; the same key with a
-    different body answers 422."""
+    different body answers 422.
 
-    _idempotency: tuple[str, str] | None = None
+    The key is claimed under a lease (`opsportal.services.idempotency_claim`); the action then
+    runs as one unit of work that also stores its response, so the change and the stored
+    response commit together. A refusal (4xx) changes nothing and is stored on its own; a
+    server error releases the claim so that a retry runs again.
+    """
+
+    _idempotency: IdempotencyRecord | None = None
 
     def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
         super().initial(request, *args, **kwargs)
@@ -72,13 +80,34 @@ class IdempotentPostMixin:
         user = request.user.get_username()
         fingerprint = request_fingerprint(method=request.method, path=request.path, body=request.data)
         record = idempotency_claim(user=user, key=key, fingerprint=fingerprint)
-        if record is not None:
+        if record.completed:
             replay = Response(record.body, status=record.status_code)
             if record.location:
                 replay["Location"] = record.location
             replay["Idempotent-Replayed"] = "true"
             raise _Replay(replay)
-        self._idempotency = (user, key)
+        self._idempotency = record
+        # DRF looks the handler up after `initial()`: run it as one unit with its stored response.
+        handler = getattr(self, "post")  # noqa: B009 - the bound handler DRF is about to call
+        self.post = self._with_stored_response(handler, record)
+
+    def _with_stored_response(self, handler: Any, record: IdempotencyRecord) -> Any:
+        def run(request: Request, *args: Any, **kwargs: Any) -> Response:
+            def unit() -> Response:
+                response = handler(request, *args, **kwargs)
+                if response.status_code < 400:
+                    idempotency_complete(
+                        record=record,
+                        status_code=response.status_code,
+                        body=getattr(response, "data", None),
+                        location=response.get("Location", ""),
+                    )
+                    self._idempotency = None
+                return response
+
+            return run_in_unit(unit)
+
+        return run
 
     def handle_exception(self, exc: Exception) -> Response:
         if isinstance(exc, _Replay):
@@ -87,17 +116,19 @@ class IdempotentPostMixin:
 
     def finalize_response(self, request: Request, response: Response, *args: Any, **kwargs: Any) -> Response:
         response = super().finalize_response(request, response, *args, **kwargs)
-        if self._idempotency:
-            user, key = self._idempotency
-            self._idempotency = None
-            if response.status_code >= 500:
-                idempotency_release(user=user, key=key)
-            else:
-                idempotency_complete(
-                    user=user,
-                    key=key,
-                    status_code=response.status_code,
-                    body=getattr(response, "data", None),
-                    location=response.get("Location", ""),
-                )
+        record, self._idempotency = self._idempotency, None
+        if record is not None:
+            # The action was refused (its unit rolled back) or failed: store the refusal, or let a retry run.
+            try:
+                if response.status_code >= 500:
+                    idempotency_release(record=record)
+                else:
+                    idempotency_complete(
+                        record=record,
+                        status_code=response.status_code,
+                        body=getattr(response, "data", None),
+                        location=response.get("Location", ""),
+                    )
+            except Conflict:
+                pass  # another request took the key over after our lease ran out: its answer stands
         return response

@@ -1,4 +1,18 @@
-"""Deployments: the deploy check, deploy, rollback and status reports (DESIGN §6)."""
+"""Deployments: the deploy check, deploy, rollback and status reports (DESIGN §6).
+
+Each write is one unit of work (`opsportal.uow`, DESIGN §3). Inside it the service reads the
+release, the environment and the deployment afresh (what the caller passed may be stale), checks
+the rules on what it read, and writes everything that changes — the Deployment, the environment
+(its sequence, current release and deployment), the replaced deployment, the release (its status,
+or at least its revision) and the audit events — each conditionally on the revision it read. On
+SQLite the unit holds the write lock from its first statement; on MongoDB two units that read the
+same state cannot both commit (write conflict), and the loser runs again on the new state. So a
+reject, a freeze edit or a rollback that lands first is seen by the deploy, never skipped, and a
+crash at any step leaves all of it or none of it.
+
+When a deployment becomes its environment's current one it records the deployment it replaced
+(`previous_deployment`): that is what a rollback returns to.
+"""
 
 from __future__ import annotations
 
@@ -7,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import F
+from django.db.models import Model
 
 from audit.actions import AuditAction
 from audit.services import audit_record, now_ms
@@ -15,6 +29,7 @@ from environments.choices import Health, Tier
 from environments.models import Environment
 from environments.selectors import environment_active_freeze
 from opsportal.errors import Conflict, NotFound, ValidationFailed
+from opsportal.uow import Transient, unit_of_work
 from releases.choices import DeploymentKind, DeploymentStatus, ReleaseAction, ReleaseStatus
 from releases.models import Deployment, Release
 from releases.selectors import release_required_approvals
@@ -33,9 +48,6 @@ if TYPE_CHECKING:
 
 S = ReleaseStatus
 A = ReleaseAction
-
-# A deploy that loses the race for an environment's next sequence re-checks and retries this often.
-DEPLOY_CLAIM_ATTEMPTS = 10
 
 # Blocker codes of `release_deploy_check`.
 BLOCKER_INVALID_STATUS = "invalid_status"
@@ -171,85 +183,74 @@ def release_deploy_check(*, release: Release, environment: Environment) -> list[
     return blockers
 
 
-def _claim_environment(
-    *,
-    environment: Environment,
-    deployment: Deployment,
-    env_values: dict[str, Any],
-    condition: dict[str, Any] | None = None,
-) -> None:
-    """Insert `deployment` as the environment's next sequence, then move the environment forward.
+def _fresh(model: type[Model], pk: Any, what: str) -> Any:
+    """The document as it is now, inside the unit (404 when it is gone)."""
+    document = model.objects.filter(pk=pk).first()
+    if document is None:
+        raise NotFound(f"This {what} no longer exists.")
+    return document
 
-    The unique (environment, sequence) index is what serializes concurrent deployments: the
-    loser's insert collides → 409 `concurrent_deployment`. The environment is then updated
-    conditionally on the sequence that was read (and on `condition`).
-    """
-    seq_read = deployment.sequence - 1
+
+def _sync(caller: Model | None, fresh: Model) -> None:
+    """Give the caller's instance the state the unit wrote (services used to update it in place)."""
+    if caller is not None and caller is not fresh:
+        for field in fresh._meta.concrete_fields:
+            setattr(caller, field.attname, getattr(fresh, field.attname))
+
+
+def _claim_environment(*, environment: Environment, deployment: Deployment, env_values: dict[str, Any]) -> None:
+    """Insert `deployment` as the environment's next sequence and move the environment forward,
+    conditionally on the sequence and revision read in this unit (else the unit runs again)."""
     try:
-        # A savepoint only so that SQLite stays usable after a collision.
-        with transaction.atomic():
+        with transaction.atomic():  # a savepoint on SQLite; on MongoDB the unit's transaction
             deployment.save(force_insert=True)
-    except IntegrityError:
-        raise Conflict(
-            f"Another deployment to {environment.name} happened meanwhile; reload and try again.",
-            code="concurrent_deployment",
-        ) from None
-    updated = Environment.objects.filter(pk=environment.pk, deployment_seq=seq_read, **(condition or {})).update(
-        deployment_seq=deployment.sequence, revision=F("revision") + 1, updated_at=deployment.started_at, **env_values
-    )
+    except IntegrityError as error:
+        raise Transient("another deployment took this sequence") from error
+    values = {"deployment_seq": deployment.sequence, "revision": environment.revision + 1, **env_values}
+    updated = Environment.objects.filter(
+        pk=environment.pk, revision=environment.revision, deployment_seq=deployment.sequence - 1
+    ).update(updated_at=deployment.started_at, **values)
     if not updated:
-        # Someone moved the environment without claiming a sequence: undo our claim.
-        Deployment.objects.filter(pk=deployment.pk).delete()
-        raise Conflict(f"{environment.name} changed meanwhile; reload and try again.", code="concurrent_deployment")
-    environment.deployment_seq = deployment.sequence
-    environment.revision += 1
-    for key, value in env_values.items():
+        raise Transient("the environment changed since this unit read it")
+    for key, value in values.items():
         setattr(environment, key, value)
 
 
-def _audit_deployment(*, actor: Actor, action: AuditAction, deployment: Deployment, changes: dict[str, Any]) -> None:
-    audit_record(
-        actor=_username(actor), action=action, object_type="deployment", object_id=deployment.pk, changes=changes
-    )
-
-
-def _release_follows_production(
-    *, release: Release, actor: Actor, to: str, from_statuses: tuple[str, ...], audit_action: AuditAction, changes: dict
-) -> None:
-    """Move the release's status after a production deployment event (conditional on its status)."""
-    current = Release.objects.filter(pk=release.pk).values("status", "revision").first()
-    if current is None or current["status"] == to or current["status"] not in from_statuses:
-        return
-    updated = Release.objects.filter(pk=release.pk, status=current["status"]).update(
-        status=to, revision=F("revision") + 1, updated_at=now_ms()
-    )
+def _write_release(*, release: Release, status: str | None = None) -> str | None:
+    """Write the release conditionally on the revision read in this unit: its state decided the
+    outcome (DESIGN §3: no write skew). Returns the status it had when `status` changed it."""
+    values: dict[str, Any] = {"revision": release.revision + 1, "updated_at": now_ms()}
+    before = release.status
+    if status is not None and status != before:
+        values["status"] = status
+    updated = Release.objects.filter(pk=release.pk, revision=release.revision).update(**values)
     if not updated:
-        return
-    audit_record(
-        actor=_username(actor),
-        action=audit_action,
-        object_type="release",
-        object_id=release.pk,
-        changes={"status": [current["status"], to], **changes},
-    )
-    release.status = to
-    release.revision = current["revision"] + 1
+        raise Transient("the release changed since this unit read it")
+    for key, value in values.items():
+        setattr(release, key, value)
+    return before if "status" in values else None
 
 
-def _release_deployed_to_production(
-    *, release: Release, environment: Environment, deployment: Deployment, actor: Actor
-) -> None:
-    """A deployment of the release to a production-tier environment succeeded: the release becomes `deployed`."""
-    _release_follows_production(
-        release=release,
-        actor=actor,
-        to=S.DEPLOYED,
-        from_statuses=ALLOWED_FROM[A.DEPLOY],
-        audit_action=AuditAction.RELEASE_DEPLOYED,
-        changes={"environment": environment.pk, "deployment": deployment.pk},
-    )
+def _audit(*, actor: Actor, action: AuditAction, object_type: str, object_id: str, changes: dict[str, Any]) -> None:
+    audit_record(actor=_username(actor), action=action, object_type=object_type, object_id=object_id, changes=changes)
 
 
+def _release_deployed(*, release: Release, environment: Environment, deployment: Deployment, actor: Actor) -> None:
+    """The release's deployment became current on `environment`: write the release (its status
+    becomes `deployed` on a production-tier environment, from any status that may deploy)."""
+    to = S.DEPLOYED if environment.tier == Tier.PRODUCTION and release.status in ALLOWED_FROM[A.DEPLOY] else None
+    before = _write_release(release=release, status=to)
+    if before is not None:
+        _audit(
+            actor=actor,
+            action=AuditAction.RELEASE_DEPLOYED,
+            object_type="release",
+            object_id=release.pk,
+            changes={"status": [before, S.DEPLOYED], "environment": environment.pk, "deployment": deployment.pk},
+        )
+
+
+@unit_of_work
 def release_deploy(
     *,
     release: Release,
@@ -261,26 +262,32 @@ def release_deploy(
     override_freeze: bool = False,
     reason: str = "",
 ) -> Deployment:
-    """Deploy the release to the environment (as the caller read it) and record a Deployment.
+    """Deploy the release to the environment and record a Deployment (one unit of work).
 
-    Refused with 409 carrying the blockers of `release_deploy_check` (`code` `invalid_transition`
-    for a rejected release, else `deploy_blocked`). `override_freeze` drops only the freeze-window
-    blocker and needs a `reason`. `status` is `succeeded` (the default: the deploy is done) or
-    `in_progress` (a pipeline reports later via `deployment_report_status`). A succeeded deploy
-    makes the release the environment's current release (health `healthy`); on a
-    production-tier environment the release becomes `deployed`.
+    Refused with 409 carrying the blockers of `release_deploy_check` on the release and the
+    environment as they are inside the unit (`code` `invalid_transition` for a rejected release,
+    else `deploy_blocked`). `override_freeze` drops only the freeze-window blocker and needs a
+    `reason`. `status` is `succeeded` (the default: the deploy is done) or `in_progress` (a
+    pipeline reports later via `deployment_report_status`). A succeeded deploy makes the release
+    the environment's current release (health `healthy`); on a production-tier environment the
+    release becomes `deployed`.
 
-    Concurrency: the Deployment takes sequence `environment.deployment_seq + 1`; a concurrent
-    deploy to the same environment collides on the unique sequence → 409 `concurrent_deployment`.
+    The Deployment takes sequence `deployment_seq + 1`; the environment and the release are
+    written conditionally on the revisions read, so a concurrent deploy, reject, rollback or
+    freeze edit either lands first (and is seen) or after (and sees this one).
     """
     if status not in (DeploymentStatus.SUCCEEDED, DeploymentStatus.IN_PROGRESS):
         raise ValidationFailed({"status": ["A new deployment is either 'succeeded' or 'in_progress'."]})
     if override_freeze and not (reason or "").strip():
         raise ValidationFailed({"reason": ["A reason is required to override a freeze window."]})
+    caller_release, caller_environment = release, environment
+    release = _fresh(Release, release.pk, "release")
+    environment = _fresh(Environment, environment.pk, "environment")
     _check_permission(actor, A.DEPLOY, release, environment=environment)
     if override_freeze:
         _check_permission(actor, "override_freeze", release)
     now = now_ms()
+    succeeded = status == DeploymentStatus.SUCCEEDED
     deployment = Deployment(
         release_id=release.pk,
         environment_id=environment.pk,
@@ -288,48 +295,39 @@ def release_deploy(
         status=status,
         sequence=environment.deployment_seq + 1,
         started_at=now,
-        finished_at=now if status == DeploymentStatus.SUCCEEDED else None,
+        finished_at=now if succeeded else None,
         deployed_by=_username(actor),
         notes=notes or "",
         pipeline_url=pipeline_url or "",
+        became_current=succeeded,
+        previous_deployment_id=environment.current_deployment_id if succeeded else None,
     )
     try:
-        deployment.clean_fields(exclude=["id", "release", "environment", "rolled_back_from"])
+        deployment.clean_fields(exclude=["id", "release", "environment", "rolled_back_from", "previous_deployment"])
     except DjangoValidationError as error:
         raise _validation_failed(error) from None
 
-    for attempt in range(DEPLOY_CLAIM_ATTEMPTS):
-        blockers = release_deploy_check(release=release, environment=environment)
-        overridden = [b for b in blockers if b["code"] == BLOCKER_FREEZE_WINDOW] if override_freeze else []
-        blockers = [b for b in blockers if b not in overridden]
-        if blockers:
-            illegal = A.DEPLOY not in release_allowed_actions(release)
-            raise Conflict(
-                f"Cannot deploy {release.version} to {environment.name}: "
-                + "; ".join(blocker["message"] for blocker in blockers),
-                code="invalid_transition" if illegal else "deploy_blocked",
-                status=release.status,
-                allowed_actions=release_allowed_actions(release),
-                blockers=blockers,
-            )
-        env_values: dict[str, Any] = {}
-        if status == DeploymentStatus.SUCCEEDED:
-            env_values = {
-                "current_release_id": release.pk,
-                "current_deployment_id": deployment.pk,
-                "health": Health.HEALTHY,
-            }
-        try:
-            _claim_environment(environment=environment, deployment=deployment, env_values=env_values)
-            break
-        except Conflict as error:
-            if error.code != "concurrent_deployment" or attempt + 1 == DEPLOY_CLAIM_ATTEMPTS:
-                raise
-            # Another deployment to this environment landed first: look again at the environment
-            # as it is now (its blockers may have changed, e.g. `already_deployed`) and take the
-            # next sequence. Still one conditional insert + update per attempt.
-            environment.refresh_from_db()
-            deployment.sequence = environment.deployment_seq + 1
+    blockers = release_deploy_check(release=release, environment=environment)
+    overridden = [b for b in blockers if b["code"] == BLOCKER_FREEZE_WINDOW] if override_freeze else []
+    blockers = [b for b in blockers if b not in overridden]
+    if blockers:
+        illegal = A.DEPLOY not in release_allowed_actions(release)
+        raise Conflict(
+            f"Cannot deploy {release.version} to {environment.name}: "
+            + "; ".join(blocker["message"] for blocker in blockers),
+            code="invalid_transition" if illegal else "deploy_blocked",
+            status=release.status,
+            allowed_actions=release_allowed_actions(release),
+            blockers=blockers,
+        )
+    env_values: dict[str, Any] = {}
+    if succeeded:
+        env_values = {
+            "current_release_id": release.pk,
+            "current_deployment_id": deployment.pk,
+            "health": Health.HEALTHY,
+        }
+    _claim_environment(environment=environment, deployment=deployment, env_values=env_values)
 
     changes: dict[str, Any] = {
         "release": [None, release.pk],
@@ -344,23 +342,37 @@ def release_deploy(
         changes["pipeline_url"] = [None, pipeline_url]
     if overridden:
         changes["freeze_overridden"] = {"reason": reason.strip(), "until": overridden[0]["until"]}
-    _audit_deployment(actor=actor, action=AuditAction.DEPLOYMENT_CREATED, deployment=deployment, changes=changes)
-    if status == DeploymentStatus.SUCCEEDED and environment.tier == Tier.PRODUCTION:
-        _release_deployed_to_production(release=release, environment=environment, deployment=deployment, actor=actor)
+    _audit(
+        actor=actor,
+        action=AuditAction.DEPLOYMENT_CREATED,
+        object_type="deployment",
+        object_id=deployment.pk,
+        changes=changes,
+    )
+    if succeeded:
+        _release_deployed(release=release, environment=environment, deployment=deployment, actor=actor)
+    else:
+        _write_release(release=release)
+    _sync(caller_release, release)
+    _sync(caller_environment, environment)
     return deployment
 
 
+@unit_of_work
 def release_rollback(*, release: Release, environment: Environment, actor: Actor, reason: str = "") -> Deployment:
-    """Take the release off the environment and put back the previous successfully deployed release.
+    """Take the release off the environment and put back the deployment it replaced (one unit of work).
 
     The release must be the environment's current release (else 409 `not_current_release`). The
-    target is the release of the most recent succeeded deployment on the environment that belongs
-    to a different release (deployments that were rolled back are `rolled_back`, so never chosen);
-    none → 409 `nothing_to_roll_back_to`. Records a succeeded `rollback` Deployment of the target
-    with `rolled_back_from` = this release, marks the replaced deployment `rolled_back`, and on a
-    production-tier environment the release becomes `rolled_back`. Freeze windows do not block a
-    rollback (it restores a known-good state).
+    target is the deployment that was current before the current one became current (recorded
+    then, so never one that was still in progress); none → 409 `nothing_to_roll_back_to`.
+    Rolling back twice goes back twice. Records a succeeded `rollback` Deployment of the target's
+    release with `rolled_back_from` = this release, marks the replaced deployment `rolled_back`,
+    and on a production-tier environment the release becomes `rolled_back`. Freeze windows do
+    not block a rollback (it restores a known-good state).
     """
+    caller_release, caller_environment = release, environment
+    release = _fresh(Release, release.pk, "release")
+    environment = _fresh(Environment, environment.pk, "environment")
     _check_permission(actor, A.ROLLBACK, release)
     _ensure_allowed(release, A.ROLLBACK)
     if environment.current_release_id != release.pk:
@@ -371,24 +383,22 @@ def release_rollback(*, release: Release, environment: Environment, actor: Actor
             status=release.status,
             allowed_actions=release_allowed_actions(release),
         )
+    replaced = Deployment.objects.filter(pk=environment.current_deployment_id).first()
     target = (
-        Deployment.objects.filter(environment_id=environment.pk, status=DeploymentStatus.SUCCEEDED)
-        .exclude(release_id=release.pk)
-        .order_by("-finished_at", "-sequence")
-        .values("id", "release_id")
-        .first()
+        Deployment.objects.filter(pk=replaced.previous_deployment_id).first()
+        if replaced is not None and replaced.previous_deployment_id
+        else None
     )
     if target is None:
         raise Conflict(
-            f"Nothing to roll back to: no other release has been deployed successfully to {environment.name}.",
+            f"Nothing to roll back to: no other release was current on {environment.name} before this one.",
             code="nothing_to_roll_back_to",
             status=release.status,
             allowed_actions=release_allowed_actions(release),
         )
     now = now_ms()
-    replaced = environment.current_deployment_id
     deployment = Deployment(
-        release_id=target["release_id"],
+        release_id=target.release_id,
         environment_id=environment.pk,
         kind=DeploymentKind.ROLLBACK,
         status=DeploymentStatus.SUCCEEDED,
@@ -398,96 +408,114 @@ def release_rollback(*, release: Release, environment: Environment, actor: Actor
         deployed_by=_username(actor),
         notes=reason or "",
         rolled_back_from_id=release.pk,
+        became_current=True,
+        previous_deployment_id=target.previous_deployment_id,
     )
     _claim_environment(
         environment=environment,
         deployment=deployment,
         env_values={
-            "current_release_id": target["release_id"],
+            "current_release_id": target.release_id,
             "current_deployment_id": deployment.pk,
             "health": Health.HEALTHY,
         },
-        condition={"current_release_id": release.pk},
     )
-    if replaced:
-        Deployment.objects.filter(pk=replaced, status=DeploymentStatus.SUCCEEDED).update(
-            status=DeploymentStatus.ROLLED_BACK, revision=F("revision") + 1
+    replaced_change: dict[str, Any] | None = None
+    if replaced.status == DeploymentStatus.SUCCEEDED:
+        updated = Deployment.objects.filter(pk=replaced.pk, revision=replaced.revision).update(
+            status=DeploymentStatus.ROLLED_BACK, revision=replaced.revision + 1
         )
-    audit_record(
-        actor=_username(actor),
+        if not updated:
+            raise Transient("the replaced deployment changed since this unit read it")
+        replaced_change = {"id": replaced.pk, "status": [DeploymentStatus.SUCCEEDED, DeploymentStatus.ROLLED_BACK]}
+    _audit(
+        actor=actor,
         action=AuditAction.DEPLOYMENT_ROLLED_BACK,
         object_type="deployment",
         object_id=deployment.pk,
         changes={
-            "release": [None, target["release_id"]],
+            "release": [None, target.release_id],
             "environment": [None, environment.pk],
             "kind": [None, DeploymentKind.ROLLBACK],
             "status": [None, DeploymentStatus.SUCCEEDED],
             "sequence": [None, deployment.sequence],
             "rolled_back_from": [None, release.pk],
-            "replaced_deployment": {
-                "id": replaced,
-                "status": [DeploymentStatus.SUCCEEDED, DeploymentStatus.ROLLED_BACK],
-            },
+            "replaced_deployment": replaced_change or {"id": replaced.pk},
+            "restored_deployment": target.pk,
             "reason": reason or "",
         },
     )
-    if environment.tier == Tier.PRODUCTION:
-        _release_follows_production(
-            release=release,
+    production = environment.tier == Tier.PRODUCTION
+    to = S.ROLLED_BACK if production and release.status in (S.DEPLOYED, S.APPROVED) else None
+    before = _write_release(release=release, status=to)
+    if before is not None:
+        _audit(
             actor=actor,
-            to=S.ROLLED_BACK,
-            from_statuses=(S.DEPLOYED, S.APPROVED),
-            audit_action=AuditAction.RELEASE_ROLLED_BACK,
-            changes={"environment": environment.pk, "deployment": deployment.pk, "reason": reason or ""},
+            action=AuditAction.RELEASE_ROLLED_BACK,
+            object_type="release",
+            object_id=release.pk,
+            changes={
+                "status": [before, S.ROLLED_BACK],
+                "environment": environment.pk,
+                "deployment": deployment.pk,
+                "reason": reason or "",
+            },
         )
+    _sync(caller_release, release)
+    _sync(caller_environment, environment)
     return deployment
 
 
+@unit_of_work
 def deployment_report_status(*, deployment: Deployment, actor: Actor, status: str, notes: str = "") -> Deployment:
     """A pipeline reports how an `in_progress` deployment ended: `succeeded` or `failed` (else 409).
 
     Succeeded: the release becomes the environment's current release and, on a production-tier
     environment, `deployed` — unless a later deployment (or rollback) to the environment has
     started since: then the environment keeps what that one set. Failed on a production-tier
-    environment: the environment's health becomes `degraded`.
+    environment: the environment's health becomes `degraded`. One unit of work.
     """
     if status not in (DeploymentStatus.SUCCEEDED, DeploymentStatus.FAILED):
         raise ValidationFailed({"status": ["Report either 'succeeded' or 'failed'."]})
     _check_permission(actor, "report_status", None)
-    now = now_ms()
-    values: dict[str, Any] = {"status": status, "finished_at": now, "revision": F("revision") + 1}
-    if notes:
-        values["notes"] = notes
-    updated = Deployment.objects.filter(pk=deployment.pk, status=DeploymentStatus.IN_PROGRESS).update(**values)
-    if not updated:
-        current = Deployment.objects.filter(pk=deployment.pk).values_list("status", flat=True).first()
-        if current is None:
-            raise NotFound("This deployment no longer exists.")
+    caller = deployment
+    deployment = _fresh(Deployment, deployment.pk, "deployment")
+    if deployment.status != DeploymentStatus.IN_PROGRESS:
         raise Conflict(
-            f"Only an in-progress deployment can report its result; this one is '{current}'.",
+            f"Only an in-progress deployment can report its result; this one is '{deployment.status}'.",
             code="invalid_transition",
-            status=current,
+            status=deployment.status,
             allowed_actions=[],
         )
-    environment = Environment.objects.get(pk=deployment.environment_id)
-    became_current = False
-    if status == DeploymentStatus.SUCCEEDED:
-        # Only while no later deployment has claimed the environment.
-        became_current = (
-            Environment.objects.filter(pk=environment.pk, deployment_seq=deployment.sequence).update(
-                current_release_id=deployment.release_id,
-                current_deployment_id=deployment.pk,
-                health=Health.HEALTHY,
-                revision=F("revision") + 1,
-                updated_at=now,
-            )
-            == 1
+    environment = _fresh(Environment, deployment.environment_id, "environment")
+    now = now_ms()
+    # Only while no later deployment has claimed the environment.
+    becomes_current = status == DeploymentStatus.SUCCEEDED and environment.deployment_seq == deployment.sequence
+    values: dict[str, Any] = {"status": status, "finished_at": now, "revision": deployment.revision + 1}
+    if notes:
+        values["notes"] = notes
+    env_values: dict[str, Any] = {}
+    if becomes_current:
+        values.update(became_current=True, previous_deployment_id=environment.current_deployment_id)
+        env_values = {
+            "current_release_id": deployment.release_id,
+            "current_deployment_id": deployment.pk,
+            "health": Health.HEALTHY,
+        }
+    elif status == DeploymentStatus.FAILED and environment.tier == Tier.PRODUCTION:
+        env_values = {"health": Health.DEGRADED}
+    updated = Deployment.objects.filter(
+        pk=deployment.pk, revision=deployment.revision, status=DeploymentStatus.IN_PROGRESS
+    ).update(**values)
+    if not updated:
+        raise Transient("the deployment changed since this unit read it")
+    if env_values:
+        env_values["revision"] = environment.revision + 1
+        updated = Environment.objects.filter(pk=environment.pk, revision=environment.revision).update(
+            updated_at=now, **env_values
         )
-    elif environment.tier == Tier.PRODUCTION:
-        Environment.objects.filter(pk=environment.pk).update(
-            health=Health.DEGRADED, revision=F("revision") + 1, updated_at=now
-        )
+        if not updated:
+            raise Transient("the environment changed since this unit read it")
     changes: dict[str, Any] = {
         "status": [DeploymentStatus.IN_PROGRESS, status],
         "release": deployment.release_id,
@@ -495,11 +523,17 @@ def deployment_report_status(*, deployment: Deployment, actor: Actor, status: st
     }
     if notes:
         changes["notes"] = [deployment.notes, notes]
-    _audit_deployment(
-        actor=actor, action=AuditAction.DEPLOYMENT_STATUS_REPORTED, deployment=deployment, changes=changes
+    _audit(
+        actor=actor,
+        action=AuditAction.DEPLOYMENT_STATUS_REPORTED,
+        object_type="deployment",
+        object_id=deployment.pk,
+        changes=changes,
     )
-    if became_current and environment.tier == Tier.PRODUCTION:
-        release = Release.objects.get(pk=deployment.release_id)
-        _release_deployed_to_production(release=release, environment=environment, deployment=deployment, actor=actor)
-    deployment.refresh_from_db()
+    for key, value in values.items():
+        setattr(deployment, key, value)
+    if becomes_current:
+        release = _fresh(Release, deployment.release_id, "release")
+        _release_deployed(release=release, environment=environment, deployment=deployment, actor=actor)
+    _sync(caller, deployment)
     return deployment

@@ -1,8 +1,9 @@
 """Release create/update/delete and the approval lifecycle (DESIGN §6).
 
-Each action checks its rule, performs one conditional update (`filter(pk=…, revision=…,
-status__in=…).update(…)`, atomic on SQLite and MongoDB alike) and records one audit event.
-A refused action raises an `opsportal.errors.ApplicationError` and changes nothing.
+Each action is one unit of work (`opsportal.uow`): it checks its rule, performs one conditional
+update (`filter(pk=…, revision=…, status__in=…).update(…)`, on the revision the caller read) and
+records one audit event, in one transaction. A refused action raises an
+`opsportal.errors.ApplicationError` and changes nothing.
 
 Lifecycle (DESIGN §6) and which actions each status allows (`release_allowed_actions`):
 
@@ -30,7 +31,9 @@ from audit.actions import AuditAction
 from audit.services import audit_record, field_changes, jsonable, now_ms
 from opsportal import roles
 from opsportal.errors import Conflict, Forbidden, NotFound, PreconditionFailed, ValidationFailed
+from opsportal.uow import unit_of_work
 from releases.choices import ApprovalDecision, ReleaseAction, ReleaseStatus
+from releases.history import release_search_text
 from releases.models import Release
 from releases.selectors import release_current_approvals, release_required_approvals
 from releases.services.permissions import _check_ownership, _check_permission, _default_team, _fk_id, _username
@@ -139,6 +142,7 @@ def _apply_data(release: Release, data: dict[str, Any]) -> list[str]:
             setattr(release, f"{field}_id", _fk_id(value))
         elif field == "features":
             setattr(release, field, _normalise_features(value if value is not None else []))
+            release.search_text = release_search_text(release.features)
         elif field == "description":
             setattr(release, field, value or "")
         else:
@@ -162,6 +166,7 @@ def _duplicate_version(version: str) -> ValidationFailed:
 # --------------------------------------------------------------------------- release CRUD
 
 
+@unit_of_work
 def release_create(*, actor: Actor, data: dict[str, Any]) -> Release:
     """Create a draft release from `data` (name, version, description, team, workflow, target_date,
     features; optionally `id`, else a new ObjectId string). Duplicate version → 400 on `version`."""
@@ -193,6 +198,7 @@ def release_create(*, actor: Actor, data: dict[str, Any]) -> Release:
     return release
 
 
+@unit_of_work
 def release_update(
     *, release: Release, actor: Actor, data: dict[str, Any], expected_revision: int | None = None
 ) -> Release:
@@ -227,6 +233,8 @@ def release_update(
             values[f"{field}_id"] = getattr(candidate, f"{field}_id")
         else:
             values[field] = getattr(candidate, field)
+    if "features" in changed:
+        values["search_text"] = candidate.search_text
     revision = release.revision
     try:
         with transaction.atomic():
@@ -248,6 +256,7 @@ def release_update(
     return release
 
 
+@unit_of_work
 def release_delete(*, release: Release, actor: Actor) -> None:
     """Delete a draft or rejected release. One that has deployments is protected → 409 `protected`."""
     _check_permission(actor, A.DELETE, release)
@@ -258,7 +267,7 @@ def release_delete(*, release: Release, actor: Actor) -> None:
             deleted, _ = Release.objects.filter(
                 pk=release.pk, revision=release.revision, status__in=ALLOWED_FROM[A.DELETE]
             ).delete()
-    except ProtectedError:
+    except (ProtectedError, IntegrityError):
         raise Conflict(
             "This release has deployments and cannot be deleted.",
             code="protected",
@@ -308,6 +317,7 @@ def _change_status(
     return release
 
 
+@unit_of_work
 def release_submit(*, release: Release, actor: Actor) -> Release:
     """Submit a draft (or a reworked rejected release) for approval: → pending_approval."""
     _check_permission(actor, A.SUBMIT, release)
@@ -317,6 +327,7 @@ def release_submit(*, release: Release, actor: Actor) -> Release:
     )
 
 
+@unit_of_work
 def release_approve(*, release: Release, actor: Actor, comment: str = "") -> Release:
     """Record an approval (draft or pending_approval); the release becomes `approved` once it has
     as many approvals as required.
@@ -359,6 +370,7 @@ def release_approve(*, release: Release, actor: Actor, comment: str = "") -> Rel
     )
 
 
+@unit_of_work
 def release_reject(*, release: Release, actor: Actor, reason: str) -> Release:
     """Reject a draft, pending or approved release (→ rejected); a reason is required (400 `reason`).
 
