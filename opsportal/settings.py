@@ -134,6 +134,9 @@ CORS_EXPOSE_HEADERS = ["ETag", "Location", "X-Request-ID", "Retry-After"]
 
 # --- REST framework
 ANONYMOUS_READ = env_bool("OPSPORTAL_ANONYMOUS_READ", False)
+# How long a POST's Idempotency-Key claim is owned by the request that made it: a retry after
+# that (the request died) takes the key over (`opsportal.services`).
+OPSPORTAL_IDEMPOTENCY_LEASE_SECONDS = env_int("OPSPORTAL_IDEMPOTENCY_LEASE_SECONDS", 60)
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "rest_framework_simplejwt.authentication.JWTAuthentication",
