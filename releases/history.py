@@ -38,7 +38,9 @@ def replay_current(deployments: Iterable[dict[str, Any]]) -> dict[str, tuple[boo
     current: str | None = None
     for deployment in sorted(deployments, key=lambda d: d["sequence"]):
         if deployment["kind"] == "rollback":
-            previous = facts[current][1] if current in facts else None
+            # It restored what the replaced deployment had replaced; so it replaced what that one had.
+            restored = facts[current][1] if current in facts else None
+            previous = facts[restored][1] if restored in facts else None
         elif deployment["status"] in ("succeeded", "rolled_back"):
             previous = current
         else:

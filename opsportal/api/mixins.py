@@ -112,7 +112,14 @@ class IdempotentPostMixin:
     def handle_exception(self, exc: Exception) -> Response:
         if isinstance(exc, _Replay):
             return exc.response
-        return super().handle_exception(exc)
+        try:
+            return super().handle_exception(exc)
+        except Exception:
+            # A server error (its unit rolled back): free the key at once, so a retry runs again.
+            record, self._idempotency = self._idempotency, None
+            if record is not None:
+                idempotency_release(record=record)
+            raise
 
     def finalize_response(self, request: Request, response: Response, *args: Any, **kwargs: Any) -> Response:
         response = super().finalize_response(request, response, *args, **kwargs)
