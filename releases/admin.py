@@ -253,7 +253,7 @@ class ReleaseAdmin(ServiceModelAdmin):
         "deployed_to_display",
     )
     list_filter = ("status", "team", "workflow", DeployedToFilter)
-    search_fields = ("name", "version", "description")
+    search_fields = ("name", "version", "description", "search_text")
     date_hierarchy = "target_date"
     list_per_page = 50
     actions = ("submit_selected", "approve_selected", "reject_selected", "deploy_selected", "rollback_selected")

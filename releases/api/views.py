@@ -77,7 +77,8 @@ class ReleaseViewSet(IdempotentPostMixin, RevisionETagMixin, viewsets.ModelViewS
     lookup_value_regex = "[^/]+"  # ids may contain dots; a JSON 404 beats the router's HTML one
     serializer_class = ReleaseSerializer
     filterset_class = ReleaseFilterSet
-    search_fields = ["name", "version", "description"]
+    # `search_text` holds the embedded features and tasks (MongoDB cannot search inside sub-documents).
+    search_fields = ["name", "version", "description", "search_text"]
     ordering_fields = ["created_at", "target_date", "version", "name"]
     ordering = ["-created_at", "id"]
 

@@ -587,3 +587,23 @@ def test_timestamps_are_stored_to_the_millisecond_as_on_mongodb(api, envs):
         moment = datetime.fromisoformat(body[field].replace("Z", "+00:00"))
         assert moment.microsecond % 1000 == 0, body[field]
     assert api.get(f"{URL}/{body['id']}").json()["created_at"] == body["created_at"]
+
+
+def test_search_finds_releases_by_their_features_and_tasks(api, envs):
+    """Issue #9: search looks inside the embedded features through a text field the services keep up to date
+    (MongoDB cannot match a regex inside sub-documents)."""
+    cart = create(
+        api,
+        version="1.0.0",
+        features=[{"name": "Shopping Cart", "status": "done", "tasks": [{"title": "Payment UI", "status": "todo"}]}],
+    )
+    other = create(api, version="2.0.0")
+    ids = lambda query: [row["id"] for row in api.get(f"{URL}?search={query}").json()["results"]]  # noqa: E731
+    assert ids("shopping") == [cart["id"]]
+    assert ids("payment%20ui") == [cart["id"]]
+    response = api.patch(
+        f"{URL}/{other['id']}", {"features": [{"name": "Wishlist", "status": "planned"}]}, format="json"
+    )
+    assert response.status_code == 200, response.json()
+    assert ids("wishlist") == [other["id"]]
+    assert ids("nothing-like-this") == []
