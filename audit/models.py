@@ -12,7 +12,8 @@ class AuditEvent(models.Model):
     unique index (no locks, both backends), and `hash = sha256(prev_hash + canonical event)`.
     """
 
-    id = models.CharField(primary_key=True, max_length=64, default=new_id, editable=False)
+    # Stored as `_id` on MongoDB, so lookups by id use the built-in `_id` index (DESIGN §3).
+    id = models.CharField(primary_key=True, max_length=64, default=new_id, editable=False, db_column="_id")
     seq = models.PositiveBigIntegerField(unique=True)
     at = models.DateTimeField()
     actor = models.CharField(max_length=150, blank=True, default="")
@@ -32,6 +33,9 @@ class AuditEvent(models.Model):
             models.Index(fields=["actor", "-seq"], name="audit_actor_idx"),
             models.Index(fields=["action", "-seq"], name="audit_action_idx"),
             models.Index(fields=["at"], name="audit_at_idx"),
+            # `seq` is unique (a partial index on MongoDB, which the planner does not use for equality
+            # lookups or sorts): the plain index serves the append's tail read (`order_by("-seq")`).
+            models.Index(fields=["seq"], name="audit_seq_idx"),
         ]
 
     def __str__(self) -> str:

@@ -40,6 +40,7 @@ class Environment(NamedDocument):
     class Meta(NamedDocument.Meta):
         ordering = ["order", "id"]
         indexes = [
+            *NamedDocument.Meta.indexes,
             models.Index(fields=["order", "id"], name="env_order_idx"),
             models.Index(fields=["tier"], name="env_tier_idx"),
             models.Index(fields=["health"], name="env_health_idx"),

@@ -15,7 +15,8 @@ class IdempotencyRecord(models.Model):
     the first runs, on both backends, without locks.
     """
 
-    id = models.CharField(primary_key=True, max_length=64, default=new_id, editable=False)
+    # Stored as `_id` on MongoDB, so lookups by id use the built-in `_id` index (DESIGN §3).
+    id = models.CharField(primary_key=True, max_length=64, default=new_id, editable=False, db_column="_id")
     user = models.CharField(max_length=150)
     key = models.CharField(max_length=255)
     request_hash = models.CharField(max_length=64)
@@ -30,7 +31,12 @@ class IdempotencyRecord(models.Model):
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["user", "key"], name="idempotency_user_key_uniq")]
-        indexes = [models.Index(fields=["created_at"], name="idempotency_created_idx")]
+        indexes = [
+            models.Index(fields=["created_at"], name="idempotency_created_idx"),
+            # The unique constraint is a partial index on MongoDB, which the planner does not use
+            # for equality lookups: this one serves the claim's lookup by (user, key).
+            models.Index(fields=["user", "key"], name="idempotency_user_key_idx"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.user}:{self.key}"

@@ -15,7 +15,8 @@ class Release(models.Model):
     it (or on `status`), which is what makes concurrent changes safe on both backends.
     """
 
-    id = models.CharField(primary_key=True, max_length=64, default=new_id, editable=False)
+    # Stored as `_id` on MongoDB, so lookups by id use the built-in `_id` index (DESIGN §3).
+    id = models.CharField(primary_key=True, max_length=64, default=new_id, editable=False, db_column="_id")
     name = models.CharField(max_length=200)
     version = models.CharField(max_length=64, unique=True)
     description = models.TextField(blank=True, default="")
@@ -50,6 +51,9 @@ class Release(models.Model):
             models.Index(fields=["workflow", "-created_at"], name="release_workflow_idx"),
             models.Index(fields=["target_date"], name="release_target_idx"),
             models.Index(fields=["name"], name="release_name_idx"),
+            # `version` is unique (a partial index on MongoDB, unused for equality lookups and
+            # sorts): the plain index serves lookups by version and `ordering=version`.
+            models.Index(fields=["version"], name="release_version_idx"),
         ]
 
     def __str__(self) -> str:
@@ -63,7 +67,8 @@ class Deployment(models.Model):
     two concurrent deploys to the same environment collide instead of both landing.
     """
 
-    id = models.CharField(primary_key=True, max_length=64, default=new_id, editable=False)
+    # Stored as `_id` on MongoDB, so lookups by id use the built-in `_id` index (DESIGN §3).
+    id = models.CharField(primary_key=True, max_length=64, default=new_id, editable=False, db_column="_id")
     release = models.ForeignKey(Release, on_delete=models.PROTECT, related_name="deployments")
     environment = models.ForeignKey("environments.Environment", on_delete=models.PROTECT, related_name="deployments")
     kind = models.CharField(max_length=20, choices=DeploymentKind.choices, default=DeploymentKind.DEPLOY)
@@ -107,6 +112,10 @@ class Deployment(models.Model):
             models.Index(fields=["environment", "status", "-finished_at"], name="deployment_env_status_idx"),
             models.Index(fields=["status", "started_at"], name="deployment_status_idx"),
             models.Index(fields=["kind", "started_at"], name="deployment_kind_idx"),
+            # The unique constraint above is a partial index on MongoDB, which the planner does not
+            # use for equality lookups or sorts: this one serves a deployment by (environment,
+            # sequence) and an environment's deployments in sequence order.
+            models.Index(fields=["environment", "sequence"], name="deployment_env_sequence_idx"),
         ]
 
     def __str__(self) -> str:

@@ -31,7 +31,7 @@ BIG_TABLES = ("releases_release", "releases_deployment", "audit_auditevent")
 # Searches whose matches stay few however big the table grows, so sorting them is fine: by
 # primary key, and one release's own deployments (a handful per environment).
 BOUNDED_SEARCHES = (
-    re.compile(r"SEARCH \w+ USING (?:COVERING )?INDEX sqlite_autoindex_\w+_1 \(id=\?\)"),
+    re.compile(r"SEARCH \w+ USING (?:COVERING )?INDEX sqlite_autoindex_\w+_1 \(_id=\?\)"),
     re.compile(r"SEARCH releases_deployment USING (?:COVERING )?INDEX \w+ \(release_id=\?\)"),
 )
 _SCAN = re.compile(r"\bSCAN (\w+)")

@@ -21,4 +21,4 @@ class Workflow(NamedDocument):
     )
 
     class Meta(NamedDocument.Meta):
-        indexes = [models.Index(fields=["active"], name="workflow_active_idx")]
+        indexes = [*NamedDocument.Meta.indexes, models.Index(fields=["active"], name="workflow_active_idx")]
