@@ -55,6 +55,8 @@ DEPLOYMENT_EXAMPLE = {
     "notes": "Smoke tests failed; production unchanged.",
     "pipeline_url": "https://ci.example.com/opsportal/pipelines/1212",
     "rolled_back_from": None,
+    "became_current": False,
+    "previous_deployment": None,
 }
 STATUS_EXAMPLE = {
     "environment": ENVIRONMENT_EXAMPLE,

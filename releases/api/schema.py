@@ -66,6 +66,8 @@ DEPLOYMENT_EXAMPLE = {
     "notes": "",
     "pipeline_url": "https://ci.example.com/runs/981",
     "rolled_back_from": None,
+    "became_current": True,
+    "previous_deployment": "665f1c2e9b1e8a3d4c5b6a54",
     "revision": 1,
 }
 METRICS_EXAMPLE = {
@@ -381,6 +383,7 @@ ROLLBACK_SCHEMA = lifecycle_schema(
                 "kind": "rollback",
                 "notes": "Error rate up",
                 "rolled_back_from": "665f1c2e9b1e8a3d4c5b6a01",
+                "previous_deployment": "665f1c2e9b1e8a3d4c5b6a40",
             },
             "201",
         ),

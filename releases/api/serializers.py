@@ -60,6 +60,8 @@ class DeploymentSerializer(serializers.ModelSerializer):
             "notes",
             "pipeline_url",
             "rolled_back_from",
+            "became_current",
+            "previous_deployment",
             "revision",
         ]
         read_only_fields = fields
