@@ -37,6 +37,11 @@ class NamedDocument(models.Model):
     created_at = models.DateTimeField(default=now_ms, editable=False)
     # Set by the services on every write (one conditional update), to the millisecond.
     updated_at = models.DateTimeField(default=now_ms, editable=False)
+    # +1 whenever a unit of work writes a reference to this document (a release naming its team,
+    # a workflow stage naming an environment), without changing `revision` (the document itself did
+    # not change). A delete is conditional on it: on MongoDB, where transactions are snapshots, a
+    # delete and a new reference then write the same document and cannot both commit (DESIGN §3).
+    reference_seq = models.PositiveIntegerField(default=0, editable=False)
 
     class Meta:
         abstract = True

@@ -9,7 +9,8 @@ what blocks a delete and who may write (`manage`: Release Managers and superuser
 - `kind.update` applies `data` to a copy, validates it, writes only what changed in one update
   conditional on the revision, and audits `<type>.updated` with field → [old, new];
 - `kind.delete` refuses (409 `protected`) while something refers to the document, deletes
-  conditionally on the revision, and audits `<type>.deleted`;
+  conditionally on the revision and on `reference_seq` (which every unit that writes a reference
+  raises, `touch_references`), and audits `<type>.deleted`;
 - `refused_write` says why a conditional write matched nothing (404, 412 or 409 `stale_revision`),
   also for services that write with conditions of their own (e.g. a status).
 """
@@ -23,7 +24,7 @@ from typing import Any, Generic, NamedTuple, TypeVar
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, models, transaction
-from django.db.models import ProtectedError
+from django.db.models import F, ProtectedError
 from django.utils.text import capfirst, slugify
 
 from audit.actions import AuditAction
@@ -116,6 +117,14 @@ def _protected_objects(error: ProtectedError) -> dict[str, int]:
     return counts
 
 
+def touch_references(model: type[models.Model], ids: Iterable[Any]) -> None:
+    """Inside a unit of work that writes a reference to these documents: +1 on their `reference_seq`,
+    so that a concurrent delete of one of them (conditional on it) cannot also commit (DESIGN §3)."""
+    wanted = {pk for pk in ids if pk}
+    if wanted:
+        model.objects.filter(pk__in=wanted).update(reference_seq=F("reference_seq") + 1)
+
+
 @dataclass(frozen=True)
 class DocumentKind(Generic[DocumentT]):
     """One kind of document and its own rules:
@@ -137,6 +146,8 @@ class DocumentKind(Generic[DocumentT]):
     describe: str | Callable[[dict[str, Any]], str]
     references: Callable[[DocumentT], dict[str, Any]] | None = None
     manage: str | None = None
+    # The documents this one refers to (model → ids), touched on every write (`touch_references`).
+    refers_to: Callable[[DocumentT], dict[type[models.Model], Iterable[Any]]] | None = None
 
     @property
     def object_type(self) -> str:
@@ -163,6 +174,10 @@ class DocumentKind(Generic[DocumentT]):
             object_id=document_id,
             changes=changes,
         )
+
+    def _touch(self, document: DocumentT) -> None:
+        for model, ids in (self.refers_to(document) if self.refers_to else {}).items():
+            touch_references(model, ids)
 
     def blockers(self, document: DocumentT) -> dict[str, Any]:
         """Everything that refers to the document, by kind (empty when it may be deleted)."""
@@ -197,6 +212,7 @@ class DocumentKind(Generic[DocumentT]):
             name = self.model._meta.verbose_name
             article = "An" if name[:1] in "aeiou" else "A"
             raise ValidationFailed({"id": [f"{article} {name} with id {document.pk!r} or this name exists."]}) from exc
+        self._touch(document)
         self._audit(document.pk, actor=actor, action="created", changes=field_changes({}, self.snapshot(document)))
         return document
 
@@ -233,6 +249,7 @@ class DocumentKind(Generic[DocumentT]):
         ):
             raise refused_write(self.model, document.pk, expected_revision)
         candidate.revision, candidate.updated_at = expected + 1, updated_at
+        self._touch(candidate)
         self._audit(document.pk, actor=actor, action="updated", changes=changes)
         return candidate
 
@@ -241,11 +258,14 @@ class DocumentKind(Generic[DocumentT]):
         """Delete a document nothing refers to (else 409 `protected`), conditionally on its revision.
         A reference that lands between the check and the delete is caught by the database (PROTECT)."""
         self._allow(actor)
+        reference_seq = self.model.objects.filter(pk=document.pk).values_list("reference_seq", flat=True).first()
         found = self.blockers(document)
         if not found:
             snapshot = self.snapshot(document)
             try:
-                deleted, _ = self.model.objects.filter(pk=document.pk, revision=document.revision).delete()
+                deleted, _ = self.model.objects.filter(
+                    pk=document.pk, revision=document.revision, reference_seq=reference_seq
+                ).delete()
             except ProtectedError as exc:
                 found = self.blockers(document) or _protected_objects(exc)
             else:

@@ -57,6 +57,9 @@ WORKFLOWS = DocumentKind(
     _validate,
     describe="{releases} release(s) follow it; set active=false instead",
     manage="manage workflows",
+    refers_to=lambda workflow: {
+        Environment: [stage.get("environment") for stage in workflow.stages or [] if isinstance(stage, dict)]
+    },
 )
 
 

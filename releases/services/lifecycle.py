@@ -30,6 +30,7 @@ from django.db.models import ProtectedError
 from audit.actions import AuditAction
 from audit.services import audit_record, field_changes, jsonable, now_ms
 from opsportal import roles
+from opsportal.documents import touch_references
 from opsportal.errors import Conflict, Forbidden, NotFound, PreconditionFailed, ValidationFailed
 from opsportal.uow import unit_of_work
 from releases.choices import ApprovalDecision, ReleaseAction, ReleaseStatus
@@ -37,6 +38,8 @@ from releases.history import release_search_text
 from releases.models import Release
 from releases.selectors import release_current_approvals, release_required_approvals
 from releases.services.permissions import _check_ownership, _check_permission, _default_team, _fk_id, _username
+from teams.models import Team
+from workflows.models import Workflow
 
 if TYPE_CHECKING:
     from releases.services.permissions import Actor
@@ -188,6 +191,8 @@ def release_create(*, actor: Actor, data: dict[str, Any]) -> Release:
             release.save(force_insert=True)
     except IntegrityError:
         raise _duplicate_version(release.version) from None
+    touch_references(Team, [release.team_id])
+    touch_references(Workflow, [release.workflow_id])
     audit_record(
         actor=_username(actor),
         action=AuditAction.RELEASE_CREATED,
@@ -245,6 +250,10 @@ def release_update(
         raise _duplicate_version(values.get("version", "")) from None
     if not updated:
         raise _refused_update(release, A.UPDATE, expected_revision)
+    if "team" in changed:
+        touch_references(Team, [candidate.team_id])
+    if "workflow" in changed:
+        touch_references(Workflow, [candidate.workflow_id])
     audit_record(
         actor=_username(actor),
         action=AuditAction.RELEASE_UPDATED,

@@ -314,3 +314,20 @@ class _Out:
 
     def flush(self) -> None:
         pass
+
+
+def test_writing_a_reference_touches_the_document_it_names(alice, carol):
+    """Issue #9: a delete is conditional on `reference_seq`, and every unit that writes a reference raises
+    it, so on MongoDB a delete and a new reference to the same document cannot both commit."""
+    from workflows.services import workflow_create
+
+    team, env = make_team(), make_environment()
+    release = release_create(actor=alice, data={"name": "Shop", "version": "8.0.0", "team": team.pk})
+    team.refresh_from_db()
+    assert (team.reference_seq, team.revision) == (1, 1)  # touched, not changed
+    release_update(release=release, actor=alice, data={"description": "no new reference"})
+    team.refresh_from_db()
+    assert team.reference_seq == 1
+    workflow_create(actor=carol, data={"name": "Fast", "stages": [{"environment": env.pk}]})
+    env.refresh_from_db()
+    assert (env.reference_seq, env.revision) == (1, 1)
