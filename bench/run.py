@@ -4,15 +4,23 @@
     make bench                        # = .venv/bin/python bench/run.py
     .venv/bin/python bench/run.py --duration 5 --datasets 1k      # a quick look
     .venv/bin/python bench/run.py --report-only                   # re-render from bench/results.json
+    .venv/bin/python bench/run.py --merge --datasets 100k --scenarios write_mix
+                                      # re-measure only that; merged into bench/results.json
 
 For each dataset: a fresh SQLite database is migrated and filled by `manage.py seed_load`,
 gunicorn starts with the production settings (`gunicorn.conf.py`, DEBUG off) and N sync
 workers, plus the bare baseline views of `bench/baseline.py` (mounted by `bench.settings`
 only), and `wrk` drives each read scenario at a fixed concurrency for a fixed duration
-after a short warm-up. The write mix (create → submit → approve → deploy) chains requests,
-which wrk cannot, so a small client of threads over `http.client` runs it at the same
-concurrency and reports its own latencies. After each scenario the workers' RSS is read.
-Results go to bench/results.json, BENCHMARKS.md and bench/latency.png.
+after a short warm-up. The write mix chains requests, which wrk cannot, so a small client of
+threads over `http.client` runs it at the same concurrency and reports its own latencies:
+create → submit → approve → deploy to development and staging → a deploy to production and a
+reject of the same release sent at the same moment from two connections (exactly one may win;
+the loser gets 409 `invalid_transition`) → if the deploy won, a rollback on production, which
+races the other clients' deploys there (201, or 409 `not_current_release` /
+`nothing_to_roll_back_to`). Those expected 409s are counted as refusals, apart from errors
+(5xx, any other status or code, a race both sides won or lost); see `WriteMix`. After each
+scenario the workers' RSS is read. Results go to bench/results.json, BENCHMARKS.md and
+bench/latency.png; `--merge` replaces only the datasets/scenarios it ran in bench/results.json.
 
 Clients authenticate like a production frontend (JWT bearer token; anonymous reads off).
 Throttling stays on, with rates raised through its environment variables so a benchmark
@@ -90,7 +98,9 @@ SCENARIOS = {
         Scenario("analytics", "Release analytics", "/api/v1/releases/analytics"),
         Scenario("dashboard", "Dashboard stats", "/api/v1/dashboard/stats"),
         Scenario("env_status", "Environment status", "/api/v1/environments/{environment}/status"),
-        Scenario("write_mix", "Write mix: create → submit → approve → deploy", "(chained, see below)"),
+        Scenario(
+            "write_mix", "Write mix: create → submit → approve → deploy ‖ reject → rollback", "(chained, see below)"
+        ),
         Scenario("base_list20", "Baseline list, page of 20", "/bench/baseline/releases?page_size=20", "list20"),
         Scenario("base_list100", "Baseline list, page of 100", "/bench/baseline/releases?page_size=100", "list100"),
         Scenario("base_detail", "Baseline detail", "/bench/baseline/releases/{release}", "detail"),
@@ -347,6 +357,7 @@ class Bench:
                     f"    {result['rps']:.0f} req/s, p50 {result['latency_ms']['p50']:.1f} ms, "
                     f"p99 {result['latency_ms']['p99']:.1f} ms, errors {result['errors']}"
                     + (f" {result['statuses']}" if result["errors"] else "")
+                    + (f", refused (expected 409s) {result['refused']}" if "refused" in result else "")
                 )
         finally:
             server.stop()
@@ -461,54 +472,108 @@ def request(
 
 # --------------------------------------------------------------------------- the write mix
 
+# The stages of the `standard` workflow, in order: the chain deploys the release to each, and the
+# deploy to the last one races a reject. It has to be the production-tier stage for the race to
+# have exactly one winner: there a deploy makes the release `deployed`, which can no longer be
+# rejected, and a rejected release can no longer deploy. On development or staging the release
+# stays `approved` after a deploy, so a reject that lands after the deploy rightly wins too.
+STAGES = ("development", "staging", "production")
+RACE_ENV = STAGES[-1]
+
+# Per step: the status of success, and the 409 codes that are an expected refusal (a lost race).
+# Anything else is an error.
+EXPECTED: dict[str, tuple[int, frozenset[str]]] = {
+    "create": (201, frozenset()),
+    "submit": (200, frozenset()),
+    "approve": (200, frozenset()),
+    **{f"deploy {env}": (201, frozenset()) for env in STAGES[:-1]},
+    # The two sides of the race: the loser finds the state the winner left (rejected / deployed).
+    f"deploy {RACE_ENV}": (201, frozenset({"invalid_transition"})),
+    "reject": (200, frozenset({"invalid_transition"})),
+    # Another client's deploy (or rollback) to the environment landed first: the release is no
+    # longer current there, or the rollbacks have walked back to the start of its history.
+    "rollback": (201, frozenset({"not_current_release", "nothing_to_roll_back_to"})),
+}
+
 
 @dataclass
 class WriteMix:
-    """Chains create → submit → approve → deploy over `connections` threads for `duration` seconds.
+    """Chains create → submit → approve → deploy (development, staging) → deploy production ‖ reject
+    → rollback over `connections` client threads for `duration` seconds.
 
     The creator and the approver are different users (four eyes); the release follows the
-    `standard` workflow and is deployed to its first stage, development.
+    `standard` workflow. After staging, a deploy to production and a reject of the same release
+    leave at the same moment from two connections of the client (a helper thread, a barrier):
+    exactly one may win, the other gets 409 `invalid_transition`. If the deploy won, the client
+    rolls the release back on production, racing the other clients' deploys there: 201, or 409
+    `not_current_release` / `nothing_to_roll_back_to` when one of theirs landed first.
+
+    Each response is `ok` (the step's success status), `refused` (an expected 409 of `EXPECTED`)
+    or an error (5xx, any other status or code); a race that both sides won, or both lost, is a
+    race violation and counts as an error too. Latencies cover every request, refused or not.
     """
 
     port: int
     tokens: dict[str, str]
     args: argparse.Namespace
     latencies: dict[str, list[float]] = field(default_factory=dict)
+    outcomes: dict[str, dict[str, int]] = field(default_factory=dict)
+    refusals: dict[str, dict[str, int]] = field(default_factory=dict)
     statuses: dict[str, int] = field(default_factory=dict)
+    race: dict[str, int] = field(default_factory=dict)
     error_samples: list[str] = field(default_factory=list)
     chains: int = 0
     lock: threading.Lock = field(default_factory=threading.Lock)
 
-    OPS = ("create", "submit", "approve", "deploy")
+    OPS = tuple(EXPECTED)
+
+    def _reset(self) -> None:
+        self.latencies = {op: [] for op in self.OPS}
+        self.outcomes = {op: {"ok": 0, "refused": 0, "errors": 0} for op in self.OPS}
+        self.refusals = {op: {} for op in self.OPS}
+        self.race = {"deploy won": 0, "reject won": 0, "both won": 0, "both lost": 0}
+        self.statuses, self.error_samples, self.chains = {}, [], 0
 
     def run(self) -> dict[str, Any]:
-        self.latencies = {op: [] for op in self.OPS}
         run_id = secrets.token_hex(3)
         if self.args.warmup > 0:
-            self._drive(self.args.warmup, f"w{run_id}", record=False)
-            self.latencies = {op: [] for op in self.OPS}
-            self.statuses, self.error_samples, self.chains = {}, [], 0
+            self._reset()
+            self._drive(self.args.warmup, f"w{run_id}")
+        self._reset()
         started = time.perf_counter()
-        self._drive(self.args.duration, run_id, record=True)
+        self._drive(self.args.duration, run_id)
         seconds = time.perf_counter() - started
         every = sorted(x for values in self.latencies.values() for x in values)
-        errors = sum(n for status, n in self.statuses.items() if not status.startswith("2"))
+        unexpected = sum(o["errors"] for o in self.outcomes.values())
+        violations = self.race["both won"] + self.race["both lost"]
         return {
             "requests": len(every),
             "seconds": round(seconds, 2),
             "rps": round(len(every) / seconds, 1),
             "latency_ms": summarize(every),
-            "errors": errors,
+            "errors": unexpected + violations,
+            "unexpected": unexpected,
+            "race_violations": violations,
+            "refused": sum(o["refused"] for o in self.outcomes.values()),
             "statuses": dict(sorted(self.statuses.items())),
             "chains": self.chains,
-            "ops": {op: {"requests": len(v), "latency_ms": summarize(sorted(v))} for op, v in self.latencies.items()},
+            "race": dict(self.race),
+            "ops": {
+                op: {
+                    "requests": len(values),
+                    **self.outcomes[op],
+                    "refused_codes": dict(sorted(self.refusals[op].items())),
+                    "latency_ms": summarize(sorted(values)),
+                }
+                for op, values in self.latencies.items()
+            },
             "error_samples": self.error_samples[:5],
         }
 
-    def _drive(self, seconds: float, run_id: str, record: bool) -> None:
+    def _drive(self, seconds: float, run_id: str) -> None:
         deadline = time.monotonic() + seconds
         threads = [
-            threading.Thread(target=self._client, args=(i, deadline, run_id, record), daemon=True)
+            threading.Thread(target=self._client, args=(i, deadline, run_id), daemon=True)
             for i in range(self.args.connections)
         ]
         for t in threads:
@@ -516,57 +581,98 @@ class WriteMix:
         for t in threads:
             t.join(timeout=seconds + 60)
 
-    def _client(self, number: int, deadline: float, run_id: str, record: bool) -> None:
+    def _client(self, number: int, deadline: float, run_id: str) -> None:
         conn = http.client.HTTPConnection(HOST, self.port, timeout=30)
-        writer, approver = self.tokens[WRITER], self.tokens[APPROVER]
+        race_conn = http.client.HTTPConnection(HOST, self.port, timeout=30)  # the reject's side of the race
         i = 0
         while time.monotonic() < deadline:
             i += 1
-            version = f"{run_id}.{number}.{i}"
-            status, body = self._call(
-                conn,
-                "create",
-                "POST",
-                "/api/v1/releases",
-                {
-                    "name": f"Bench release {version}",
-                    "version": version,
-                    "description": "Created by bench/run.py",
-                    "team": "platform",
-                    "workflow": "standard",
-                    "features": [
-                        {
-                            "name": "Load test",
-                            "status": "in_progress",
-                            "tasks": [{"title": "Run", "status": "done"}, {"title": "Report", "status": "todo"}],
-                        }
-                    ],
-                },
-                writer,
-                record,
-            )
-            if status != 201:
-                continue
-            path = f"/api/v1/releases/{body['id']}"
-            steps = [
-                ("submit", f"{path}/submit", {}, writer, 200),
-                ("approve", f"{path}/approve", {"comment": "LGTM"}, approver, 200),
-                ("deploy", f"{path}/deploy", {"environment": "development"}, writer, 201),
-            ]
-            for op, step_path, payload, token, expected in steps:
-                status, _ = self._call(conn, op, "POST", step_path, payload, token, record)
-                if status != expected:
-                    break
-            else:
+            if self._chain(conn, race_conn, f"{run_id}.{number}.{i}"):
                 with self.lock:
                     self.chains += 1
         conn.close()
+        race_conn.close()
 
-    def _call(self, conn, op: str, method: str, path: str, body: Any, token: str, record: bool) -> tuple[int, Any]:
+    def _chain(self, conn, race_conn, version: str) -> bool:
+        """One chain; whether it went all the way with only expected outcomes."""
+        writer, approver = self.tokens[WRITER], self.tokens[APPROVER]
+        outcome, body = self._call(
+            conn,
+            "create",
+            "/api/v1/releases",
+            {
+                "name": f"Bench release {version}",
+                "version": version,
+                "description": "Created by bench/run.py",
+                "team": "platform",
+                "workflow": "standard",
+                "features": [
+                    {
+                        "name": "Load test",
+                        "status": "in_progress",
+                        "tasks": [{"title": "Run", "status": "done"}, {"title": "Report", "status": "todo"}],
+                    }
+                ],
+            },
+            writer,
+        )
+        if outcome != "ok":
+            return False
+        path = f"/api/v1/releases/{body['id']}"
+        steps = [
+            ("submit", f"{path}/submit", {}, writer),
+            ("approve", f"{path}/approve", {"comment": "LGTM"}, approver),
+            *((f"deploy {env}", f"{path}/deploy", {"environment": env}, writer) for env in STAGES[:-1]),
+        ]
+        for op, step_path, payload, token in steps:
+            if self._call(conn, op, step_path, payload, token)[0] != "ok":
+                return False
+
+        # The race: both requests leave when both threads are at the barrier.
+        barrier = threading.Barrier(2)
+        rejected: list[str] = []
+
+        def meet() -> None:
+            try:
+                barrier.wait(timeout=30)
+            except threading.BrokenBarrierError:
+                pass  # the other side is late: send anyway
+
+        def reject() -> None:
+            meet()
+            rejected.append(self._call(race_conn, "reject", f"{path}/reject", {"reason": "bench race"}, approver)[0])
+
+        helper = threading.Thread(target=reject, daemon=True)
+        helper.start()
+        meet()
+        deployed = self._call(conn, f"deploy {RACE_ENV}", f"{path}/deploy", {"environment": RACE_ENV}, writer)[0]
+        helper.join(timeout=60)
+        reject_outcome = rejected[0] if rejected else "error"
+        if "error" in (deployed, reject_outcome):
+            return False  # already counted as an error
+        if deployed == reject_outcome:
+            key = "both won" if deployed == "ok" else "both lost"
+            with self.lock:
+                self.race[key] += 1
+                self._sample(f"race violation ({key}): deploy {RACE_ENV} and reject of {path}")
+            return False
+        with self.lock:
+            self.race["deploy won" if deployed == "ok" else "reject won"] += 1
+        if deployed != "ok":
+            return True
+        rollback = {"environment": RACE_ENV, "reason": "bench rollback"}
+        return self._call(conn, "rollback", f"{path}/rollback", rollback, writer)[0] != "error"
+
+    def _sample(self, text: str) -> None:
+        if len(self.error_samples) < 20:
+            self.error_samples.append(text)
+
+    def _call(self, conn, op: str, path: str, body: Any, token: str) -> tuple[str, Any]:
+        """POST and record; returns the outcome (`ok`, `refused` or `error`, see `EXPECTED`) and the body."""
         headers = {"Accept": "application/json", "Content-Type": "application/json", "Authorization": f"Bearer {token}"}
         started = time.perf_counter()
         try:
-            conn.request(method, path, json.dumps(body), headers)
+            conn.request("POST", path, json.dumps(body), headers)
             response = conn.getresponse()
             data = response.read()
             status = response.status
@@ -574,16 +680,27 @@ class WriteMix:
             conn.close()
             data, status = str(exc).encode(), 599
         elapsed = (time.perf_counter() - started) * 1000
+        try:
+            parsed = json.loads(data) if data else None
+        except ValueError:
+            parsed = None
+        success, refusals = EXPECTED[op]
+        code = parsed.get("code") if isinstance(parsed, dict) else None
+        if status == success:
+            outcome = "ok"
+        elif status == 409 and code in refusals:
+            outcome = "refused"
+        else:
+            outcome = "error"
         with self.lock:
             self.latencies[op].append(elapsed)
-            key = str(status)
-            self.statuses[key] = self.statuses.get(key, 0) + 1
-            if not key.startswith("2") and len(self.error_samples) < 20:
-                self.error_samples.append(f"{op} {status}: {data[:300].decode('utf-8', 'replace')}")
-        try:
-            return status, json.loads(data) if data else None
-        except ValueError:
-            return status, None
+            self.statuses[str(status)] = self.statuses.get(str(status), 0) + 1
+            self.outcomes[op]["errors" if outcome == "error" else outcome] += 1
+            if outcome == "refused":
+                self.refusals[op][code] = self.refusals[op].get(code, 0) + 1
+            elif outcome == "error":
+                self._sample(f"{op} {status}: {data[:300].decode('utf-8', 'replace')}")
+        return outcome, parsed
 
 
 def summarize(sorted_ms: list[float]) -> dict[str, float]:
@@ -607,6 +724,12 @@ def summarize(sorted_ms: list[float]) -> dict[str, float]:
 # --------------------------------------------------------------------------- report
 
 TARGETS_NOTE = "2 cores, SQLite, 2 gunicorn workers, 8 concurrent clients"
+
+# Issue #9: with rejects and rollbacks racing deploys in it, the write mix's p99 stays within
+# 1.5 times the p99 of the BENCHMARKS.md before that change (66.5 ms at 100k, run of 2026-11-26):
+# 1.5 * 66.5 ms = 99.75 ms, stated at the report's precision (one decimal) as 99.8 ms.
+WRITE_MIX_PREVIOUS_P99_MS = 66.5
+WRITE_MIX_P99_LIMIT_MS = 99.8
 
 
 def _get(results: dict, dataset: str, scenario: str) -> dict | None:
@@ -669,15 +792,28 @@ def targets(results: dict) -> list[tuple[str, str, str]]:
         "Write mix: zero errors",
         w["errors"] if w else None,
         None if not w else w["errors"] == 0,
-        f"{w['errors']} errors in {w['requests']} requests" if w else "",
+        (
+            f"{w['errors']} errors in {w['requests']} requests"
+            + (f" ({w['refused']} expected 409s of lost races not counted)" if "refused" in w else "")
+        )
+        if w
+        else "",
     )
     check(
-        "Write mix: p99 ≤ 100 ms",
+        f"Write mix: p99 ≤ 1.5 × the previous run's {WRITE_MIX_PREVIOUS_P99_MS:g} ms (≤ {WRITE_MIX_P99_LIMIT_MS:g} ms)",
         w["latency_ms"]["p99"] if w else None,
-        None if not w else w["latency_ms"]["p99"] <= 100,
+        None if not w else w["latency_ms"]["p99"] <= WRITE_MIX_P99_LIMIT_MS,
         f"{w['latency_ms']['p99']:.1f} ms" if w else "",
     )
     return rows
+
+
+def _errors_cell(r: dict) -> str:
+    if not r["errors"]:
+        return "0"
+    if "unexpected" in r:  # the write mix: expected 409s are refusals, not errors
+        return f"{r['errors']} ({r['unexpected']} unexpected responses, {r['race_violations']} race violations)"
+    return f"{r['errors']} ({', '.join(f'{k}: {v}' for k, v in r['statuses'].items() if not k.startswith('2'))})"
 
 
 def render(results: dict) -> str:
@@ -690,6 +826,14 @@ def render(results: dict) -> str:
         "in `bench/analysis.md`, which is copied in at the end. Raw numbers: `bench/results.json`.\n"
     )
     add(f"- Run: {meta['finished_at']} (took {meta['elapsed_minutes']} min), commit {meta['commit']}")
+    for rerun in meta.get("reruns", []):
+        add(
+            f"- Re-run {rerun['finished_at']} (`--merge`, took {rerun['elapsed_minutes']} min, commit "
+            f"{rerun['commit']}, load average {' / '.join(map(str, rerun['load_average_at_start']))} at start, "
+            f"{' / '.join(map(str, rerun['load_average_at_end']))} at end): "
+            + "; ".join(f"{', '.join(names)} on {dataset}" for dataset, names in rerun["scenarios"].items())
+            + f" — `{rerun['command']}`; the rows marked “re-run” come from it"
+        )
     add(f"- Command: `{meta['command']}`")
     add(
         f"- Server: `{meta['server_command']}` with `DJANGO_SETTINGS_MODULE=bench.settings` "
@@ -730,8 +874,8 @@ def render(results: dict) -> str:
     add("")
     add("## Targets\n")
     add(
-        f"Targets of issue #6 ({TARGETS_NOTE}). Query counts and index use on the hot paths are checked "
-        "by `tests/test_query_plans.py`.\n"
+        f"Targets of issue #6 ({TARGETS_NOTE}); the write mix's are issue #9's. Query counts and index use "
+        "on the hot paths are checked by `tests/test_query_plans.py`.\n"
     )
     add("| target | measured | |")
     add("|---|---|---|")
@@ -754,25 +898,47 @@ def render(results: dict) -> str:
         add("|---|---:|---:|---:|---:|---:|---:|---|")
         for dname, r in rows:
             lat = r["latency_ms"]
-            errors = str(r["errors"]) + (
-                f" ({', '.join(f'{k}: {v}' for k, v in r['statuses'].items() if not k.startswith('2'))})"
-                if r["errors"]
-                else ""
-            )
+            label = results["datasets"][dname]["label"] + (f" (re-run {r['rerun']})" if r.get("rerun") else "")
             add(
-                f"| {results['datasets'][dname]['label']} | {r['rps']:,.0f} | {lat['p50']:.1f} | {lat['p90']:.1f} | "
-                f"{lat['p99']:.1f} | {lat['max']:.0f} | {errors} | {', '.join(f'{x:.0f}' for x in r['rss_mb'])} |"
+                f"| {label} | {r['rps']:,.0f} | {lat['p50']:.1f} | {lat['p90']:.1f} | {lat['p99']:.1f} | "
+                f"{lat['max']:.0f} | {_errors_cell(r)} | {', '.join(f'{x:.0f}' for x in r['rss_mb'])} |"
             )
         if name == "write_mix":
+            add(
+                "\nEach client chains create → submit → approve → deploy to development → deploy to staging "
+                "(the `standard` workflow) → a deploy to production and a reject of the same release, sent at the "
+                "same moment from two connections → if the deploy won, a rollback on production, which races the "
+                "other clients' deploys there. Exactly one side of the race may win (on production a deploy makes "
+                "the release `deployed`, which can no longer be rejected); the loser gets 409 "
+                "`invalid_transition`. A rollback gets 201, or 409 `not_current_release` / "
+                "`nothing_to_roll_back_to` when another client's deploy landed first. These expected 409s are "
+                "*refused*, not errors; errors are 5xx, any other status or code, and races that both sides won or "
+                "both lost. Latencies are over all requests, refused ones included."
+            )
             for dname, r in rows:
-                add(f"\n{r['chains']} complete chains; per step ({results['datasets'][dname]['label']}):\n")
-                add("| step | requests | p50 | p90 | p99 | max |")
-                add("|---|---:|---:|---:|---:|---:|")
+                race = r.get("race")
+                add(
+                    f"\n{r['chains']} complete chains"
+                    + (
+                        f"; the race: deploy won {race['deploy won']}, reject won {race['reject won']}, "
+                        f"both won {race['both won']}, both lost {race['both lost']}"
+                        if race
+                        else " (the chain before issue #9: create → submit → approve → deploy to development)"
+                    )
+                    + f"; per step ({results['datasets'][dname]['label']}):\n"
+                )
+                add("| step | requests | ok | refused (409) | errors | p50 | p90 | p99 | max |")
+                add("|---|---:|---:|---|---:|---:|---:|---:|---:|")
                 for op, o in r["ops"].items():
                     lat = o["latency_ms"]
+                    refused = (
+                        ", ".join(f"{v} `{k}`" for k, v in o["refused_codes"].items()) or "0"
+                        if "refused_codes" in o
+                        else "–"
+                    )
                     add(
-                        f"| {op} | {o['requests']} | {lat['p50']:.1f} | {lat['p90']:.1f} | {lat['p99']:.1f} "
-                        f"| {lat['max']:.0f} |"
+                        f"| {op} | {o['requests']} | {o.get('ok', '–')} | {refused} | {o.get('errors', '–')} "
+                        f"| {lat['p50']:.1f} | {lat['p90']:.1f} | {lat['p99']:.1f} | {lat['max']:.0f} |"
                     )
                 if r.get("error_samples"):
                     add("\nFirst errors:\n")
@@ -880,6 +1046,46 @@ def write_outputs(results: dict) -> None:
     say(f"wrote {REPORT.relative_to(ROOT)} and {PLOT.relative_to(ROOT)}")
 
 
+# --------------------------------------------------------------------------- merge
+
+# Settings that shape every number; a merged run must use the ones the results were measured with.
+LOAD_SETTINGS = ("duration", "warmup", "connections", "threads", "workers", "throttle_rate")
+
+
+def merge_results(previous: dict, current: dict) -> dict:
+    """`previous` with the datasets/scenarios of `current` replaced (dataset facts too: it re-seeded);
+    the rest and the old meta stay, plus a note in `meta["reruns"]` of what was re-run when."""
+    meta = current["meta"]
+    datasets: dict[str, Any] = {}
+    order = [*DATASETS, *(name for name in previous["datasets"] if name not in DATASETS)]
+    for name in order:
+        old, new = previous["datasets"].get(name), current["datasets"].get(name)
+        if new is None:
+            if old is not None:
+                datasets[name] = old
+            continue
+        for result in new["scenarios"].values():
+            result["rerun"] = meta["finished_at"]
+        datasets[name] = {
+            **(old or {}),
+            **{k: v for k, v in new.items() if k != "scenarios"},
+            "scenarios": {**(old or {}).get("scenarios", {}), **new["scenarios"]},  # replaced ones keep their place
+        }
+    note = {
+        "finished_at": meta["finished_at"],
+        "elapsed_minutes": meta["elapsed_minutes"],
+        "command": meta["command"],
+        "commit": meta["commit"],
+        "load_average_at_start": meta["load_average_at_start"],
+        "load_average_at_end": meta["load_average_at_end"],
+        "scenarios": {name: list(d["scenarios"]) for name, d in current["datasets"].items()},
+    }
+    if meta["versions"] != previous["meta"].get("versions"):
+        note["versions"] = meta["versions"]
+    merged_meta = {**previous["meta"], "reruns": [*previous["meta"].get("reruns", []), note]}
+    return {"meta": merged_meta, "datasets": datasets}
+
+
 # --------------------------------------------------------------------------- main
 
 
@@ -897,6 +1103,12 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--throttle-rate", default="100000/s", help="Throttle rate for anon and user clients.")
     parser.add_argument("--report-only", action="store_true", help="Re-render the report from bench/results.json.")
     parser.add_argument("--no-report", action="store_true", help="Print the results, leave BENCHMARKS.md alone.")
+    parser.add_argument(
+        "--merge",
+        action="store_true",
+        help="Run only --datasets/--scenarios, replace those entries in bench/results.json (keeping the rest and "
+        "its meta, with a note of the re-run) and re-render BENCHMARKS.md.",
+    )
     args = parser.parse_args(argv)
     args.scenarios = [s for s in args.scenarios.split(",") if s]
     if args.report_only:
@@ -907,6 +1119,20 @@ def main(argv: list[str] | None = None) -> None:
     ]
     if unknown:
         parser.error(f"unknown dataset or scenario: {', '.join(unknown)}")
+    previous = None
+    if args.merge:
+        if args.no_report:
+            parser.error("--merge writes bench/results.json and BENCHMARKS.md; drop --no-report")
+        if not RESULTS.exists():
+            parser.error(f"--merge needs an earlier {RESULTS.relative_to(ROOT)}; run without --merge first")
+        previous = json.loads(RESULTS.read_text())
+        differing = [
+            f"--{key.replace('_', '-')} {getattr(args, key)} (the results have {previous['meta'].get(key)})"
+            for key in LOAD_SETTINGS
+            if previous["meta"].get(key) != getattr(args, key)
+        ]
+        if differing:
+            parser.error("--merge must measure like the results it joins: " + "; ".join(differing))
 
     wrk = require_tools()
     started = time.perf_counter()
@@ -932,6 +1158,8 @@ def main(argv: list[str] | None = None) -> None:
     if args.no_report:
         print(json.dumps(results, indent=2))
         return
+    if previous is not None:
+        results = merge_results(previous, results)
     RESULTS.write_text(json.dumps(results, indent=2) + "\n")
     write_outputs(results)
 
