@@ -1,3 +1,8 @@
-"""Project-wide pytest setup: the MongoDB compile mode (DESIGN §3) and shared fixtures."""
+"""Project-wide pytest setup: the MongoDB compile mode and the flush mode (DESIGN §3), shared fixtures."""
 
-pytest_plugins = ["opsportal.testing.mongo_compile", "opsportal.testing.fixtures", "opsportal.testing.live_gunicorn"]
+pytest_plugins = [
+    "opsportal.testing.mongo_compile",
+    "opsportal.testing.flush_mode",
+    "opsportal.testing.fixtures",
+    "opsportal.testing.live_gunicorn",
+]

@@ -2,7 +2,7 @@
 """Ops Portal quick start: one command runs the portal, one command runs the checks.
 
     python3 dev.py run  [--no-install]                  # demo server on http://127.0.0.1:8080
-    python3 dev.py test [--no-install] [PYTEST_ARGS...]  # lint, migrations, OpenAPI, pytest
+    python3 dev.py test [--no-install] [PYTEST_ARGS...]  # lint, migrations, OpenAPI, pytest (twice)
 
 Both create `.venv` when it is missing and install the pinned requirements into it
 (`requirements.txt` for run, `requirements-dev.txt` for test). A stamp file in `.venv`
@@ -41,6 +41,12 @@ RUN_DEFAULTS = {
 }
 # `dev.py test` checks run with production-like settings (DEBUG off), which need a non-default key.
 TEST_DEFAULTS = {"SECRET_KEY": "opsportal-dev-test-key-not-for-production"}
+# The second pytest pass on SQLite: no per-test rollback, Django flushes between tests as on MongoDB
+# (opsportal/testing/flush_mode.py). It leaves out the tests against a separate gunicorn (their
+# server has its own database, which per-test isolation never touches) and the browser tests
+# (already transactional, i.e. flushed, in the first pass): both ran in the first pass.
+FLUSH_ENV = "OPSPORTAL_TEST_FLUSH"
+FLUSH_RUN_MARKS = "not live_server_gunicorn and not browser"
 
 USAGE = """usage: python3 dev.py run  [--no-install]
        python3 dev.py test [--no-install] [PYTEST_ARGS...]
@@ -49,7 +55,9 @@ USAGE = """usage: python3 dev.py run  [--no-install]
          sample data into an empty database, ensure the demo admin, serve with gunicorn
   test   create .venv, install requirements-dev.txt, then ruff check, ruff format --check,
          makemigrations --check, the OpenAPI schema check and pytest (MongoDB compile mode
-         on unless MONGODB_URI is set); extra arguments go to pytest
+         on unless MONGODB_URI is set), then pytest again flushing the database between
+         tests instead of rolling back (on MongoDB the one run already does); extra
+         arguments go to pytest
 
   --no-install   use .venv as it is (also: OPSPORTAL_NO_INSTALL=1)
 """
@@ -206,6 +214,13 @@ def command_run(no_install: bool) -> None:
     python = prepare(RUN_REQUIREMENTS, no_install)
     env = build_env(RUN_DEFAULTS)
 
+    if env.get("MONGODB_URI"):
+        # A standalone MongoDB (no transactions) is refused up front, in one line (opsportal.checks).
+        say(f"checking MongoDB at {redact(env['MONGODB_URI'])} runs transactions ...")
+        check = [str(python), "-c", "from opsportal.checks import main; main()"]
+        code = subprocess.run(check, cwd=ROOT, env=env, check=False).returncode  # noqa: S603
+        if code != 0:
+            raise SystemExit(code)
     manage(python, env, "migrate", "--noinput")
     manage(python, env, "collectstatic", "--noinput", "--verbosity", "0")
     manage(python, env, "load_sample_data_if_empty")
@@ -238,11 +253,23 @@ def command_run(no_install: bool) -> None:
     os.execve(argv[0], argv, env)  # noqa: S606 - replaces this process with the server, by design
 
 
+def flush_run_args(pytest_args: list[str]) -> list[str]:
+    """pytest arguments of the flush pass: the user's, minus the tests that the first pass already ran
+    and that per-test isolation cannot change (unless the user chose tests by mark themselves)."""
+    if any(arg.startswith("-m") for arg in pytest_args):
+        return list(pytest_args)
+    return ["-m", FLUSH_RUN_MARKS, *pytest_args]
+
+
 def command_test(no_install: bool, pytest_args: list[str]) -> int:
     python = prepare(TEST_REQUIREMENTS, no_install)
     env = build_env(TEST_DEFAULTS)
-    if env.get("MONGODB_URI"):
-        say(f"MONGODB_URI is set: the tests run against MongoDB at {redact(env['MONGODB_URI'])}.")
+    on_mongodb = bool(env.get("MONGODB_URI"))
+    if on_mongodb:
+        say(
+            f"MONGODB_URI is set: the tests run against MongoDB at {redact(env['MONGODB_URI'])},"
+            " flushing the database between tests."
+        )
     else:
         env.setdefault("OPSPORTAL_MONGO_COMPILE", "1")
 
@@ -258,11 +285,18 @@ def command_test(no_install: bool, pytest_args: list[str]) -> int:
             ),
             ("pytest", [str(python), "-m", "pytest", *pytest_args]),
         ]
+        extra_env: dict[str, dict[str, str]] = {}
+        if not on_mongodb:  # (on MongoDB the one pytest run already flushes between tests)
+            title = "pytest (flush between tests)"
+            steps.append((title, [str(python), "-m", "pytest", *flush_run_args(pytest_args)]))
+            extra_env[title] = {FLUSH_ENV: "1"}
         results: list[tuple[str, int, float]] = []
         for title, command in steps:
-            say(f"{title}: {shlex.join(['python', *command[1:]])}")
+            step_env = {**env, **extra_env.get(title, {})}
+            shown = " ".join(f"{k}={v}" for k, v in extra_env.get(title, {}).items())
+            say(f"{title}: {shown + ' ' if shown else ''}{shlex.join(['python', *command[1:]])}")
             started = time.monotonic()
-            code = subprocess.run(command, cwd=ROOT, env=env, check=False).returncode  # noqa: S603
+            code = subprocess.run(command, cwd=ROOT, env=step_env, check=False).returncode  # noqa: S603
             results.append((title, code, time.monotonic() - started))
 
     print("\n[dev.py] summary", flush=True)

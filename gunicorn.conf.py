@@ -44,6 +44,20 @@ loglevel = {"warn": "warning", "fatal": "critical"}.get(_level, _level)
 # (a demo and a test run) would fight over it, and nothing here uses it.
 control_socket_disable = True
 
+
+def on_starting(server):
+    """Before the first worker: on MongoDB, refuse a standalone server (no transactions, DESIGN §3)
+    with one line on stderr and exit status 1 (`opsportal.checks`). In a child process, so that this
+    master process imports no Django (workers import the app afresh, and RELOAD keeps working)."""
+    if not env_str("MONGODB_URI", ""):
+        return
+    import subprocess
+
+    command = [sys.executable, "-c", "from opsportal.checks import main; main()"]
+    if subprocess.call(command, cwd=ROOT) != 0:  # noqa: S603 - our own interpreter and module
+        raise SystemExit(1)
+
+
 # Heartbeat files on tmpfs: a disk-backed /tmp can stall workers in containers.
 if os.path.isdir("/dev/shm"):  # noqa: S108 - a well-known tmpfs, read-only check
     worker_tmp_dir = "/dev/shm"  # noqa: S108

@@ -42,6 +42,42 @@ ROLE_PERMISSIONS: dict[str, list[tuple[str, str]]] = {
 }
 
 
+def ensure_role_groups(apps: Any = None, using: str = "default") -> None:
+    """Create or update the role groups and their permissions (idempotent): the one definition used by
+    the data migration `opsportal/0001_roles` and by the `post_migrate` handler (`OpsPortalConfig.ready`),
+    which recreates them after every `migrate` and every `flush` (tests on MongoDB flush between tests).
+
+    `apps`: the migration state's registry (a migration, `post_migrate`), or the project's."""
+    from django.apps import apps as global_apps
+    from django.contrib.auth.management import create_permissions
+
+    apps = apps or global_apps
+    try:
+        Group = apps.get_model("auth", "Group")
+        Permission = apps.get_model("auth", "Permission")
+    except LookupError:  # auth is not migrated (yet) in this state
+        return
+    labels = sorted({label for perms in ROLE_PERMISSIONS.values() for label, _ in perms})
+    # Django creates permissions after migrate, app by app, and our app comes before the ones we need:
+    # create those now (idempotent). The project's app config only names the app; models come from `apps`.
+    for label in labels:
+        create_permissions(global_apps.get_app_config(label), verbosity=0, using=using, apps=apps)
+    available = {
+        (app_label, codename): pk
+        for app_label, codename, pk in Permission.objects.using(using)
+        .filter(content_type__app_label__in=labels)
+        .values_list("content_type__app_label", "codename", "pk")
+    }
+    for role, perms in ROLE_PERMISSIONS.items():
+        group, _ = Group.objects.using(using).get_or_create(name=role)
+        group.permissions.set([available[perm] for perm in perms if perm in available])
+
+
+def create_role_groups(sender: Any, *, using: str = "default", apps: Any = None, **kwargs: Any) -> None:
+    """`post_migrate` handler (connected for the opsportal app): `ensure_role_groups`."""
+    ensure_role_groups(apps, using)
+
+
 def _cached(user: Any, key: str, compute):
     cache = user.__dict__.setdefault("_opsportal_roles_cache", {})
     if key not in cache:

@@ -1,5 +1,6 @@
-"""Real races against gunicorn with 2 workers on SQLite (issue #4): every lifecycle action is
-one conditional update, so concurrent requests never both win and never get lost."""
+"""Real races against gunicorn with 2 workers (issue #4): every lifecycle action is one unit of
+work, so concurrent requests never both win and never get lost. On SQLite, and on MongoDB where
+`MONGODB_URI` is set (a database of the live server's own, see opsportal/testing/live_gunicorn.py)."""
 
 from __future__ import annotations
 

@@ -48,7 +48,15 @@ def dev(monkeypatch, tmp_path):
     module = load_dev()
     monkeypatch.setattr(module, "ROOT", tmp_path)
     monkeypatch.setattr(module, "VENV", tmp_path / ".venv")
-    for name in ("MONGODB_URI", "OPSPORTAL_MONGO_COMPILE", "DEBUG", "PORT", "HOST", "OPSPORTAL_NO_INSTALL"):
+    for name in (
+        "MONGODB_URI",
+        "OPSPORTAL_MONGO_COMPILE",
+        "OPSPORTAL_TEST_FLUSH",
+        "DEBUG",
+        "PORT",
+        "HOST",
+        "OPSPORTAL_NO_INSTALL",
+    ):
         monkeypatch.delenv(name, raising=False)
     return module
 
@@ -250,6 +258,18 @@ def test_run_stops_when_a_step_fails(dev, monkeypatch):
     assert exit_info.value.code != 0
 
 
+def test_run_refuses_a_mongodb_without_transactions_before_anything_else(dev, monkeypatch):
+    monkeypatch.setenv("MONGODB_URI", "mongodb://localhost:27017/opsportal")
+    monkeypatch.setattr(dev, "prepare", lambda requirements, no_install: Path("/venv/bin/python"))
+    runner = Recorder(failing=("from opsportal.checks import main; main()",))
+    monkeypatch.setattr(dev.subprocess, "run", runner)
+    monkeypatch.setattr(dev.os, "execve", fake_execve)
+    with pytest.raises(SystemExit) as exit_info:
+        dev.command_run(no_install=False)
+    assert exit_info.value.code == 1
+    assert runner.commands == [["/venv/bin/python", "-c", "from opsportal.checks import main; main()"]]
+
+
 # --- dev.py test ------------------------------------------------------------------------------
 
 
@@ -270,6 +290,21 @@ def test_test_runs_every_check_then_pytest_with_compile_mode(dev, monkeypatch):
     pytest_env = runner.calls[4][1]
     assert pytest_env["OPSPORTAL_MONGO_COMPILE"] == "1"
     assert pytest_env["SECRET_KEY"]
+    assert "OPSPORTAL_TEST_FLUSH" not in pytest_env
+    # then the whole suite again, flushing between tests instead of rolling back (as on MongoDB),
+    # without the tests the first run covered that per-test isolation cannot change
+    assert commands[5] == ["-m", "pytest", "-m", "not live_server_gunicorn and not browser", "-k", "health", "-x"]
+    assert runner.calls[5][1]["OPSPORTAL_TEST_FLUSH"] == "1"
+    assert runner.calls[5][1]["OPSPORTAL_MONGO_COMPILE"] == "1"
+    assert len(commands) == 6
+
+
+def test_the_flush_run_keeps_the_users_own_mark_selection(dev, monkeypatch):
+    runner = Recorder()
+    monkeypatch.setattr(dev, "prepare", lambda requirements, no_install: Path("/venv/bin/python"))
+    monkeypatch.setattr(dev.subprocess, "run", runner)
+    assert dev.command_test(no_install=False, pytest_args=["-m", "browser"]) == 0
+    assert runner.commands[5][1:] == ["-m", "pytest", "-m", "browser"]
 
 
 def test_test_uses_real_mongodb_when_mongodb_uri_is_set(dev, monkeypatch, capsys):
@@ -280,6 +315,7 @@ def test_test_uses_real_mongodb_when_mongodb_uri_is_set(dev, monkeypatch, capsys
 
     assert dev.command_test(no_install=False, pytest_args=[]) == 0
     assert "OPSPORTAL_MONGO_COMPILE" not in runner.calls[4][1]
+    assert len(runner.calls) == 5, "one pytest run: on MongoDB it flushes between tests already"
     out = capsys.readouterr().out
     assert "hunter2" not in out
     assert "mongodb://ci:***@localhost:27017/opsportal" in out
@@ -291,7 +327,7 @@ def test_test_fails_when_any_check_fails_but_runs_them_all(dev, monkeypatch, cap
     monkeypatch.setattr(dev.subprocess, "run", runner)
 
     assert dev.command_test(no_install=False, pytest_args=[]) == 1
-    assert len(runner.calls) == 5
+    assert len(runner.calls) == 6
     assert "failed: ruff format --check" in capsys.readouterr().err
 
 

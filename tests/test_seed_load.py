@@ -201,6 +201,52 @@ def test_the_same_bulk_inserts_compile_for_mongodb():
     assert [n for c, n in inserts if c == "releases_deployment"] == [25, 25, 20]
 
 
+class DiskFull(Exception):
+    pass
+
+
+def fail_midway(monkeypatch, *, after_batches: int) -> dict:
+    """Deployment inserts fail after `after_batches` batches went in; returns what the load had written by then."""
+    original = Deployment.objects.bulk_create
+    written: dict = {}
+
+    def bulk_create(objs, *args, **kwargs):
+        if len(written) == after_batches:
+            written["releases"] = Release.objects.count()
+            written["deployments"] = Deployment.objects.count()
+            raise DiskFull("no space left on device")
+        written[len(written)] = len(objs)
+        return original(objs, *args, **kwargs)
+
+    monkeypatch.setattr(Deployment.objects, "bulk_create", bulk_create)
+    return written
+
+
+def test_a_failure_midway_leaves_nothing(monkeypatch):
+    written = fail_midway(monkeypatch, after_batches=2)
+    with pytest.raises(DiskFull):
+        seed(releases=60, deployments=90, batch_size=25)
+    assert written["releases"] == 60 and written["deployments"] == 50  # it did fail midway
+    assert Release.objects.count() == 0
+    assert Deployment.objects.count() == 0
+    # the reference data the load created is gone too
+    assert Environment.objects.count() == 0
+    assert Team.objects.count() == 0
+    assert Workflow.objects.count() == 0
+
+
+def test_a_failed_load_leaves_the_existing_data_as_it_was_even_with_clear(monkeypatch):
+    seed(releases=20, deployments=60)
+    before = snapshot()
+    teams = list(Team.objects.order_by("id").values_list("id", "members"))
+    written = fail_midway(monkeypatch, after_batches=1)
+    with pytest.raises(DiskFull):
+        seed(releases=30, deployments=90, batch_size=25, seed=9, clear=True)
+    assert written["releases"] == 30 and written["deployments"] == 25
+    assert snapshot() == before  # the cleared rows are back, the new ones gone, environments untouched
+    assert list(Team.objects.order_by("id").values_list("id", "members")) == teams
+
+
 def test_refuses_nonsense_arguments():
     with pytest.raises(CommandError, match="need releases"):
         seed(releases=0, deployments=5)

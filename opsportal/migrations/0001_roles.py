@@ -4,24 +4,10 @@ from django.db import migrations
 
 
 def create_roles(apps, schema_editor):
-    from django.contrib.auth.management import create_permissions
+    from opsportal.roles import ensure_role_groups
 
-    from opsportal.roles import ROLE_PERMISSIONS
-
-    # Permissions are normally created after migrate; create them now so groups can hold them.
-    for app_config in apps.get_app_configs():
-        app_config.models_module = True
-        create_permissions(app_config, apps=apps, verbosity=0)
-        app_config.models_module = None
-
-    Group = apps.get_model("auth", "Group")
-    Permission = apps.get_model("auth", "Permission")
-    for role, perms in ROLE_PERMISSIONS.items():
-        group, _ = Group.objects.get_or_create(name=role)
-        wanted = []
-        for app_label, codename in perms:
-            wanted.extend(Permission.objects.filter(content_type__app_label=app_label, codename=codename))
-        group.permissions.set(wanted)
+    # The same function recreates them after every migrate and flush (post_migrate, opsportal.apps).
+    ensure_role_groups(apps, schema_editor.connection.alias)
 
 
 def remove_roles(apps, schema_editor):

@@ -66,7 +66,7 @@ def make_release(**fields: Any) -> Release:
 
 
 def make_user(username: str, *roles: str, **fields: Any) -> Any:
-    """An active user in the given role groups (the groups come from a data migration)."""
+    """An active user in the given role groups (a data migration creates them, `post_migrate` recreates them)."""
     from django.contrib.auth import get_user_model
     from django.contrib.auth.models import Group
 

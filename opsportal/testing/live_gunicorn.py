@@ -1,5 +1,11 @@
-"""A real gunicorn (2+ workers) on a throw-away SQLite database, for tests that need real
-concurrency (races between workers) or a live schema (fuzzing)."""
+"""A real gunicorn (2+ workers) on a throw-away database, for tests that need real concurrency
+(races between workers) or a live schema (fuzzing).
+
+The database is a fresh SQLite file, or, where `MONGODB_URI` is set (the MongoDB leg), a MongoDB
+database of its own on that server, `<test database>_live` (e.g. `test_opsportal_live`), dropped
+before and after: not the test database itself, which pytest-django recreates at session start
+and flushes after every test (DESIGN §3), while this server's data lives for the whole session.
+Tests using the `live_gunicorn` fixture are marked `live_server_gunicorn`."""
 
 from __future__ import annotations
 
@@ -15,6 +21,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit, urlunsplit
 
 import pytest
 
@@ -83,20 +90,30 @@ def _manage(env: dict[str, str], *args: str) -> None:
     )
 
 
-@pytest.fixture(scope="session")
-def live_gunicorn(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
-    """gunicorn with 2 workers, fresh migrated SQLite, sample data and users per role."""
-    if os.environ.get("MONGODB_URI"):
-        pytest.skip("the live-server tests use their own SQLite database; skipped on the MongoDB leg")
-    tmp = tmp_path_factory.mktemp("live")
-    port = free_port()
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("PYTEST", "DJANGO_"))}
+def live_mongodb_uri(uri: str, database: str) -> str:
+    """`uri` (credentials, hosts and options kept) naming `database` instead of its own."""
+    return urlunsplit(urlsplit(uri)._replace(path=f"/{database}"))
+
+
+def live_database_name() -> str:
+    from django.conf import settings
+
+    test_name = settings.DATABASES["default"].get("TEST", {}).get("NAME") or "test_opsportal"
+    return f"{test_name}_live"
+
+
+def live_server_env(tmp: Path, port: int, environ: dict[str, str] | None = None) -> dict[str, str]:
+    """The server's environment: production-like settings on a throw-away database (see the module)."""
+    env = {
+        k: v for k, v in (os.environ if environ is None else environ).items() if not k.startswith(("PYTEST", "DJANGO_"))
+    }
     env.update(
         {
             "DJANGO_SETTINGS_MODULE": "opsportal.settings",
             "SECRET_KEY": "live-server-test-secret-key-0123456789",
             "DEBUG": "false",
             "OPSPORTAL_SQLITE_PATH": str(tmp / "live.sqlite3"),
+            "OPSPORTAL_CACHE_DIR": str(tmp / "cache"),
             "OPSPORTAL_ANONYMOUS_READ": "false",
             "OPSPORTAL_THROTTLE_USER": "100000/min",
             "OPSPORTAL_THROTTLE_ANON": "100000/min",
@@ -107,7 +124,42 @@ def live_gunicorn(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServ
             "LOG_LEVEL": "WARNING",
         }
     )
-    env.pop("MONGODB_URI", None)
+    if env.get("MONGODB_URI"):
+        env["MONGODB_URI"] = live_mongodb_uri(env["MONGODB_URI"], live_database_name())
+    return env
+
+
+def _drop_mongodb_database(uri: str) -> None:
+    from pymongo import MongoClient
+
+    with MongoClient(uri) as client:
+        client.drop_database(client.get_default_database())
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    for item in items:
+        if "live_gunicorn" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.live_server_gunicorn)
+
+
+@pytest.fixture(scope="session")
+def live_gunicorn(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
+    """gunicorn with 2 workers, a fresh migrated database (SQLite, or MongoDB where MONGODB_URI is
+    set), sample data and users per role."""
+    tmp = tmp_path_factory.mktemp("live")
+    port = free_port()
+    env = live_server_env(tmp, port)
+    mongodb_uri = env.get("MONGODB_URI")
+    if mongodb_uri:
+        _drop_mongodb_database(mongodb_uri)  # left over by an interrupted run
+    try:
+        yield from _serve(env, tmp, port)
+    finally:
+        if mongodb_uri:
+            _drop_mongodb_database(mongodb_uri)
+
+
+def _serve(env: dict[str, str], tmp: Path, port: int) -> Iterator[LiveServer]:
     _manage(env, "migrate", "--noinput")
     if (ROOT / "fixtures" / "sample_data.json").exists():
         _manage(env, "loaddata", "sample_data")

@@ -24,6 +24,16 @@ services would have left it:
 random seed is chosen and printed. Timestamps are stored to the millisecond. The command
 bypasses the services on purpose (it is a data generator, not a user), so it records no
 audit events.
+
+All or nothing: one load (`--clear` included) is **one unit of work** (`opsportal.uow`): one
+transaction on SQLite, one MongoDB transaction on MongoDB. A failure at any point (a
+duplicate, a lost connection, Ctrl+C, a crash) leaves the database as it was. A unit that
+hits a transient conflict is generated again from the seed and rerun, with the same result.
+The price on MongoDB (chosen over committed batches, which a crash would leave half
+written): the transaction must commit within the server's `transactionLifetimeLimitSeconds`
+(60 s by default) and fit in its cache. Load bigger data sets in several runs (each run
+appends after the existing history) or raise the server's limit; a load that exceeds it
+fails with nothing written and says so.
 """
 
 from __future__ import annotations
@@ -38,10 +48,12 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
-from django.db import IntegrityError, transaction
+from django.db import DatabaseError, IntegrityError
+from pymongo.errors import PyMongoError
 
 from environments.choices import Health, Tier
 from environments.models import Environment
+from opsportal.uow import is_mongodb, run_in_unit
 from releases.choices import (
     ApprovalDecision,
     DeploymentKind,
@@ -288,15 +300,27 @@ class Command(BaseCommand):
         start = end - timedelta(days=options["days"])
         self.batch_size = options["batch_size"]
         self.no_progress = options["no_progress"] or options["verbosity"] == 0
-        self.rng = random.Random(seed)  # noqa: S311 - test data, reproducible by design
         self.seed = seed
         started = time.perf_counter()
 
-        with transaction.atomic():
+        def load() -> None:
+            # From the seed on every attempt: a unit retried after a transient conflict writes the same rows.
+            self.rng = random.Random(seed)  # noqa: S311 - test data, reproducible by design
             if options["clear"]:
                 self._clear()
             self._ensure_reference_data(start)
             self._generate(n_releases, n_deployments, start, end)
+
+        try:
+            run_in_unit(load)
+        except (DatabaseError, PyMongoError) as exc:
+            if isinstance(exc, IntegrityError) or not is_mongodb():
+                raise
+            raise CommandError(
+                f"The load failed and wrote nothing: {exc}. One load is one MongoDB transaction: if it outlived "
+                "the server's transactionLifetimeLimitSeconds (60 s by default) or outgrew its cache, load fewer "
+                "rows per run (runs append) or raise the limit."
+            ) from exc
 
         elapsed = time.perf_counter() - started
         self.stdout.write(
