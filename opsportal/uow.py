@@ -34,7 +34,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any, TypeVar
 
-from django.db import DEFAULT_DB_ALIAS, DatabaseError, connections, transaction
+from django.db import DEFAULT_DB_ALIAS, connections, transaction
 
 from opsportal.errors import Conflict
 
@@ -114,7 +114,9 @@ def run_in_unit(func: Callable[[], Any], *, using: str = DEFAULT_DB_ALIAS) -> An
         try:
             with _one_transaction(using):
                 return func()
-        except (Transient, DatabaseError) as error:
+        except Exception as error:
+            # Our Transient, a DatabaseError wrapping a labelled pymongo error, or the raw pymongo
+            # error of a failed commit (the backend's commit does not wrap it).
             if not is_transient(error):
                 raise
             if attempt == MAX_ATTEMPTS:
