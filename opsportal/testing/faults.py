@@ -103,24 +103,32 @@ def fail_at_write(n: int) -> Iterator[Fault]:
 
 
 def install_pause_seam() -> None:
-    """For a live server (called from a gunicorn `post_fork` hook in tests): when the file named
-    by `OPSPORTAL_FAULT_PAUSE_FILE` holds a number N, the N-th write of the next request pauses
-    for ever after writing this worker's pid to `<file>.paused`. Never installed in production."""
+    """For a live server (the gunicorn `post_fork` hook of `gunicorn_faults.conf.py`, tests only):
+    while the file named by `OPSPORTAL_FAULT_PAUSE_FILE` holds `<token> <n>`, the n-th write after
+    the token appeared pauses for ever, after writing this worker's pid to `<file>.paused`, so that
+    the test can kill the worker right there. A new token starts the count again."""
     path = os.environ.get("OPSPORTAL_FAULT_PAUSE_FILE")
     if not path:
         return
     pause_file = Path(path)
-    state = {"writes": 0}
+    state: dict[str, Any] = {"token": None, "writes": 0}
 
     def before_write() -> None:
         try:
-            n = int(pause_file.read_text().strip())
+            token, n = pause_file.read_text().split()
         except (OSError, ValueError):
             return
+        if token != state["token"]:
+            state.update(token=token, writes=0)
         state["writes"] += 1
-        if state["writes"] >= n:
+        if state["writes"] == int(n):
             Path(f"{path}.paused").write_text(str(os.getpid()))
             while True:  # until the test kills this worker
                 time.sleep(1)
 
-    _on_each_write(before_write).__enter__()
+    seam = _on_each_write(before_write)
+    seam.__enter__()
+    _installed.append(seam)  # kept: a collected context manager would undo the patch
+
+
+_installed: list[Any] = []

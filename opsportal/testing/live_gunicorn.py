@@ -138,7 +138,7 @@ def _drop_mongodb_database(uri: str) -> None:
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     for item in items:
-        if "live_gunicorn" in getattr(item, "fixturenames", ()):
+        if {"live_gunicorn", "live_gunicorn_faults"} & set(getattr(item, "fixturenames", ())):
             item.add_marker(pytest.mark.live_server_gunicorn)
 
 
@@ -159,7 +159,20 @@ def live_gunicorn(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServ
             _drop_mongodb_database(mongodb_uri)
 
 
-def _serve(env: dict[str, str], tmp: Path, port: int) -> Iterator[LiveServer]:
+@pytest.fixture(scope="session")
+def live_gunicorn_faults(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
+    """Like `live_gunicorn`, on a database of its own, with the pause seam of `opsportal.testing.faults`
+    in every worker (`OPSPORTAL_FAULT_PAUSE_FILE`) and a 2-second Idempotency-Key lease."""
+    if os.environ.get("MONGODB_URI"):
+        pytest.skip("the crash tests need SQLite: a killed worker's MongoDB transaction times out instead (60 s)")
+    tmp = tmp_path_factory.mktemp("live-faults")
+    port = free_port()
+    env = live_server_env(tmp, port)
+    env.update(OPSPORTAL_FAULT_PAUSE_FILE=str(tmp / "pause"), OPSPORTAL_IDEMPOTENCY_LEASE_SECONDS="2")
+    yield from _serve(env, tmp, port, config="opsportal/testing/gunicorn_faults.conf.py")
+
+
+def _serve(env: dict[str, str], tmp: Path, port: int, config: str = "gunicorn.conf.py") -> Iterator[LiveServer]:
     _manage(env, "migrate", "--noinput")
     if (ROOT / "fixtures" / "sample_data.json").exists():
         _manage(env, "loaddata", "sample_data")
@@ -170,7 +183,7 @@ def _serve(env: dict[str, str], tmp: Path, port: int) -> Iterator[LiveServer]:
     with log_path.open("wb") as log:
         process = subprocess.Popen(  # noqa: S603 - our own server
             [
-                sys.executable, "-m", "gunicorn", "-c", "gunicorn.conf.py",
+                sys.executable, "-m", "gunicorn", "-c", config,
                 "--bind", f"127.0.0.1:{port}", "--workers", "2", "opsportal.wsgi:application",
             ],
             cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
