@@ -94,7 +94,7 @@ class Deployment(models.Model):
         "self",
         null=True,
         blank=True,
-        on_delete=models.PROTECT,
+        on_delete=models.SET_NULL,  # only bulk clears delete deployments
         related_name="+",
         help_text="The deployment that was current before this one became current: what a rollback returns to.",
     )

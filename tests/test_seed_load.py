@@ -252,3 +252,13 @@ def test_refuses_nonsense_arguments():
         seed(releases=0, deployments=5)
     with pytest.raises(CommandError, match="not an ISO date"):
         seed(end="yesterday")
+
+
+def test_generated_history_satisfies_every_invariant_also_when_appended():
+    """Issue #9: seeded data is what the services would have written (rollback targets included)."""
+    from releases.integrity import integrity_violations
+
+    seed(releases=30, deployments=600)
+    assert [str(v) for v in integrity_violations()] == []
+    seed(releases=10, deployments=100, seed=8)
+    assert [str(v) for v in integrity_violations()] == []

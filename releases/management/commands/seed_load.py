@@ -43,7 +43,7 @@ import random
 import sys
 import time
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
@@ -217,7 +217,6 @@ class EnvState:
     seq: int
     current_release: str | None
     current_deployment: str | None
-    history: list[str] = field(default_factory=list)  # successfully deployed releases, latest last
     last_status: str | None = None
     current_index: int | None = None  # index in `deployments` of the current deployment
 
@@ -461,10 +460,19 @@ class Command(BaseCommand):
                 seq=env["deployment_seq"],
                 current_release=env["current_release"],
                 current_deployment=env["current_deployment"],
-                history=[env["current_release"]] if env["current_release"] else [],
             )
             for env_id, env in envs.items()
         }
+        # What each deployment replaced when it became current (the rollback target, as the services
+        # record it), and its release; the environments' current deployments come from the database.
+        replaced: dict[str, str | None] = dict(
+            Deployment.objects.filter(pk__in=[e["current_deployment"] for e in envs.values()]).values_list(
+                "id", "previous_deployment_id"
+            )
+        )
+        release_of: dict[str, str] = dict(
+            Deployment.objects.filter(pk__in=[p for p in replaced.values() if p]).values_list("id", "release_id")
+        )
         deployments: list[Deployment] = []
         for n, event in enumerate(events):
             plan = plans[event.release]
@@ -482,7 +490,12 @@ class Command(BaseCommand):
                 "started_at": event.at,
                 "pipeline_url": f"https://ci.example.com/{plan.team}/pipelines/{deployment_offset + n + 1}",
             }
-            previous = next((r for r in reversed(env.history) if r != plan.id), None)
+            # A rollback restores what the current deployment replaced (deployments of the same
+            # release in a row — the generator allows them — count as one).
+            restored = replaced.get(env.current_deployment) if env.current_deployment else None
+            while restored and release_of.get(restored) == plan.id:
+                restored = replaced.get(restored)
+            previous = release_of.get(restored) if restored else None
             if event.rollback and env.current_release == plan.id and previous is not None:
                 if env.current_index is not None:
                     undone = deployments[env.current_index]
@@ -496,9 +509,9 @@ class Command(BaseCommand):
                     deployed_by=rng.choice(managers[plan.team]),
                     notes=rng.choice(ROLLBACK_NOTES),
                     rolled_back_from_id=plan.id,
+                    became_current=True,
+                    previous_deployment_id=replaced.get(restored),
                 )
-                while env.history and env.history[-1] == plan.id:
-                    env.history.pop()
                 env.current_release, env.current_deployment = previous, deployment.id
                 env.current_index, env.last_status = len(deployments), DeploymentStatus.SUCCEEDED
                 if production:
@@ -515,10 +528,10 @@ class Command(BaseCommand):
                     notes=rng.choice(FAILURE_NOTES) if status == DeploymentStatus.FAILED else "",
                 )
                 if status == DeploymentStatus.SUCCEEDED:
+                    deployment.became_current = True
+                    deployment.previous_deployment_id = env.current_deployment
                     env.current_release, env.current_deployment = plan.id, deployment.id
                     env.current_index = len(deployments)
-                    env.history.append(plan.id)
-                    del env.history[:-50]
                     if production:
                         plan.prod_outcome = "deployed"
                 env.last_status = status
@@ -527,6 +540,8 @@ class Command(BaseCommand):
             plan.last_event_at = event.at
             plan.events += 1
             deployments.append(deployment)
+            replaced[deployment.id] = deployment.previous_deployment_id
+            release_of[deployment.id] = deployment.release_id
 
         # 4. insert releases, then deployments (they point at releases), then move the environments
         bar = _progress(n_releases + n_deployments, "seed_load", self.no_progress)
