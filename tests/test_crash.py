@@ -7,8 +7,6 @@ from __future__ import annotations
 
 import os
 import signal
-import subprocess
-import sys
 import threading
 import time
 import uuid
@@ -16,25 +14,11 @@ from pathlib import Path
 
 import pytest
 
-from opsportal.testing.live_gunicorn import ROOT
-
 pytestmark = pytest.mark.live_server_gunicorn
 
 # A deploy with an Idempotency-Key writes: 1 the key's claim, then in one unit 2 the Deployment,
 # 3 the environment, 4 the audit event, 5 the release, 6 the stored response.
 DEPLOY_WRITES = range(1, 7)
-
-
-def _check_integrity(server) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, "manage.py", "check_integrity"],
-        cwd=ROOT,
-        env=server.env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
 
 
 def _wait_for(path: Path, seconds: float = 15) -> str:
@@ -77,7 +61,7 @@ def test_a_worker_killed_before_any_write_of_a_deploy_leaves_nothing_and_the_ret
 
     _, deployments, _ = server.request("GET", f"/api/v1/deployments?release={release['id']}", user="rm1")
     assert deployments["count"] == 0, "a killed unit left a deployment behind"
-    result = _check_integrity(server)
+    result = server.manage("check_integrity")
     assert result.returncode == 0, result.stdout + result.stderr
 
     time.sleep(2.2)  # the dead request's Idempotency-Key lease (2 s on this server) runs out
@@ -87,7 +71,7 @@ def test_a_worker_killed_before_any_write_of_a_deploy_leaves_nothing_and_the_ret
     assert (status, again["id"], replayed.get("Idempotent-Replayed")) == (201, body["id"], "true")
     _, deployments, _ = server.request("GET", f"/api/v1/deployments?release={release['id']}", user="rm1")
     assert deployments["count"] == 1
-    result = _check_integrity(server)
+    result = server.manage("check_integrity")
     assert result.returncode == 0, result.stdout + result.stderr
 
 

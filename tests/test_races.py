@@ -4,14 +4,11 @@ requests land in, exactly one outcome wins, and `check_integrity` finds nothing 
 
 from __future__ import annotations
 
-import subprocess
-import sys
 import uuid
 from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from opsportal.testing.live_gunicorn import ROOT
 from tests.test_concurrency import _race
 
 pytestmark = pytest.mark.live_server_gunicorn
@@ -60,15 +57,7 @@ def _audit_seqs(server, action, object_id=None):
 
 
 def _assert_integrity(server):
-    result = subprocess.run(
-        [sys.executable, "manage.py", "check_integrity"],
-        cwd=ROOT,
-        env=server.env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
+    result = server.manage("check_integrity")
     assert result.returncode == 0, result.stdout + result.stderr
 
 
@@ -126,13 +115,19 @@ def test_freeze_edit_racing_a_deploy(live_gunicorn):
     _assert_integrity(server)
 
 
+def _second_of_three_current(server):
+    """A new environment where a first, then a second release was deployed; a third is ready."""
+    env_id = _environment(server)
+    first, second, third = _release(server), _release(server), _release(server)
+    assert _deploy(server, first, env_id)[0] == 201
+    assert _deploy(server, second, env_id)[0] == 201
+    return env_id, first, second, third
+
+
 def test_rollback_racing_a_deploy(live_gunicorn):
     server = live_gunicorn
     for _ in range(ROUNDS):
-        env_id = _environment(server)
-        first, second, third = _release(server), _release(server), _release(server)
-        assert _deploy(server, first, env_id)[0] == 201
-        assert _deploy(server, second, env_id)[0] == 201
+        env_id, _, second, third = _second_of_three_current(server)
         rollback, deploy = _race(
             [
                 lambda r=second, e=env_id: _post(server, f"/api/v1/releases/{r}/rollback", {"environment": e}),
@@ -150,10 +145,7 @@ def test_rollback_racing_a_deploy(live_gunicorn):
 def test_status_report_racing_a_rollback(live_gunicorn):
     server = live_gunicorn
     for _ in range(ROUNDS):
-        env_id = _environment(server)
-        first, second, third = _release(server), _release(server), _release(server)
-        assert _deploy(server, first, env_id)[0] == 201
-        assert _deploy(server, second, env_id)[0] == 201
+        env_id, first, second, third = _second_of_three_current(server)
         status, running, _ = _deploy(server, third, env_id, status="in_progress")
         assert status == 201, running
         report, rollback = _race(

@@ -162,6 +162,13 @@ def _validate(release: Release, fields: list[str]) -> None:
         raise _validation_failed(error) from None
 
 
+def _touch_references(release: Release, fields: Iterable[str]) -> None:
+    """The team and workflow the release now names: see `opsportal.documents.touch_references`."""
+    models = {"team": Team, "workflow": Workflow}
+    for field in fields:
+        touch_references(models[field], [getattr(release, f"{field}_id")])
+
+
 def _duplicate_version(version: str) -> ValidationFailed:
     return ValidationFailed({"version": [f"A release with version '{version}' already exists."]})
 
@@ -191,8 +198,7 @@ def release_create(*, actor: Actor, data: dict[str, Any]) -> Release:
             release.save(force_insert=True)
     except IntegrityError:
         raise _duplicate_version(release.version) from None
-    touch_references(Team, [release.team_id])
-    touch_references(Workflow, [release.workflow_id])
+    _touch_references(release, ("team", "workflow"))
     audit_record(
         actor=_username(actor),
         action=AuditAction.RELEASE_CREATED,
@@ -250,10 +256,7 @@ def release_update(
         raise _duplicate_version(values.get("version", "")) from None
     if not updated:
         raise _refused_update(release, A.UPDATE, expected_revision)
-    if "team" in changed:
-        touch_references(Team, [candidate.team_id])
-    if "workflow" in changed:
-        touch_references(Workflow, [candidate.workflow_id])
+    _touch_references(candidate, [field for field in ("team", "workflow") if field in changed])
     audit_record(
         actor=_username(actor),
         action=AuditAction.RELEASE_UPDATED,
