@@ -74,6 +74,18 @@ class LiveServer:
                 payload = raw.decode(errors="replace")
             return error.code, payload, dict(error.headers)
 
+    def manage(self, *args: str) -> subprocess.CompletedProcess:
+        """`manage.py <args>` against this server's database (e.g. `check_integrity`)."""
+        return subprocess.run(  # noqa: S603 - our own manage.py
+            [sys.executable, "manage.py", *args],
+            cwd=ROOT,
+            env=self.env,
+            capture_output=True,
+            text=True,
+            timeout=300,
+            check=False,
+        )
+
     def token(self, user: str) -> str:
         if user not in self.tokens:
             status, body, _ = self.request(
