@@ -6,7 +6,8 @@ CONFIG = {
     "type": "object",
     "title": "Configuration",
     "description": "Free-form settings of the environment (string keys, scalar values).",
-    "additionalProperties": {"type": ["string", "number", "boolean", "null"]},
+    "additionalProperties": {"type": ["string", "number", "boolean", "null"], "maxLength": 2000},
+    "maxProperties": 100,
 }
 
 FREEZE_WINDOW = closed_object(

@@ -7,6 +7,22 @@ gunicorn workers.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+# How long a SQLite statement waits for another writer's lock before failing with "database is
+# locked" (answered 503 with Retry-After, `opsportal.unavailable`). Units of work are short (a few
+# milliseconds), so 5 s covers any real queue of writers, while a lock held for longer (a stuck
+# process, a backup tool, someone's `BEGIN IMMEDIATE` in a shell) gets a fast answer: a request
+# makes a few such waits at most (throttle cache, idempotency claim, the unit itself), which stays
+# well inside gunicorn's 60 s `timeout` — past that the worker is killed and the client gets no
+# answer at all. (It was 30 s: a write waited 60 s for a 500.)
+SQLITE_BUSY_TIMEOUT_SECONDS = 5
+# The same on MongoDB: how long an operation waits for a server (a primary, for writes) before
+# failing (503); pymongo's default is 30 s. A `serverSelectionTimeoutMS` in MONGODB_URI wins.
+MONGODB_SERVER_SELECTION_TIMEOUT_MS = 5000
+
 _STOCK_CONTRIB = [
     "django.contrib.admin",
     "django.contrib.auth",
@@ -53,6 +69,11 @@ def default_database(mongodb_uri: str, sqlite_path: str) -> dict:
             "HOST": mongodb_uri,
             "NAME": "",
             "TEST": {"NAME": "test_opsportal"},
+            "OPTIONS": (
+                {}
+                if "serverselectiontimeoutms" in mongodb_uri.lower()
+                else {"serverSelectionTimeoutMS": MONGODB_SERVER_SELECTION_TIMEOUT_MS}
+            ),
         }
     return {
         "ENGINE": "django.db.backends.sqlite3",
@@ -64,12 +85,39 @@ def default_database(mongodb_uri: str, sqlite_path: str) -> dict:
             # Several gunicorn workers write concurrently: WAL lets readers and one
             # writer proceed together, IMMEDIATE takes the write lock at BEGIN (so a
             # transaction never has to upgrade and deadlock), and the busy timeout makes
-            # a second writer wait instead of failing with "database is locked".
-            "timeout": 30,
+            # a second writer wait instead of failing with "database is locked" (see
+            # SQLITE_BUSY_TIMEOUT_SECONDS for why not longer).
+            "timeout": SQLITE_BUSY_TIMEOUT_SECONDS,
             "transaction_mode": "IMMEDIATE",
             "init_command": (
-                "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA busy_timeout=30000; "
+                f"PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; "
+                f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_SECONDS * 1000}; "
                 "PRAGMA cache_size=-65536; PRAGMA mmap_size=268435456;"
             ),
         },
     }
+
+
+@contextmanager
+def waiting_at_most(connection: Any, seconds: float) -> Iterator[None]:
+    """Database calls on `connection` inside the block give up after about `seconds` (the health
+    probes' budget, `opsportal.health`) instead of the usual waits: SQLite's busy timeout for a lock,
+    MongoDB's server selection and operation timeouts (pymongo's `timeout()`)."""
+    if connection.vendor == "mongodb":
+        import pymongo
+
+        with pymongo.timeout(seconds):
+            yield
+        return
+    if connection.vendor != "sqlite":
+        yield
+        return
+    connection.ensure_connection()
+    raw = connection.connection
+    # Connection settings, like `init_command` above (not a query): the DB-API connection's own
+    # PRAGMA, restored afterwards because the connection lives on (CONN_MAX_AGE).
+    raw.execute(f"PRAGMA busy_timeout = {int(seconds * 1000)}")
+    try:
+        yield
+    finally:
+        raw.execute(f"PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_SECONDS * 1000}")

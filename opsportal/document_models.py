@@ -7,6 +7,7 @@ from typing import Any
 from django.db import migrations, models
 
 from opsportal.clock import now_ms
+from opsportal.limits import DESCRIPTION_MAX_LENGTH
 
 
 def closed_object(title: str, properties: dict[str, Any], *, required: list[str]) -> dict[str, Any]:
@@ -32,7 +33,7 @@ class NamedDocument(models.Model):
     # Stored as `_id` on MongoDB, so lookups by id use the built-in `_id` index (DESIGN §3).
     id = models.SlugField(primary_key=True, max_length=64, db_column="_id")
     name = models.CharField(max_length=200, unique=True)
-    description = models.TextField(blank=True, default="")
+    description = models.TextField(blank=True, default="", max_length=DESCRIPTION_MAX_LENGTH)
     revision = models.PositiveIntegerField(default=1)
     created_at = models.DateTimeField(default=now_ms, editable=False)
     # Set by the services on every write (one conditional update), to the millisecond.

@@ -40,7 +40,7 @@ APPROVAL = {
     "properties": {
         "user": {"type": "string", "minLength": 1},
         "decision": {"type": "string", "enum": ApprovalDecision.values},
-        "comment": {"type": "string"},
+        "comment": {"type": "string", "maxLength": 2000, "default": ""},
         "at": {"type": "string", "format": "date-time"},
     },
     "required": ["user", "decision", "at"],

@@ -18,7 +18,7 @@ TRIGGER = closed_object(
     {
         "event": {"type": "string", "minLength": 1, "maxLength": 100, "title": "Event"},
         "action": {"type": "string", "minLength": 1, "maxLength": 100, "title": "Action"},
-        "params": {"type": "object", "title": "Parameters", "default": {}},
+        "params": {"type": "object", "title": "Parameters", "default": {}, "maxProperties": 50},
     },
     required=["event", "action"],
 )
