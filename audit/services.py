@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 import hashlib
+import hmac
 import json
 import logging
 from datetime import datetime
 from typing import Any
 
+from django.conf import settings
 from django.db import IntegrityError
 
 from audit.actions import AuditAction
-from audit.models import AuditEvent
+from audit.models import AuditCheckpoint, AuditEvent, HashScheme
+from events.outbox import outbox_record
 from opsportal.clock import now_ms
 from opsportal.middleware import current_request_context
 from opsportal.uow import Transient, on_commit, unit_of_work
@@ -47,8 +50,42 @@ def canonical_event(event: AuditEvent) -> str:
     return json.dumps(payload, sort_keys=True, separators=(",", ":"), default=_json_default)
 
 
+def _keyed(message: str) -> str:
+    return hmac.new(settings.AUDIT_SIGNING_KEY.encode(), message.encode(), hashlib.sha256).hexdigest()
+
+
 def event_hash(prev_hash: str, event: AuditEvent) -> str:
-    return hashlib.sha256((prev_hash + canonical_event(event)).encode()).hexdigest()
+    """The event's link in the chain, by its `hash_scheme`: HMAC-SHA256 with AUDIT_SIGNING_KEY over
+    `prev_hash + canonical event` (events written before issue #10: plain sha256 of the same bytes)."""
+    message = prev_hash + canonical_event(event)
+    if event.hash_scheme == HashScheme.SHA256:
+        return hashlib.sha256(message.encode()).hexdigest()
+    return _keyed(message)
+
+
+def iso_ms(moment: datetime | None) -> str | None:
+    """`2026-11-20T10:15:00.123Z`: how a head states its time (and what its signature covers)."""
+    return moment.isoformat(timespec="milliseconds").replace("+00:00", "Z") if moment is not None else None
+
+
+def head_signature(*, seq: int, hash: str, at: str | None) -> str:
+    """HMAC-SHA256 with AUDIT_SIGNING_KEY of a head `{seq, hash, at}` (domain-separated from event hashes)."""
+    payload = json.dumps({"seq": seq, "hash": hash, "at": at}, sort_keys=True, separators=(",", ":"))
+    return _keyed(f"opsportal.audit.head.v1\n{payload}")
+
+
+def signed_head(event: AuditEvent | None) -> dict[str, Any]:
+    """`{seq, hash, at, signature}` of the chain ending at `event` (`seq` 0 for an empty chain)."""
+    head = (
+        {"seq": event.seq, "hash": event.hash, "at": iso_ms(event.at)} if event else {"seq": 0, "hash": "", "at": None}
+    )
+    return {**head, "signature": head_signature(**head)}
+
+
+def signature_matches(head: dict[str, Any]) -> bool:
+    """Whether `head["signature"]` is this server's signature of the head's `seq`, `hash` and `at`."""
+    expected = head_signature(seq=head["seq"], hash=head["hash"], at=head["at"])
+    return hmac.compare_digest(expected, str(head.get("signature", "")))
 
 
 @unit_of_work
@@ -82,12 +119,15 @@ def audit_record(
         request_id=context.request_id,
         client_ip=context.client_ip,
         prev_hash=tail["hash"] if tail else "",
+        hash_scheme=HashScheme.HMAC_SHA256,
     )
     event.hash = event_hash(event.prev_hash, event)
     try:
         event.save(force_insert=True)
     except IntegrityError as error:
         raise Transient("the audit chain's tail moved") from error
+    # Its outgoing events and webhook deliveries, in this same unit of work (issue #11).
+    outbox_record(event)
     on_commit(
         lambda: service_log.info(
             action,
@@ -102,6 +142,29 @@ def audit_record(
         )
     )
     return event
+
+
+@unit_of_work
+def audit_checkpoint(*, actor: str = "") -> AuditCheckpoint:
+    """Anchor the chain (`manage.py audit_checkpoint`, e.g. from cron): one unit of work that appends
+    an `audit.checkpoint` event naming the head it covers, then stores the new head, signed, as an
+    `AuditCheckpoint` (a collection of its own, so deleting the newest events cannot take it along)."""
+    covered = AuditEvent.objects.order_by("-seq").first()
+    head = signed_head(covered)
+    event = audit_record(
+        actor=actor,
+        action=AuditAction.AUDIT_CHECKPOINT,
+        object_type="audit",
+        object_id=str(head["seq"]),
+        changes={"covers": {key: head[key] for key in ("seq", "hash", "at")}},
+    )
+    return AuditCheckpoint.objects.create(
+        seq=event.seq,
+        hash=event.hash,
+        at=event.at,
+        signature=signed_head(event)["signature"],
+        created_at=now_ms(),
+    )
 
 
 def field_changes(before: dict[str, Any], after: dict[str, Any]) -> dict[str, list[Any]]:

@@ -11,6 +11,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 os.environ.setdefault("SECRET_KEY", "make-mongo-migrations")
+os.environ.setdefault("AUDIT_SIGNING_KEY", "make-mongo-migrations-audit")
 os.environ["MONGODB_URI"] = "mongodb://localhost:27017/opsportal"
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "opsportal.settings")
 

@@ -2,12 +2,13 @@ from rest_framework import viewsets
 from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
+from rest_framework.settings import api_settings
 
-from audit.api.schema import AUDIT_EVENT_VIEWSET_SCHEMA, VERIFY_SCHEMA
-from audit.api.serializers import AuditChainVerificationSerializer, AuditEventSerializer
+from audit.api.schema import AUDIT_EVENT_VIEWSET_SCHEMA, HEAD_SCHEMA, VERIFY_SCHEMA
+from audit.api.serializers import AuditChainVerificationSerializer, AuditEventSerializer, AuditHeadSerializer
 from audit.filtersets import AuditEventFilterSet
 from audit.models import AuditEvent
-from audit.selectors import audit_chain_verify
+from audit.selectors import audit_chain_verify, audit_head
 from opsportal.api.permissions import IsReleaseManager
 
 
@@ -17,7 +18,8 @@ class AuditEventViewSet(viewsets.ReadOnlyModelViewSet):
 
     queryset = AuditEvent.objects.all()
     serializer_class = AuditEventSerializer
-    permission_classes = [IsReleaseManager]
+    # The defaults too: a request made with an API token needs its `read` scope.
+    permission_classes = [*api_settings.DEFAULT_PERMISSION_CLASSES, IsReleaseManager]
     filterset_class = AuditEventFilterSet
     search_fields = []
     ordering_fields = ["seq", "at"]
@@ -26,5 +28,13 @@ class AuditEventViewSet(viewsets.ReadOnlyModelViewSet):
     @VERIFY_SCHEMA
     @action(detail=False, methods=["get"], pagination_class=None, filter_backends=[])
     def verify(self, request: Request) -> Response:
-        """Walk the hash chain and report whether every event is intact, and the first one that is not."""
+        """Walk the hash chain and report whether every event is intact, and the first one that is not;
+        check the chain against the latest checkpoint (its newest events deleted: `truncated`)."""
         return Response(AuditChainVerificationSerializer(audit_chain_verify()).data)
+
+    @HEAD_SCHEMA
+    @action(detail=False, methods=["get"], pagination_class=None, filter_backends=[])
+    def head(self, request: Request) -> Response:
+        """The chain's newest event, signed: save it, and `manage.py verify_audit --head FILE` proves later
+        that it is still in the chain (nothing before it was changed or deleted)."""
+        return Response(AuditHeadSerializer(audit_head()).data)

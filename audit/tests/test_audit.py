@@ -43,7 +43,14 @@ def test_events_chain_by_sequence_and_hash():
 def test_verify_reports_intact_chain(api):
     _events(4)
     body = api.get("/api/v1/audit-events/verify").json()
-    assert body == {"valid": True, "events": 4, "first_broken": None}
+    assert body == {
+        "valid": True,
+        "events": 4,
+        "first_broken": None,
+        "problem": None,
+        "message": "The chain of 4 events is intact.",
+        "checkpoint": None,
+    }
 
 
 def test_verify_finds_event_edited_in_the_database(api):
@@ -61,6 +68,7 @@ def test_verify_finds_deleted_event(api):
     body = api.get("/api/v1/audit-events/verify").json()
     assert body["valid"] is False
     assert body["first_broken"] == 3
+    assert (body["problem"], body["message"]) == ("missing", "Event #2 is missing from the chain.")
 
 
 def test_list_filters_by_actor_action_object_and_time(api):

@@ -9,6 +9,8 @@ from opsportal import roles
 from opsportal.errors import Forbidden
 from releases.choices import ReleaseAction
 from releases.models import Release
+from tokens.choices import TokenScope
+from tokens.permissions import require_token_scope
 
 if TYPE_CHECKING:
     from django.contrib.auth.base_user import AbstractBaseUser
@@ -35,22 +37,35 @@ _ACTION_PHRASES = {
     "report_status": "report deployment status",
 }
 _MANAGER_ONLY = {A.APPROVE, A.REJECT, A.ROLLBACK, "override_freeze"}
+# What a request made with an API token may do to a release, and the scope each needs (issue #10).
+_TOKEN_SCOPES = {A.DEPLOY: TokenScope.DEPLOY, "report_status": TokenScope.REPORT_DEPLOYMENTS}
 
 
 def _check_permission(
-    actor: Actor, action: str, release: Release | None, *, environment: Environment | None = None
+    actor: Actor,
+    action: str,
+    release: Release | None,
+    *,
+    environment: Environment | None = None,
+    deployed_by: str = "",
 ) -> None:
     """Who may do what to a release (issue #4; roles in `opsportal.roles`). Refusals are 403 naming
     the role or team needed.
 
     Release Managers (and superusers) may do everything. Engineers may create, edit, delete,
     submit and deploy the releases of their teams (a release without a team: its creator), deploy
-    only to environments that do not require approval, and report deployment status. Approve,
-    reject, roll back and freeze overrides are for Release Managers. Viewers only read.
+    only to environments that do not require approval, and report the status of their teams'
+    deployments — or of one they deployed themselves (`deployed_by`, issue #10). Approve, reject,
+    roll back and freeze overrides are for Release Managers. Viewers only read.
+
+    A request made with an API token may only deploy and report status, with the token's scope, for
+    the releases of the token's teams (`tokens.permissions`); its owner's own rights apply as well.
     """
     phrase = _ACTION_PHRASES.get(action, action)
     if actor is None or not getattr(actor, "is_active", False):
         raise Forbidden(f"You must be signed in to {phrase}.", code="not_authenticated")
+    team_id = release.team_id if release is not None else None
+    require_token_scope(actor, _TOKEN_SCOPES.get(action), team_id=team_id, what=phrase)
     if roles.is_release_manager(actor):
         return
     if action in _MANAGER_ONLY:
@@ -61,7 +76,7 @@ def _check_permission(
             code="role_required",
             required_role=roles.ENGINEERS,
         )
-    if release is not None:
+    if release is not None and not (deployed_by and deployed_by == _username(actor)):
         _check_ownership(actor, release, phrase)
     if environment is not None and environment.requires_approval:
         raise Forbidden(
