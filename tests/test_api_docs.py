@@ -2,13 +2,18 @@
 served entirely from this server so they work air-gapped."""
 
 import json
+import re
 from html.parser import HTMLParser
+from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
 import yaml
 from django.conf import settings as django_settings
+from django.contrib.staticfiles import finders
 from django.test import Client
+
+from opsportal.api_docs import OUTSIDE_LOGO, SIDECAR_BUNDLE
 
 pytestmark = pytest.mark.django_db
 
@@ -82,14 +87,28 @@ def test_docs_pages_reference_no_external_host(client, path):
 @pytest.mark.parametrize("path", ["/docs", "/redoc"])
 def test_docs_assets_are_served_by_this_server(docs_client, path):
     html = docs_client.get(path).content.decode()
-    prefix = "/" + django_settings.STATIC_URL.lstrip("/")
-    static = [url for url in references(html) if url.startswith(prefix)]
-    assert any(url.endswith(".js") for url in static), static
-    for url in static:
+    local = [url for url in references(html) if url.startswith("/") and not url.startswith("/api/schema/")]
+    assert any(url.endswith(".js") for url in local), local
+    for url in local:
         response = docs_client.get(url)
         assert response.status_code == 200, url
         body = b"".join(response.streaming_content) if response.streaming else response.content
         assert len(body) > 100, url
+
+
+def test_redoc_loads_no_logo_from_a_cdn(docs_client):
+    """issue #14: ReDoc's "API docs by Redocly" link drew its logo from cdn.redoc.ly."""
+    html = docs_client.get("/redoc").content.decode()
+    (bundle_url,) = [url for url in references(html) if url.endswith("redoc.standalone.js")]
+    assert not bundle_url.startswith("/" + django_settings.STATIC_URL.lstrip("/"))  # the portal's copy
+    response = docs_client.get(bundle_url)
+    assert response["Content-Type"].startswith("text/javascript")
+    bundle = response.content.decode()
+    sidecar = (Path(finders.find(SIDECAR_BUNDLE))).read_text(encoding="utf-8")
+    assert OUTSIDE_LOGO in sidecar, "the sidecar's ReDoc changed: check what it loads from outside now"
+    assert OUTSIDE_LOGO not in bundle and "cdn." not in bundle
+    assert re.findall(r'src:"https?://', bundle) == []
+    assert len(bundle) > len(sidecar) - 100
 
 
 def test_docs_point_at_the_local_schema(client):

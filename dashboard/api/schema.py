@@ -4,12 +4,11 @@ applies."""
 from collections.abc import Callable
 from typing import Any
 
-from drf_spectacular.openapi import AutoSchema
 from drf_spectacular.utils import OpenApiExample, OpenApiResponse, extend_schema
 from rest_framework.serializers import Serializer
 
 from dashboard.api import serializers as s
-from opsportal.api.schema import invalid_example
+from opsportal.api.schema import AutoSchema, invalid_response
 
 
 class SingleDocumentSchema(AutoSchema):
@@ -112,28 +111,39 @@ HEALTH_EXAMPLE = {
 
 
 ANALYTICS_SCHEMA = extend_schema(
-    tags=["releases"],
+    operation_id="releases_analytics",
+    summary="Release analytics and DORA figures",
     parameters=[s.AnalyticsQuerySerializer],
     responses={
-        200: s.AnalyticsReleaseSerializer,
-        400: OpenApiResponse(s.AnalyticsQueryErrorSerializer, description="`days` is not an integer in 1..365."),
+        200: OpenApiResponse(
+            s.AnalyticsReleaseSerializer, description="The analytics report (cached for a short while)."
+        ),
+        400: invalid_response("Bad window", {"days": ["Ensure this value is less than or equal to 365."]}),
     },
-    examples=[
-        OpenApiExample("Analytics", value=ANALYTICS_EXAMPLE, response_only=True, status_codes=["200"]),
-        invalid_example("Bad window", {"days": ["Ensure this value is less than or equal to 365."]}),
-    ],
+    examples=[OpenApiExample("Analytics", value=ANALYTICS_EXAMPLE, response_only=True, status_codes=["200"])],
 )
 
 
-def figures_schema(serializer_class: type[Serializer], example_name: str, example: dict[str, Any]) -> Callable:
+def figures_schema(
+    serializer_class: type[Serializer], summary: str, description: str, example: dict[str, Any]
+) -> Callable:
     """The OpenAPI of a dashboard GET action answering the figures `serializer_class` renders."""
     return extend_schema(
-        tags=["dashboard"],
-        responses={200: serializer_class},
-        examples=[OpenApiExample(example_name, value=example, response_only=True)],
+        summary=summary,
+        responses={200: OpenApiResponse(serializer_class, description=description)},
+        examples=[OpenApiExample(summary, value=example, response_only=True)],
     )
 
 
-STATS_SCHEMA = figures_schema(s.DashboardStatsSerializer, "Stats", STATS_EXAMPLE)
-METRICS_SCHEMA = figures_schema(s.DashboardMetricsSerializer, "Metrics", METRICS_EXAMPLE)
-HEALTH_SCHEMA = figures_schema(s.DashboardHealthSerializer, "Health", HEALTH_EXAMPLE)
+STATS_SCHEMA = figures_schema(
+    s.DashboardStatsSerializer, "Dashboard stats", "The current figures, computed on each request.", STATS_EXAMPLE
+)
+METRICS_SCHEMA = figures_schema(
+    s.DashboardMetricsSerializer, "Dashboard trends", "Daily and weekly series, oldest first.", METRICS_EXAMPLE
+)
+HEALTH_SCHEMA = figures_schema(
+    s.DashboardHealthSerializer,
+    "Dashboard health",
+    "Always 200: `status` and `database.ok` say whether all is well.",
+    HEALTH_EXAMPLE,
+)

@@ -42,14 +42,6 @@ class AnalyticsQuerySerializer(serializers.Serializer):
     )
 
 
-class AnalyticsQueryErrorSerializer(serializers.Serializer):
-    """The error envelope of a refused query string (400)."""
-
-    code = serializers.CharField()
-    detail = serializers.CharField()
-    errors = serializers.DictField(child=serializers.ListField(child=serializers.CharField()))
-
-
 class AnalyticsTeamCountSerializer(serializers.Serializer):
     team_id = serializers.CharField(allow_null=True, help_text="Null for releases without a team.")
     team_name = serializers.CharField(help_text='"unassigned" for releases without a team.')

@@ -1,6 +1,6 @@
 """OpenAPI of the environment endpoints: examples and the decorators `environments.api.views` applies."""
 
-from drf_spectacular.utils import OpenApiExample, extend_schema
+from drf_spectacular.utils import OpenApiExample, OpenApiResponse, extend_schema
 
 from environments.api.serializers import EnvironmentStatusSerializer
 from environments.models import Environment
@@ -24,6 +24,7 @@ ENVIRONMENT_EXAMPLE = {
     "current_release": "release-2",
     "current_deployment": "deployment-3",
     "deployment_seq": 2,
+    "reference_seq": 5,
     "revision": 4,
     "created_at": "2026-10-01T09:00:00Z",
     "updated_at": "2026-11-25T15:20:00Z",
@@ -82,6 +83,12 @@ ENVIRONMENT_VIEWSET_SCHEMA = document_schema_view(
 
 STATUS_SCHEMA = extend_schema(
     summary="Environment status",
-    responses={200: EnvironmentStatusSerializer, 404: not_found_response(Environment)},
+    responses={
+        200: OpenApiResponse(
+            EnvironmentStatusSerializer,
+            description="The environment, the release running there, its latest deployments, health and freeze.",
+        ),
+        404: not_found_response(Environment),
+    },
     examples=[OpenApiExample("Production status", value=STATUS_EXAMPLE, response_only=True)],
 )

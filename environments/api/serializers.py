@@ -12,6 +12,7 @@ from releases.models import Deployment, Release
 # OpenAPI 3.0 has no type lists: the config's scalar values become a nullable oneOf.
 CONFIG_OPENAPI = {
     **schemas.CONFIG,
+    "title": "Environment config",  # the component's name
     "additionalProperties": {
         "oneOf": [{"type": "string"}, {"type": "number"}, {"type": "boolean"}],
         "nullable": True,

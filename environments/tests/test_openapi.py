@@ -53,10 +53,19 @@ def test_custom_actions_are_documented(schema):
 def test_embedded_documents_show_their_nested_shape(schema, component, field, item_keys):
     prop = schema["components"]["schemas"][component]["properties"][field]
     assert prop["type"] == "array"
-    assert set(prop["items"]["properties"]) == item_keys
+    assert set(resolve(schema, prop["items"])["properties"]) == item_keys
+
+
+def resolve(schema, node):
+    """The component a `$ref` names (issue #14: embedded shapes are named components)."""
+    if "$ref" not in node:
+        return node
+    return schema["components"]["schemas"][node["$ref"].rsplit("/", 1)[-1]]
 
 
 def test_config_values_are_scalars(schema):
-    config = schema["components"]["schemas"]["Environment"]["properties"]["config"]
+    config = resolve(schema, schema["components"]["schemas"]["Environment"]["properties"]["config"])
     assert config["type"] == "object"
-    assert {v["type"] for v in config["additionalProperties"]["oneOf"]} == {"string", "number", "boolean"}
+    values = config["additionalProperties"]["oneOf"]
+    assert {v.get("type") for v in values} == {"string", "number", "boolean", None}
+    assert {"nullable": True, "enum": [None]} in values  # null, as strict OpenAPI 3.0 validators accept it

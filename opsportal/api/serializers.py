@@ -8,8 +8,6 @@ from typing import Any
 from django.db import models
 from django.utils.module_loading import import_string
 from drf_spectacular.extensions import OpenApiSerializerFieldExtension
-from drf_spectacular.plumbing import build_basic_type
-from drf_spectacular.types import OpenApiTypes
 from rest_framework import serializers
 
 from opsportal.schemas import JSONSchemaValidator
@@ -19,7 +17,8 @@ BOOKKEEPING = ["revision", "created_at", "updated_at"]  # set by the services, s
 
 class EmbeddedDocumentField(serializers.JSONField):
     """An embedded document (JSON). OpenAPI shows `schema`, else the JSON Schema its model
-    validator checks, so the API documents exactly what it accepts."""
+    validator checks, so the API documents exactly what it accepts (its objects as named
+    components: `opsportal.api.schema.EmbeddedDocumentFieldExtension`)."""
 
     def __init__(self, *, schema: dict[str, Any] | None = None, **kwargs: Any) -> None:
         self.document_schema = schema
@@ -32,15 +31,6 @@ class EmbeddedDocumentField(serializers.JSONField):
             if isinstance(validator, JSONSchemaValidator):
                 return import_string(validator.schema_path)
         return None
-
-
-class EmbeddedDocumentFieldExtension(OpenApiSerializerFieldExtension):
-    target_class = EmbeddedDocumentField
-    match_subclasses = True
-
-    def map_serializer_field(self, auto_schema, direction):
-        schema = self.target.openapi_schema()
-        return dict(schema) if schema is not None else build_basic_type(OpenApiTypes.ANY)
 
 
 class DocumentSerializer(serializers.ModelSerializer):

@@ -9,23 +9,20 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from audit.models import AuditEvent
+from environments.choices import Health, Tier
 from environments.models import Environment
+from opsportal.api.schema import ErrorSerializer
+from opsportal.api.serializers import EmbeddedDocumentField
 from opsportal.schemas import JSONSchemaValidator
-from releases.choices import DeploymentStatus, ReleaseAction
+from releases.choices import DeploymentStatus, ReleaseAction, ReleaseStatus
 from releases.models import Deployment, Release
 from releases.schemas import APPROVALS, FEATURES
 from releases.selectors import release_deployed_to, release_environment_summaries, release_progress
 from releases.services import BLOCKER_CODES, release_allowed_actions
 
-
-@extend_schema_field(FEATURES)
-class ReleaseFeaturesField(serializers.JSONField):
-    """Embedded features → tasks, validated against `releases.schemas.FEATURES`."""
-
-
-@extend_schema_field(APPROVALS)
-class ReleaseApprovalsField(serializers.JSONField):
-    """Embedded approvals (user, decision, comment, at); written only by approve/reject."""
+# The statuses a new deployment may start with, and those a pipeline may report (enum components).
+DEPLOY_STATUSES = [DeploymentStatus.SUCCEEDED, DeploymentStatus.IN_PROGRESS]
+REPORTED_STATUSES = [DeploymentStatus.SUCCEEDED, DeploymentStatus.FAILED]
 
 
 class ReleaseProgressSerializer(serializers.Serializer):
@@ -96,8 +93,8 @@ DEPLOYED_TO = "_deployed_to"
 class ReleaseEnvironmentSummarySerializer(serializers.Serializer):
     environment = serializers.CharField(help_text="Environment id.")
     name = serializers.CharField()
-    tier = serializers.CharField()
-    health = serializers.CharField()
+    tier = serializers.ChoiceField(choices=Tier.choices)
+    health = serializers.ChoiceField(choices=Health.choices)
     is_current = serializers.BooleanField(help_text="This release is the environment's current release.")
     current_release = serializers.CharField(allow_null=True, help_text="The environment's current release id.")
     deployment = DeploymentSerializer(
@@ -117,12 +114,17 @@ class ReleaseListSerializer(serializers.ListSerializer):
 class ReleaseSerializer(serializers.ModelSerializer):
     """A release with its embedded features/tasks and approvals, and what its status allows."""
 
-    features = ReleaseFeaturesField(
+    features = EmbeddedDocumentField(
+        schema=FEATURES,
         required=False,
         validators=[JSONSchemaValidator("releases.schemas.FEATURES", "features")],
         help_text="Features, each with its tasks. Errors name the path, e.g. `features[1].tasks[0].status`.",
     )
-    approvals = ReleaseApprovalsField(read_only=True)
+    approvals = EmbeddedDocumentField(
+        schema=APPROVALS,
+        read_only=True,
+        help_text="Approvals and rejections, oldest first (written by approve/reject).",
+    )
     allowed_actions = serializers.SerializerMethodField(help_text="Actions the current status allows.")
     progress = serializers.SerializerMethodField()
     environments = serializers.SerializerMethodField(
@@ -202,7 +204,7 @@ class ReleaseDeployInputSerializer(serializers.Serializer):
     environment = serializers.PrimaryKeyRelatedField(queryset=Environment.objects.all(), help_text="Environment id.")
     notes = serializers.CharField(required=False, allow_blank=True, default="", max_length=5000)
     status = serializers.ChoiceField(
-        choices=[DeploymentStatus.SUCCEEDED, DeploymentStatus.IN_PROGRESS],
+        choices=DEPLOY_STATUSES,
         default=DeploymentStatus.SUCCEEDED,
         help_text="`in_progress` when a pipeline reports the result later (PATCH /deployments/{id}).",
     )
@@ -219,17 +221,26 @@ class ReleaseRollbackInputSerializer(serializers.Serializer):
 
 
 class ReleaseDeployBlockerSerializer(serializers.Serializer):
+    """What stands between a release and an environment (see `releases.services.release_deploy_check`)."""
+
     code = serializers.ChoiceField(choices=[(code, code) for code in BLOCKER_CODES])
     message = serializers.CharField()
-    status = serializers.CharField(required=False, help_text="invalid_status, approval_required: release status.")
-    required_approvals = serializers.IntegerField(required=False)
+    status = serializers.ChoiceField(
+        choices=ReleaseStatus.choices, required=False, help_text="invalid_status, approval_required: release status."
+    )
+    required_approvals = serializers.IntegerField(
+        required=False, help_text="approval_required: how many approvals a release needs."
+    )
     workflow = serializers.CharField(required=False, help_text="workflow_order: the workflow id.")
     required_environment = serializers.CharField(
         required=False, help_text="workflow_order: the stage that must succeed first."
     )
     until = serializers.DateTimeField(required=False, help_text="freeze_window: when the freeze ends.")
-    reason = serializers.CharField(required=False, help_text="freeze_window: why it is frozen.")
-    deployment = serializers.CharField(required=False, help_text="The deployment concerned.")
+    reason = serializers.CharField(required=False, allow_blank=True, help_text="freeze_window: why it is frozen.")
+    deployment = serializers.CharField(
+        required=False,
+        help_text="already_deployed: the current deployment; deployment_in_progress: the one not reported yet.",
+    )
 
 
 class ReleaseDeployCheckSerializer(serializers.Serializer):
@@ -281,19 +292,43 @@ class ReleaseHistoryEventSerializer(serializers.ModelSerializer):
 
 
 class DeploymentStatusReportInputSerializer(serializers.Serializer):
-    status = serializers.ChoiceField(choices=[DeploymentStatus.SUCCEEDED, DeploymentStatus.FAILED])
+    status = serializers.ChoiceField(choices=REPORTED_STATUSES)
     notes = serializers.CharField(required=False, allow_blank=True, default="", max_length=5000)
 
 
-class ReleaseErrorSerializer(serializers.Serializer):
-    """The error envelope of every refused request (see `opsportal.api.exceptions`)."""
+class ReleaseConflictErrorSerializer(ErrorSerializer):
+    """409: the release's state does not allow the action; nothing was changed. `code` is one of
+    `invalid_transition`, `deploy_blocked`, `already_approved`, `not_current_release`,
+    `nothing_to_roll_back_to`, `protected`, `stale_revision`, `idempotency_in_progress`."""
 
-    code = serializers.CharField(help_text="Stable machine code, e.g. `invalid_transition`, `deploy_blocked`.")
-    detail = serializers.CharField()
-    errors = serializers.DictField(
-        child=serializers.ListField(child=serializers.CharField()), required=False, help_text="Field → messages."
+    status = serializers.ChoiceField(
+        choices=ReleaseStatus.choices, required=False, help_text="The release's current status."
     )
-    status = serializers.CharField(required=False, help_text="The release's current status (409).")
-    allowed_actions = serializers.ListField(child=serializers.CharField(), required=False)
-    blockers = ReleaseDeployBlockerSerializer(many=True, required=False)
-    revision = serializers.IntegerField(required=False, help_text="The current revision (stale_revision, 412).")
+    allowed_actions = serializers.ListField(
+        child=serializers.ChoiceField(choices=ReleaseAction.choices),
+        required=False,
+        help_text="What the current status allows.",
+    )
+    blockers = ReleaseDeployBlockerSerializer(
+        many=True,
+        required=False,
+        help_text="`deploy_blocked`, `invalid_transition` of a deploy: what stands in the way.",
+    )
+    current_release = serializers.CharField(
+        allow_null=True,
+        required=False,
+        help_text="`not_current_release`: the environment's current release (null when none).",
+    )
+    revision = serializers.IntegerField(required=False, help_text="`stale_revision`: the current revision.")
+    retry_after = serializers.IntegerField(
+        required=False, help_text="`idempotency_in_progress`: seconds until the key's lease runs out."
+    )
+
+
+class DeploymentConflictErrorSerializer(ErrorSerializer):
+    """409 `invalid_transition`: only an `in_progress` deployment reports its result."""
+
+    status = serializers.ChoiceField(choices=DeploymentStatus.choices, help_text="The deployment's current status.")
+    allowed_actions = serializers.ListField(
+        child=serializers.CharField(), help_text="Always empty: a finished deployment takes no action."
+    )

@@ -32,15 +32,23 @@ def test_every_operation_has_an_example(schema):
     assert [name for name, operation in operations.items() if not has_example(operation)] == []
 
 
+def component(schema: dict, ref_holder: dict) -> dict:
+    return schema["components"]["schemas"][ref_holder["$ref"].rsplit("/", 1)[-1]]
+
+
 def test_embedded_documents_show_their_real_shape(schema):
+    # issue #14: named components, one per embedded shape, shared by the release's read and write shapes
     release = schema["components"]["schemas"]["Release"]["properties"]
-    assert release["features"]["items"]["properties"]["tasks"]["items"]["properties"].keys() == {
-        "title",
-        "status",
-        "assignee",
-    }
-    assert release["features"]["items"]["required"] == FEATURES["items"]["required"]
-    assert release["approvals"]["items"]["properties"].keys() == APPROVALS["items"]["properties"].keys()
+    feature = component(schema, release["features"]["items"])
+    task = component(schema, feature["properties"]["tasks"]["items"])
+    assert task["properties"].keys() == {"title", "status", "assignee"}
+    assert feature["required"] == ["name", "description", "status", "tasks"]  # the services store the defaults
+    request_feature = component(
+        schema, schema["components"]["schemas"]["ReleaseRequest"]["properties"]["features"]["items"]
+    )
+    assert request_feature["required"] == FEATURES["items"]["required"]
+    approval = component(schema, release["approvals"]["items"])
+    assert approval["properties"].keys() == APPROVALS["items"]["properties"].keys()
     assert release["approvals"]["readOnly"] is True
 
 

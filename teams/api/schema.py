@@ -1,6 +1,6 @@
 """OpenAPI of the team endpoints: examples and the decorators `teams.api.views` applies."""
 
-from drf_spectacular.utils import OpenApiExample, extend_schema
+from drf_spectacular.utils import OpenApiExample, OpenApiResponse, extend_schema
 
 from opsportal.api.schema import document_schema_view, not_found_response
 from teams.api.serializers import TeamMemberListSerializer
@@ -17,6 +17,7 @@ TEAM_EXAMPLE = {
     "description": "Core platform and deployment tooling.",
     "members": MEMBERS_EXAMPLE,
     "projects": ["opsportal", "deploy-pipeline"],
+    "reference_seq": 2,
     "revision": 3,
     "created_at": "2026-10-01T09:00:00Z",
     "updated_at": "2026-11-12T10:30:00Z",
@@ -41,7 +42,10 @@ TEAM_VIEWSET_SCHEMA = document_schema_view(
 
 MEMBERS_SCHEMA = extend_schema(
     summary="Team members",
-    responses={200: TeamMemberListSerializer, 404: not_found_response(Team)},
+    responses={
+        200: OpenApiResponse(TeamMemberListSerializer, description="Every member of the team, in the stored order."),
+        404: not_found_response(Team),
+    },
     examples=[
         OpenApiExample(
             "Members",

@@ -16,6 +16,7 @@ WORKFLOW_EXAMPLE = {
     "active": True,
     "stages": STAGES_EXAMPLE,
     "triggers": TRIGGERS_EXAMPLE,
+    "reference_seq": 3,
     "revision": 2,
     "created_at": "2026-10-01T09:00:00Z",
     "updated_at": "2026-10-15T08:00:00Z",
