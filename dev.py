@@ -38,26 +38,38 @@ RUN_DEFAULTS = {
     "PORT": "8080",
     "OPSPORTAL_DEMO_USER": "admin",
     "OPSPORTAL_DEMO_PASSWORD": "admin",
+    # The demo's webhooks may go to a receiver on this machine (production refuses private targets).
+    "OPSPORTAL_WEBHOOK_ALLOW_PRIVATE_TARGETS": "true",
 }
-# `dev.py test` checks run with production-like settings (DEBUG off), which need a non-default key.
-TEST_DEFAULTS = {"SECRET_KEY": "opsportal-dev-test-key-not-for-production"}
+# `dev.py test` checks run with production-like settings (DEBUG off), which need non-default keys.
+TEST_DEFAULTS = {
+    "SECRET_KEY": "opsportal-dev-test-key-not-for-production",
+    "AUDIT_SIGNING_KEY": "opsportal-dev-test-audit-key-not-for-production",
+}
 # The second pytest pass on SQLite: no per-test rollback, Django flushes between tests as on MongoDB
 # (opsportal/testing/flush_mode.py). It leaves out the tests against a separate gunicorn (their
 # server has its own database, which per-test isolation never touches) and the browser tests
 # (already transactional, i.e. flushed, in the first pass): both ran in the first pass.
 FLUSH_ENV = "OPSPORTAL_TEST_FLUSH"
 FLUSH_RUN_MARKS = "not live_server_gunicorn and not browser"
+# The MongoDB execute mode (issue #17; opsportal/testing/mongo_execute.py): the differential suite on
+# django-mongodb-backend over an in-process emulator, compared with SQLite. Not with MONGODB_URI: a real
+# server is the arbiter.
+EXECUTE_ENV = "OPSPORTAL_MONGO_EXECUTE"
+EXECUTE_RUN_PATHS = ["tests/mongo_execute", "opsportal/tests/test_mongo_emulator.py"]
 
 USAGE = """usage: python3 dev.py run  [--no-install]
        python3 dev.py test [--no-install] [PYTEST_ARGS...]
 
   run    create .venv, install requirements.txt, migrate, collect static files, load the
          sample data into an empty database, ensure the demo admin, serve with gunicorn
+         and one worker beside it (manage.py run_worker: webhooks, periodic jobs)
   test   create .venv, install requirements-dev.txt, then ruff check, ruff format --check,
          makemigrations --check, the OpenAPI schema check and pytest (MongoDB compile mode
          on unless MONGODB_URI is set), then pytest again flushing the database between
-         tests instead of rolling back (on MongoDB the one run already does); extra
-         arguments go to pytest
+         tests instead of rolling back (on MongoDB the one run already does), then the
+         MongoDB execute mode's differential suite (not with MONGODB_URI); extra
+         arguments go to the first two pytest runs
 
   --no-install   use .venv as it is (also: OPSPORTAL_NO_INSTALL=1)
 """
@@ -243,14 +255,26 @@ def command_run(no_install: bool) -> None:
         f"    API docs     {base}/docs   ReDoc {base}/redoc   schema {base}/api/schema/\n"
         f"    Admin        {base}/admin/\n"
         f"    Health       {base}/health\n"
+        f"    Events       {base}/api/v1/events/stream (live)   webhooks {base}/api/v1/webhooks\n"
+        "    Worker       manage.py run_worker (webhook deliveries, periodic jobs) runs beside the server\n"
         f"    Login        {user} / {password}\n"
         f"  DEBUG={env.get('DEBUG')}  OPSPORTAL_ANONYMOUS_READ={env.get('OPSPORTAL_ANONYMOUS_READ')}"
         "  (set HOST=0.0.0.0 to listen on all interfaces; Ctrl+C stops)\n",
         flush=True,
     )
+    start_worker(python, env)
     argv = [str(python), "-m", "gunicorn", "-c", str(ROOT / "gunicorn.conf.py"), "opsportal.wsgi:application"]
     os.chdir(ROOT)
     os.execve(argv[0], argv, env)  # noqa: S606 - replaces this process with the server, by design
+
+
+def start_worker(python: Path, env: dict[str, str]) -> None:
+    """One `manage.py run_worker` beside the server (webhook deliveries, periodic jobs). Its parent becomes the
+    gunicorn master (this process execs it): the worker stops when the server does (`--exit-with-parent`), and
+    Ctrl+C reaches both."""
+    say("manage.py run_worker --exit-with-parent (webhook deliveries and periodic jobs, beside the server)")
+    command = [str(python), "manage.py", "run_worker", "--exit-with-parent"]
+    subprocess.Popen(command, cwd=ROOT, env=env)  # noqa: S603 - our venv's python, our manage.py
 
 
 def flush_run_args(pytest_args: list[str]) -> list[str]:
@@ -290,6 +314,9 @@ def command_test(no_install: bool, pytest_args: list[str]) -> int:
             title = "pytest (flush between tests)"
             steps.append((title, [str(python), "-m", "pytest", *flush_run_args(pytest_args)]))
             extra_env[title] = {FLUSH_ENV: "1"}
+            title = "pytest (MongoDB execute mode)"
+            steps.append((title, [str(python), "-m", "pytest", *EXECUTE_RUN_PATHS]))
+            extra_env[title] = {EXECUTE_ENV: "1"}
         results: list[tuple[str, int, float]] = []
         for title, command in steps:
             step_env = {**env, **extra_env.get(title, {})}

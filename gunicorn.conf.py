@@ -2,7 +2,7 @@
 
 Everything comes from the environment (and `.env`, which never overrides a variable that
 is already set), with the same readers and names as the Django settings:
-HOST, PORT, WEB_CONCURRENCY, RELOAD, LOG_LEVEL. Any other gunicorn option can be given
+HOST, PORT, WEB_CONCURRENCY, WEB_THREADS, RELOAD, LOG_LEVEL. Any other gunicorn option can be given
 on the command line or in GUNICORN_CMD_ARGS.
 """
 
@@ -27,9 +27,15 @@ wsgi_app = "opsportal.wsgi:application"
 chdir = str(ROOT)
 bind = [f"[{_host}]:{_port}" if ":" in _host and not _host.startswith("[") else f"{_host}:{_port}"]
 workers = env_int("WEB_CONCURRENCY", 2)
+# Threaded workers: an open event stream (`GET /api/v1/events/stream`, Server-Sent Events) holds one of a
+# worker's WEB_THREADS threads, not the whole process, so API requests keep being served beside open streams;
+# the portal caps streams per worker below that (OPSPORTAL_SSE_MAX_STREAMS). README "Webhooks and events".
+worker_class = "gthread"
+threads = env_int("WEB_THREADS", 128)
 reload = env_bool("RELOAD", False)
 
-# Requests are short API calls; a worker silent for a minute is stuck and gets replaced.
+# A worker whose main loop is silent for a minute is stuck and gets replaced (with gthread, long requests
+# such as event streams do not count: the loop goes on beside them).
 timeout = 60
 graceful_timeout = 30
 keepalive = 5

@@ -40,6 +40,7 @@ def main() -> None:
             "DJANGO_SETTINGS_MODULE": "bench.settings",
             "OPSPORTAL_SQLITE_PATH": args.db,
             "SECRET_KEY": os.environ.get("SECRET_KEY", "bench-profile-key-not-a-secret-only-for-local-profiling"),
+            "AUDIT_SIGNING_KEY": os.environ.get("AUDIT_SIGNING_KEY", "bench-profile-audit-key-for-local-profiling"),
             "OPSPORTAL_THROTTLE_ANON": "100000/s",
             "OPSPORTAL_THROTTLE_USER": "100000/s",
         }

@@ -81,6 +81,12 @@ class Dataset:
         return f"{_k(self.releases)} releases / {_k(self.deployments)} deployments"
 
 
+# The streams scenario (issue #11): this many SSE clients stay connected while wrk drives the list,
+# and a client creates one release per second, whose event each stream must see.
+STREAMS = 100
+STREAM_EVENT_EVERY_S = 1.0
+
+
 @dataclass(frozen=True)
 class Scenario:
     name: str
@@ -94,6 +100,11 @@ SCENARIOS = {
     for s in [
         Scenario("list20", "Release list, page of 20", "/api/v1/releases?page_size=20"),
         Scenario("list100", "Release list, page of 100", "/api/v1/releases?page_size=100"),
+        Scenario(
+            "list20_streams",
+            f"Release list, page of 20, beside {STREAMS} open event streams",
+            "/api/v1/releases?page_size=20 ‖ /api/v1/events/stream ×100",
+        ),
         Scenario("detail", "Release detail", "/api/v1/releases/{release}"),
         Scenario("analytics", "Release analytics", "/api/v1/releases/analytics"),
         Scenario("dashboard", "Dashboard stats", "/api/v1/dashboard/stats"),
@@ -114,7 +125,10 @@ DATASETS = {
         # One deployment per release in each, so that growth compares like with like: reads over
         # 1k → 100k releases, aggregates over 10k → 100k deployments.
         Dataset("1k", 1_000, 1_000, READS),
-        Dataset("10k", 10_000, 10_000, ("list20", "detail", "base_list20", "base_detail", *AGGREGATES)),
+        # list20_streams right after list20: the same list, with 100 event streams open (issue #11).
+        Dataset(
+            "10k", 10_000, 10_000, ("list20", "list20_streams", "detail", "base_list20", "base_detail", *AGGREGATES)
+        ),
         Dataset("100k", 100_000, 100_000, (*READS, *AGGREGATES, "write_mix")),
     ]
 }
@@ -242,6 +256,7 @@ class Bench:
             **{k: v for k, v in os.environ.items() if k not in ("MONGODB_URI", "REDIS_URL", "DJANGO_SETTINGS_MODULE")},
             "DJANGO_SETTINGS_MODULE": "bench.settings",
             "SECRET_KEY": "bench-" + secrets.token_urlsafe(40),
+            "AUDIT_SIGNING_KEY": "bench-audit-" + secrets.token_urlsafe(40),
             "DEBUG": "false",
             "OPSPORTAL_ANONYMOUS_READ": "false",
             "OPSPORTAL_THROTTLE_ANON": args.throttle_rate,
@@ -349,6 +364,10 @@ class Bench:
                 say(f"{dataset.name}: {scenario.title} ({self.args.duration:g} s)")
                 if name == "write_mix":
                     result = WriteMix(server.port, tokens, self.args).run()
+                elif name == "list20_streams":
+                    with Streams(server.port, tokens[WRITER]) as streams:
+                        result = self.wrk_run(server, SCENARIOS["list20"], facts, tokens[WRITER])
+                    result.update(streams.summary())
                 else:
                     result = self.wrk_run(server, scenario, facts, tokens[WRITER])
                 result["rss_mb"] = server.worker_rss_mb()
@@ -468,6 +487,101 @@ def request(
             return response.status, data[:200]
     finally:
         conn.close()
+
+
+# --------------------------------------------------------------------------- open event streams
+
+
+class Streams:
+    """`STREAMS` SSE clients of `/api/v1/events/stream` held open (threads over raw sockets), and a writer
+    that creates a release every `STREAM_EVENT_EVERY_S` seconds; for each release, the time from sending its
+    create to each stream reading its `release.created` event (an upper bound of commit → stream)."""
+
+    def __init__(self, port: int, token: str) -> None:
+        self.port, self.token = port, token
+        self.sent: dict[str, float] = {}  # release id → when its create was sent
+        self.seen: list[dict[str, float]] = [{} for _ in range(STREAMS)]
+        self.refused: dict[str, int] = {}
+        self.stop = threading.Event()
+        self.sockets: list[socket.socket] = []
+        self.threads: list[threading.Thread] = []
+
+    def __enter__(self) -> Streams:
+        for number in range(STREAMS):
+            thread = threading.Thread(target=self._read, args=(number,), daemon=True)
+            thread.start()
+            self.threads.append(thread)
+        time.sleep(2)  # every stream connected before the measured run
+        self.writer = threading.Thread(target=self._write, daemon=True)
+        self.writer.start()
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.stop.set()
+        self.writer.join(timeout=15)
+        time.sleep(2)  # the last event reaches the streams
+        for sock in self.sockets:
+            try:
+                sock.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+        for thread in self.threads:
+            thread.join(timeout=5)
+
+    def _read(self, number: int) -> None:
+        sock = socket.create_connection((HOST, self.port), timeout=30)
+        self.sockets.append(sock)
+        request = (
+            f"GET /api/v1/events/stream?types=release.created HTTP/1.1\r\nHost: {HOST}\r\n"
+            f"Accept: text/event-stream\r\nAuthorization: Bearer {self.token}\r\n\r\n"
+        )
+        sock.sendall(request.encode())
+        reader = sock.makefile("rb")
+        status = reader.readline().split()
+        if len(status) < 2 or status[1] != b"200":
+            code = status[1].decode() if len(status) > 1 else "none"
+            self.refused[code] = self.refused.get(code, 0) + 1
+            return
+        try:
+            while not self.stop.is_set() or self.sent.keys() - self.seen[number].keys():
+                line = reader.readline()
+                if not line:
+                    return
+                if line.startswith(b"data: "):
+                    release = json.loads(line[6:])["subject"]["id"]
+                    self.seen[number].setdefault(release, time.perf_counter())
+        except (OSError, ValueError):
+            return
+
+    def _write(self) -> None:
+        number = 0
+        while not self.stop.is_set():
+            number += 1
+            version = f"stream-{os.getpid()}-{secrets.token_hex(3)}-{number}"
+            started = time.perf_counter()
+            status, body = request(
+                self.port, "POST", "/api/v1/releases", {"name": version, "version": version}, self.token
+            )
+            if status == 201:
+                self.sent[body["id"]] = started
+            self.stop.wait(STREAM_EVENT_EVERY_S)
+
+    def summary(self) -> dict[str, Any]:
+        delays = sorted(
+            (seen[release] - sent) * 1000
+            for seen in self.seen
+            for release, sent in self.sent.items()
+            if release in seen
+        )
+        expected = len(self.sent) * STREAMS
+        return {
+            "streams": STREAMS,
+            "streams_refused": self.refused,
+            "stream_events": len(self.sent),
+            "stream_deliveries": len(delays),
+            "stream_missed": expected - len(delays),
+            "stream_delay_ms": summarize(delays) if delays else None,
+        }
 
 
 # --------------------------------------------------------------------------- the write mix
@@ -772,6 +886,28 @@ def targets(results: dict) -> list[tuple[str, str, str]]:
         )
     for name in ("analytics", "dashboard"):
         latency_target(name, "p50", 250, "over 100k deployments")
+    for dataset in results["datasets"]:
+        plain, streamed = _get(results, dataset, "list20"), _get(results, dataset, "list20_streams")
+        if not plain or not streamed:
+            continue
+        ratio = streamed["latency_ms"]["p99"] / plain["latency_ms"]["p99"]
+        check(
+            f"{SCENARIOS['list20'].title} at {dataset}: p99 beside {STREAMS} open streams ≤ 1.3 × without",
+            ratio,
+            ratio <= 1.3,
+            f"{ratio:.2f} × ({streamed['latency_ms']['p99']:.1f} vs {plain['latency_ms']['p99']:.1f} ms)",
+        )
+        delay = streamed.get("stream_delay_ms") or {}
+        worst = delay.get("max")
+        check(
+            f"Each of {STREAMS} streams sees each new event within 2 s ({dataset})",
+            worst,
+            None if worst is None else worst <= 2000 and not streamed["stream_missed"],
+            f"max {worst:.0f} ms, p50 {delay.get('p50', 0):.0f} ms over {streamed['stream_deliveries']} "
+            f"(event, stream) pairs; {streamed['stream_missed']} missed"
+            if worst is not None
+            else "",
+        )
 
     def growth_target(name: str, small: str, limit: float, label: str) -> None:
         a, b = _get(results, small, name), _get(results, big, name)

@@ -1,7 +1,9 @@
 """The admin's release dashboard (`admin:dashboard`, linked from the admin index).
 
 Deployments per day by status (30 days), releases by status, the four DORA figures per
-environment and the releases waiting for approval. All numbers come from the dashboard
+environment, the releases waiting for approval and the latest deployments; the page follows the
+event stream (`GET /api/v1/events/stream`) and redraws the tiles, pending approvals and latest
+deployments when a release or deployment changes. All numbers come from the dashboard
 selectors and `releases.analytics`; the charts are inline SVG drawn on the server.
 """
 
@@ -17,11 +19,20 @@ from django.urls import reverse
 from django.utils import timezone
 
 from dashboard.admin_charts import horizontal_bars, stacked_bars
-from dashboard.selectors import METRICS_DAYS, deployment_window_counts, deployments_per_day, pending_approval_preview
+from dashboard.selectors import (
+    METRICS_DAYS,
+    deployment_window_counts,
+    deployments_per_day,
+    latest_deployments,
+    pending_approval_preview,
+)
 from releases.analytics import DEFAULT_WINDOW_DAYS, dora_metrics, release_counts_by_status
 from releases.choices import DeploymentStatus, ReleaseStatus
 
 PENDING_LIMIT = 20
+LATEST_DEPLOYMENTS = 10
+# The events after which the live sections (tiles, pending approvals, latest deployments) are redrawn.
+LIVE_EVENT_TYPES = ("release.*", "approval.*", "deployment.*", "service.*")
 # Bottom of each day's bar first.
 DEPLOYMENT_SERIES = (
     (DeploymentStatus.SUCCEEDED, DeploymentStatus.SUCCEEDED.label),
@@ -105,5 +116,11 @@ def dashboard_view(request: HttpRequest) -> HttpResponse:
         "pending": pending,
         "pending_count": by_status.get(ReleaseStatus.PENDING_APPROVAL, 0),
         "pending_url": f"{changelist}?status__exact={ReleaseStatus.PENDING_APPROVAL.value}",
+        "latest_deployments": [
+            {**row, "url": reverse("admin:releases_deployment_change", args=[row["id"]])}
+            for row in latest_deployments(limit=LATEST_DEPLOYMENTS)
+        ],
+        # The page follows the event stream and redraws these sections on every event (issue #11).
+        "live_stream_url": reverse("event-stream") + "?types=" + ",".join(LIVE_EVENT_TYPES),
     }
     return TemplateResponse(request, "admin/dashboard/index.html", context)

@@ -73,6 +73,23 @@ def pending_approval_preview(*, limit: int = PENDING_PREVIEW) -> list[PendingRel
     )
 
 
+def latest_deployments(*, limit: int = 10) -> list[dict[str, Any]]:
+    """The newest deployments (both kinds), newest first, with their release's name and version. Two queries."""
+    rows = list(
+        Deployment.objects.order_by("-started_at", "id").values(
+            "id", "release_id", "environment_id", "kind", "status", "started_at", "deployed_by"
+        )[:limit]
+    )
+    releases = {
+        row["id"]: row
+        for row in Release.objects.filter(pk__in={row["release_id"] for row in rows}).values("id", "name", "version")
+    }
+    for row in rows:
+        release = releases.get(row["release_id"], {})
+        row.update(release_name=release.get("name", row["release_id"]), release_version=release.get("version", ""))
+    return rows
+
+
 def deployment_window_counts(*, now: datetime | None = None) -> DeploymentWindowCounts:
     """Deployments (both kinds) started today (UTC), in the last 7 and 30 days, and the 30-day success rate.
 

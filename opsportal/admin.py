@@ -13,7 +13,9 @@ from typing import Any
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.views.main import ChangeList
+from django.core.exceptions import ValidationError
 from django.db import models
+from django.forms.fields import InvalidJSONInput
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.urls import reverse
 from django.utils.safestring import SafeString
@@ -23,6 +25,7 @@ from django_jsonform.widgets import JSONFormWidget
 from opsportal.admin_html import document_html
 from opsportal.documents import DocumentServices
 from opsportal.errors import ApplicationError, ValidationFailed
+from opsportal.limits import MAX_DEPTH, document_problems, replace_bad_text
 
 # --------------------------------------------------------------------------- the default site
 
@@ -68,6 +71,9 @@ def widget_schema(
                 node["type"] = types[0]
             else:
                 node["anyOf"] = [{"type": name, "title": _WIDGET_TYPES[name]} for name in types]
+                # Limits of one of the types (a string's `maxLength`) stay with our schema, which validates.
+                for keyword in ("maxLength", "minLength"):
+                    node.pop(keyword, None)
         if node.get("additionalProperties") is False:
             del node["additionalProperties"]
         if node.get("type") == "object":
@@ -93,6 +99,30 @@ def widget_schema(
 def json_widget(schema: dict[str, Any] | Callable[[], dict[str, Any]]) -> JSONFormWidget:
     """The form UI for one embedded document (a callable schema is evaluated at each render)."""
     return JSONFormWidget(schema=schema)
+
+
+class LimitedJSONField(forms.JSONField):
+    """The form field of every embedded document in the admin (issue #10): JSON nested too deep for
+    Python's parser is a form error, not a 500, and a stored value with a lone surrogate (written
+    before the input limits) is drawn with U+FFFD instead of failing the page. The input limits
+    themselves are checked by `ServiceModelForm`, for every field alike."""
+
+    def to_python(self, value: Any) -> Any:
+        try:
+            return super().to_python(value)
+        except RecursionError:
+            raise ValidationError(f"Nested more than {MAX_DEPTH} levels deep.", code="too_deep") from None
+
+    def bound_data(self, data: Any, initial: Any) -> Any:
+        try:
+            return super().bound_data(data, initial)
+        except RecursionError:
+            return InvalidJSONInput(data)
+
+    def prepare_value(self, value: Any) -> Any:
+        return super().prepare_value(
+            value if isinstance(value, InvalidJSONInput) else replace_bad_text(value, nul=False)
+        )
 
 
 # --------------------------------------------------------------------------- saves through services
@@ -121,6 +151,18 @@ class ServiceModelForm(forms.ModelForm):
     """A model form whose object is saved by a service; shows that service's refusal as form errors."""
 
     refusal: ApplicationError | None = None
+
+    def clean(self) -> dict[str, Any]:
+        """The input limits of the API's parser (`opsportal.limits`), for every field: no lone surrogate
+        or NUL in any string or key of a document, no nesting deeper than `MAX_DEPTH`."""
+        cleaned = super().clean()
+        for name, value in list(cleaned.items()):
+            problems = document_problems(value, root=name)
+            if problems:
+                self.add_error(
+                    name if name in self.fields else None, [f"{path}: {message}" for path, message in problems]
+                )
+        return cleaned
 
     def _post_clean(self) -> None:
         super()._post_clean()
@@ -215,6 +257,8 @@ class ServiceModelAdmin(admin.ModelAdmin):
         return PageChangeList
 
     def formfield_for_dbfield(self, db_field: models.Field, request: HttpRequest, **kwargs: Any):
+        if isinstance(db_field, models.JSONField):
+            kwargs.setdefault("form_class", LimitedJSONField)
         if db_field.name in self.json_schemas:
             kwargs["widget"] = json_widget(self.json_schemas[db_field.name])
         elif db_field.name == "revision":

@@ -15,6 +15,8 @@ from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString, mark_safe
 
+from opsportal.limits import replace_bad_text
+
 # --------------------------------------------------------------------------- badges
 
 BADGE_COLOURS = {
@@ -158,6 +160,7 @@ def diff_values(old: Any, new: Any, path: tuple[str, ...] = ()) -> list[tuple[st
 
 def describe_changes(changes: Any) -> list[tuple[str, str, str]]:
     """An audit event's `changes` ({field: [old, new]} or {field: context}) as readable rows."""
+    changes = replace_bad_text(changes, nul=False)  # stored before issue #10: a lone surrogate fails the page
     if not isinstance(changes, dict):
         return [("", "", describe_value(changes))]
     rows: list[tuple[str, str, str]] = []
@@ -210,6 +213,7 @@ def document_html(value: Any, key: str = "") -> SafeString:
     A list of documents is a table (one row each, nested lists as nested tables), a
     document is a two-column table, a list of scalars a comma-separated line.
     """
+    value = replace_bad_text(value, nul=False)  # stored before issue #10: a lone surrogate fails the page
     if isinstance(value, list) and value and all(isinstance(item, dict) for item in value):
         keys = _document_keys(value)
         return html_table(

@@ -9,9 +9,11 @@ import re
 import time
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from django.http import HttpRequest, HttpResponse
+
+from opsportal import proxies
 
 access_log = logging.getLogger("opsportal.access")
 
@@ -22,6 +24,14 @@ _REQUEST_ID_RE = re.compile(r"^[A-Za-z0-9._:-]{1,100}$")
 class RequestContext:
     request_id: str = ""
     client_ip: str = ""
+    # The request itself, so that code without it (auth signals → the audit trail) can name who acts.
+    request: HttpRequest | None = field(default=None, compare=False, repr=False)
+
+    @property
+    def username(self) -> str:
+        """Who is signed in: the admin's session user, or the API's (DRF sets it once it authenticates); else ""."""
+        user = getattr(self.request, "user", None)
+        return user.get_username() if user is not None and user.is_authenticated else ""
 
 
 _EMPTY = RequestContext()
@@ -33,7 +43,8 @@ def current_request_context() -> RequestContext:
 
 
 def client_ip(request: HttpRequest) -> str:
-    return request.META.get("REMOTE_ADDR", "") or ""
+    """The client's address: the peer, or what trusted proxies say (`opsportal.proxies`, TRUSTED_PROXIES)."""
+    return proxies.client_ip(request)
 
 
 class RequestIdMiddleware:
@@ -47,7 +58,7 @@ class RequestIdMiddleware:
         incoming = request.headers.get("X-Request-ID", "")
         request_id = incoming if _REQUEST_ID_RE.match(incoming) else uuid.uuid4().hex
         request.request_id = request_id
-        token = _context.set(RequestContext(request_id=request_id, client_ip=client_ip(request)))
+        token = _context.set(RequestContext(request_id=request_id, client_ip=client_ip(request), request=request))
         started = time.perf_counter()
         try:
             response = self.get_response(request)

@@ -10,6 +10,7 @@
 
 from __future__ import annotations
 
+import contextvars
 from typing import Any
 
 from opsportal.errors import Forbidden
@@ -26,7 +27,10 @@ ROLE_PERMISSIONS: dict[str, list[tuple[str, str]]] = {
     ENGINEERS: [
         ("releases", c) for c in (*_VIEW[:2], "add_release", "change_release", "delete_release", "change_deployment")
     ]
-    + [("environments", _VIEW[2]), ("teams", _VIEW[3]), ("workflows", _VIEW[4])],
+    + [("environments", _VIEW[2]), ("teams", _VIEW[3]), ("workflows", _VIEW[4])]
+    # Their teams' webhooks (the admin and the services show and allow those only).
+    + [("events", f"{verb}_webhooksubscription") for verb in ("add", "change", "delete", "view")]
+    + [("events", "view_delivery")],
     RELEASE_MANAGERS: [
         (app, f"{verb}_{model}")
         for app, model in (
@@ -38,8 +42,20 @@ ROLE_PERMISSIONS: dict[str, list[tuple[str, str]]] = {
         )
         for verb in ("add", "change", "delete", "view")
     ]
-    + [("audit", "view_auditevent")],
+    + [("audit", "view_auditevent")]
+    + [("events", f"{verb}_webhooksubscription") for verb in ("add", "change", "delete", "view")]
+    + [("events", "view_delivery"), ("events", "view_event"), ("events", "view_periodicjob")],
 }
+
+
+_provisioning: contextvars.ContextVar[bool] = contextvars.ContextVar("opsportal_role_provisioning", default=False)
+
+
+def provisioning_roles() -> bool:
+    """Whether `ensure_role_groups` is writing the role groups right now. The audit trail leaves those
+    writes out (`audit.auth_signals`): they restore the definition above after a migrate or flush,
+    nobody changes anything (and `migrate` itself writes them through historical models, unaudited)."""
+    return _provisioning.get()
 
 
 def ensure_role_groups(apps: Any = None, using: str = "default") -> None:
@@ -48,6 +64,14 @@ def ensure_role_groups(apps: Any = None, using: str = "default") -> None:
     which recreates them after every `migrate` and every `flush` (tests on MongoDB flush between tests).
 
     `apps`: the migration state's registry (a migration, `post_migrate`), or the project's."""
+    token = _provisioning.set(True)
+    try:
+        _ensure_role_groups(apps, using)
+    finally:
+        _provisioning.reset(token)
+
+
+def _ensure_role_groups(apps: Any, using: str) -> None:
     from django.apps import apps as global_apps
     from django.contrib.auth.management import create_permissions
 

@@ -16,6 +16,8 @@ from dotenv import load_dotenv
 
 from opsportal import database as database_settings
 from opsportal.env import env_bool, env_int, env_list, env_str
+from opsportal.limits import MAX_BODY_BYTES
+from opsportal.proxies import parse_trusted_proxies
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -31,6 +33,18 @@ if not DEBUG and SECRET_KEY in ("", DEFAULT_SECRET_KEY):
         "SECRET_KEY must be set to a unique, secret value when DEBUG is off (set the SECRET_KEY variable)."
     )
 SECRET_KEY = SECRET_KEY or DEFAULT_SECRET_KEY
+
+# Keys the audit trail's hash chain and signs its heads and checkpoints (issue #10). Separate from
+# SECRET_KEY: rotating the session key must not break the trail, and whoever can recompute the chain
+# without this key is caught by `verify`. Refused like SECRET_KEY when DEBUG is off.
+DEFAULT_AUDIT_SIGNING_KEY = "opsportal-development-audit-signing-key-change-me"
+AUDIT_SIGNING_KEY = env_str("AUDIT_SIGNING_KEY", "")
+if not DEBUG and AUDIT_SIGNING_KEY in ("", DEFAULT_AUDIT_SIGNING_KEY, SECRET_KEY):
+    raise ImproperlyConfigured(
+        "AUDIT_SIGNING_KEY must be set to a unique, secret value, different from SECRET_KEY, when DEBUG is off "
+        "(set the AUDIT_SIGNING_KEY variable)."
+    )
+AUDIT_SIGNING_KEY = AUDIT_SIGNING_KEY or DEFAULT_AUDIT_SIGNING_KEY
 
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "localhost,127.0.0.1,[::1]" if not DEBUG else "*")
 HOST = env_str("HOST", "0.0.0.0")  # noqa: S104 - a server binds all interfaces by default, like the predecessor
@@ -54,11 +68,13 @@ INSTALLED_APPS = [
     "django_jsonform",
     "opsportal.apps.OpsPortalConfig",
     "audit",
+    "tokens",
     "teams",
     "environments",
     "workflows",
     "releases",
     "dashboard",
+    "events",
     *database_settings.backend_apps(MONGODB_URI),
 ]
 
@@ -132,39 +148,79 @@ STORAGES = {
 CORS_ALLOWED_ORIGINS = env_list("CORS_ALLOWED_ORIGINS", "http://localhost:3000,http://localhost:3001")
 CORS_EXPOSE_HEADERS = ["ETag", "Location", "X-Request-ID", "Retry-After"]
 
+# --- Input limits (opsportal.limits; README "Limits, client address and failures"): a larger body → 413.
+DATA_UPLOAD_MAX_MEMORY_SIZE = MAX_BODY_BYTES
+
+# --- Client address (opsportal.proxies): X-Forwarded-For is believed only from these proxies, or
+# this many (e.g. "1"); empty: none, the peer of the connection is the client.
+TRUSTED_PROXIES = parse_trusted_proxies(env_str("TRUSTED_PROXIES", ""))
+
 # --- REST framework
 ANONYMOUS_READ = env_bool("OPSPORTAL_ANONYMOUS_READ", False)
 # How long a POST's Idempotency-Key claim is owned by the request that made it: a retry after
 # that (the request died) takes the key over (`opsportal.services`).
 OPSPORTAL_IDEMPOTENCY_LEASE_SECONDS = env_int("OPSPORTAL_IDEMPOTENCY_LEASE_SECONDS", 60)
+
+# `manage.py demo_setup` (docker-compose.yml runs it on start): sample data and a first admin when on.
+OPSPORTAL_DEMO = env_bool("OPSPORTAL_DEMO", False)
+
+# --- Events, webhooks and the worker (issue #11; README "Webhooks and events").
+# Webhook targets on private, loopback or link-local addresses are refused (checked after DNS
+# resolution) unless this is on: the demo (`dev.py run`) and the tests send to loopback receivers.
+OPSPORTAL_WEBHOOK_ALLOW_PRIVATE_TARGETS = env_bool("OPSPORTAL_WEBHOOK_ALLOW_PRIVATE_TARGETS", False)
+OPSPORTAL_WEBHOOK_TIMEOUT_SECONDS = env_int("OPSPORTAL_WEBHOOK_TIMEOUT_SECONDS", 10)
+OPSPORTAL_WEBHOOK_RETRY_HOURS = env_int("OPSPORTAL_WEBHOOK_RETRY_HOURS", 72)
+OPSPORTAL_WEBHOOK_SECRET_GRACE_HOURS = env_int("OPSPORTAL_WEBHOOK_SECRET_GRACE_HOURS", 24)
+OPSPORTAL_DELIVERY_RETENTION_DAYS = env_int("OPSPORTAL_DELIVERY_RETENTION_DAYS", 30)
+OPSPORTAL_WORKER_LEASE_SECONDS = env_int("OPSPORTAL_WORKER_LEASE_SECONDS", 60)
+OPSPORTAL_EVENT_SOURCE = env_str("OPSPORTAL_EVENT_SOURCE", "/opsportal")
+OPSPORTAL_SSE_HEARTBEAT_SECONDS = env_int("OPSPORTAL_SSE_HEARTBEAT_SECONDS", 15)
+OPSPORTAL_SSE_MAX_SECONDS = env_int("OPSPORTAL_SSE_MAX_SECONDS", 600)
+# Each open stream holds one of a gunicorn worker's WEB_THREADS threads (gunicorn.conf.py): beyond this many per
+# worker process a new stream gets 503 + Retry-After, so that the remaining threads keep serving the API.
+OPSPORTAL_SSE_MAX_STREAMS = env_int("OPSPORTAL_SSE_MAX_STREAMS", max(1, env_int("WEB_THREADS", 128) - 32))
+
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
+        # API tokens (`Bearer opt_…`) first: JWT would reject them; any other Bearer value falls through to JWT.
+        "tokens.authentication.ApiTokenAuthentication",
         "rest_framework_simplejwt.authentication.JWTAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
-    "DEFAULT_PERMISSION_CLASSES": ["opsportal.api.permissions.ReadAnonymousIfAllowed"],
+    "DEFAULT_PERMISSION_CLASSES": [
+        "opsportal.api.permissions.ReadAnonymousIfAllowed",
+        # A request made with an API token does only what the token's scopes allow.
+        "tokens.permissions.ApiTokenScopes",
+    ],
     "DEFAULT_PAGINATION_CLASS": "opsportal.api.pagination.StandardPagination",
     "PAGE_SIZE": 20,
     "DEFAULT_FILTER_BACKENDS": [
         "django_filters.rest_framework.DjangoFilterBackend",
         "rest_framework.filters.SearchFilter",
-        "rest_framework.filters.OrderingFilter",
+        # `?ordering=` plus the primary key, so ties keep one order on SQLite and MongoDB alike.
+        "opsportal.api.filters.TotalOrderingFilter",
     ],
-    # JSON in: embedded documents don't fit form encoding (the browsable API posts raw JSON).
-    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    # JSON in: embedded documents don't fit form encoding (the browsable API posts raw JSON). The parser
+    # enforces the input limits (opsportal.limits); the renderers draw stored lone surrogates as U+FFFD.
+    "DEFAULT_PARSER_CLASSES": ["opsportal.api.parsers.JSONParser"],
     "DEFAULT_RENDERER_CLASSES": [
-        "rest_framework.renderers.JSONRenderer",
-        "rest_framework.renderers.BrowsableAPIRenderer",
+        "opsportal.api.renderers.JSONRenderer",
+        "opsportal.api.renderers.BrowsableAPIRenderer",
     ],
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    # Tags by resource, readable operation ids, required response fields, errors and headers (issue #14).
+    "DEFAULT_SCHEMA_CLASS": "opsportal.api.schema.AutoSchema",
     "EXCEPTION_HANDLER": "opsportal.api.exceptions.exception_handler",
+    # Keyed on the client address of opsportal.proxies (TRUSTED_PROXIES), not on any X-Forwarded-For.
     "DEFAULT_THROTTLE_CLASSES": [
-        "rest_framework.throttling.AnonRateThrottle",
-        "rest_framework.throttling.UserRateThrottle",
+        "opsportal.api.throttling.AnonRateThrottle",
+        "opsportal.api.throttling.UserRateThrottle",
     ],
     "DEFAULT_THROTTLE_RATES": {
         "anon": env_str("OPSPORTAL_THROTTLE_ANON", "120/min"),
         "user": env_str("OPSPORTAL_THROTTLE_USER", "6000/min"),
+        # Failed sign-ins (POST /api/v1/auth/token/) per client address and per username.
+        "login_ip": env_str("OPSPORTAL_THROTTLE_LOGIN_IP", "50/hour"),
+        "login_username": env_str("OPSPORTAL_THROTTLE_LOGIN_USERNAME", "10/hour"),
     },
     "DATETIME_FORMAT": "iso-8601",
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
@@ -186,7 +242,7 @@ SPECTACULAR_SETTINGS = {
     "COMPONENT_SPLIT_REQUEST": True,
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
-        "opsportal.api.openapi_hooks.add_standard_error_responses",
+        "opsportal.api.openapi_hooks.finish_schema",
     ],
     "SWAGGER_UI_DIST": "SIDECAR",
     # No call to validator.swagger.io from the browser: the docs work air-gapped (DESIGN §2).
@@ -194,11 +250,22 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "ENUM_NAME_OVERRIDES": {
+        "DeliveryStatusEnum": "events.choices.DeliveryStatus",
         "ReleaseStatusEnum": "releases.choices.ReleaseStatus",
         "DeploymentStatusEnum": "releases.choices.DeploymentStatus",
         "DeploymentKindEnum": "releases.choices.DeploymentKind",
         "EnvironmentHealthEnum": "environments.choices.Health",
         "EnvironmentTierEnum": "environments.choices.Tier",
+        # One component per set of values (issue #14), also for those only embedded documents use.
+        "ReleaseActionEnum": "releases.choices.ReleaseAction",
+        "FeatureStatusEnum": "releases.choices.FeatureStatus.values",
+        "TaskStatusEnum": "releases.choices.TaskStatus.values",
+        "ApprovalDecisionEnum": "releases.choices.ApprovalDecision.values",
+        "DeployBlockerCodeEnum": "releases.services.BLOCKER_CODES",
+        "DeployStatusEnum": "releases.api.serializers.DEPLOY_STATUSES",
+        "DeploymentResultEnum": "releases.api.serializers.REPORTED_STATUSES",
+        "RoleEnum": "opsportal.roles.ROLE_NAMES",
+        "DatabaseUnavailableReasonEnum": "opsportal.api.schema.UNAVAILABLE_REASONS",
     },
 }
 
@@ -243,7 +310,7 @@ LOGGING = {
 # --- Production hardening. Defaults suit a plain-HTTP local run; the production values
 # (README "Production settings") make `manage.py check --deploy` print no warnings.
 SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", False)
-SECURE_REDIRECT_EXEMPT = [r"^health$"]
+SECURE_REDIRECT_EXEMPT = [r"^health/?$", r"^health/live/?$"]
 if env_bool("SECURE_PROXY_SSL_HEADER", False):
     # Behind a TLS-terminating proxy that sets X-Forwarded-Proto.
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")

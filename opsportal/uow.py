@@ -89,10 +89,43 @@ def is_transient(error: BaseException) -> bool:
 
 def _atomic(using: str):
     if is_mongodb(using):
-        from django_mongodb_backend import transaction as mongo_transaction
-
-        return mongo_transaction.atomic(using)
+        return _mongo_atomic(using)
     return transaction.atomic(using)
+
+
+@contextmanager
+def _outside_django_atomic(connection: Any) -> Iterator[None]:
+    saved = connection.in_atomic_block
+    connection.in_atomic_block = False
+    try:
+        yield
+    finally:
+        connection.in_atomic_block = saved
+
+
+@contextmanager
+def _mongo_atomic(using: str) -> Iterator[None]:
+    """`django_mongodb_backend.transaction.atomic`, also inside Django's own `transaction.atomic`.
+
+    On MongoDB Django's `atomic()` is no transaction (the admin's change views, `user.groups.set()`
+    and other Django internals open one), yet it marks the connection as in an atomic block, and
+    the backend's commit (`commit_mongo` → `run_and_clear_commit_hooks`) then refuses to run:
+    TransactionManagementError. The unit's MongoDB transaction is the only real one, so its commit
+    and its on-commit hooks run as outside Django's block (issue #17, found by the execute mode).
+    """
+    from django_mongodb_backend import transaction as mongo_transaction
+
+    connection = connections[using]
+    atomic = mongo_transaction.atomic(using)
+    atomic.__enter__()
+    try:
+        yield
+    except BaseException as error:
+        with _outside_django_atomic(connection):
+            atomic.__exit__(type(error), error, error.__traceback__)
+        raise
+    with _outside_django_atomic(connection):
+        atomic.__exit__(None, None, None)
 
 
 @contextmanager

@@ -18,6 +18,12 @@ Invariants:
 - `dangling`: every reference (deployment → release/environment/previous, environment → current
   release/deployment, release → team/workflow, workflow stage → environment) names a document.
 - `audit_chain`: the audit trail's hash chain is intact.
+- `text`: no text or embedded document of a release, deployment, environment, team or workflow holds
+  a lone UTF-16 surrogate or a NUL character (refused since issue #10, `opsportal.limits`; rows
+  written before could break every page showing them). Repair replaces each with U+FFFD; its audit
+  event names the paths, never the text. Audit events are not rewritten: the trail is append-only and
+  hash-chained (rewriting an event is what `audit_chain` detects), so the renderers draw their lone
+  surrogates as U+FFFD instead (`opsportal.api.renderers`, `opsportal.admin_html`).
 """
 
 from __future__ import annotations
@@ -28,13 +34,17 @@ from dataclasses import dataclass, field
 from itertools import pairwise
 from typing import Any
 
+from django.db import models
+
 from audit.actions import AuditAction
 from audit.selectors import audit_chain_verify
 from audit.services import audit_record, now_ms
 from environments.choices import Tier
 from environments.models import Environment
+from opsportal.limits import bad_text_paths, replace_bad_text
 from opsportal.uow import run_in_unit
 from releases.choices import DeploymentKind, DeploymentStatus, ReleaseStatus
+from releases.history import release_search_text
 from releases.models import Deployment, Release
 from releases.selectors import release_current_approvals
 from teams.models import Team
@@ -135,7 +145,71 @@ def _repair_release_status(release_id: str, to: str, invariant: str) -> None:
     run_in_unit(unit)
 
 
+def _repair_text(model: type[models.Model], object_type: str, pk: str) -> None:
+    def unit() -> None:
+        document = model.objects.get(pk=pk)
+        values: dict[str, Any] = {}
+        replaced: list[str] = []
+        for name in _text_fields(model):
+            paths = bad_text_paths(getattr(document, name), root=name)
+            if paths:
+                values[name] = replace_bad_text(getattr(document, name))
+                replaced += paths
+        if not values:
+            return
+        if model is Release and "features" in values:
+            values["search_text"] = release_search_text(values["features"])
+        if any(field.name == "updated_at" for field in model._meta.concrete_fields):
+            values["updated_at"] = now_ms()
+        if model.objects.filter(pk=pk, revision=document.revision).update(revision=document.revision + 1, **values):
+            _repaired(object_type, pk, "text", {"replaced_with_u_fffd": replaced})
+
+    run_in_unit(unit)
+
+
 # --------------------------------------------------------------------------- checks
+
+
+# The documents people and clients write text into (audit events: see the module docstring).
+TEXT_DOCUMENTS: tuple[tuple[type[models.Model], str], ...] = (
+    (Release, "release"),
+    (Deployment, "deployment"),
+    (Environment, "environment"),
+    (Team, "team"),
+    (Workflow, "workflow"),
+)
+
+
+def _text_fields(model: type[models.Model]) -> list[str]:
+    """Stored text and embedded documents (not the id, not `search_text`, which repair derives again)."""
+    return [
+        field.name
+        for field in model._meta.concrete_fields
+        if isinstance(field, models.CharField | models.TextField | models.JSONField)
+        and not field.primary_key
+        and field.name != "search_text"
+    ]
+
+
+def _text_violations() -> list[Violation]:
+    found: list[Violation] = []
+    for model, object_type in TEXT_DOCUMENTS:
+        fields = _text_fields(model)
+        for row in model.objects.order_by("pk").values("pk", *fields).iterator(chunk_size=2000):
+            paths = [path for name in fields for path in bad_text_paths(row[name], root=name)]
+            if not paths:
+                continue
+            shown = ", ".join(paths[:5]) + (f" and {len(paths) - 5} more" if len(paths) > 5 else "")
+            found.append(
+                Violation(
+                    "text",
+                    object_type,
+                    row["pk"],
+                    f"a lone surrogate or a NUL character in {shown}",
+                    lambda m=model, t=object_type, pk=row["pk"]: _repair_text(m, t, pk),
+                )
+            )
+    return found
 
 
 def _environment_violations(
@@ -275,9 +349,11 @@ def integrity_violations() -> list[Violation]:
                 message = f"stage environment {env!r} does not exist"
                 found.append(Violation("dangling", "workflow", workflow_id, message))
 
+    found += _text_violations()
+
     chain = audit_chain_verify()
     if not chain["valid"]:
-        found.append(Violation("audit_chain", "audit_event", str(chain["first_broken"]), "the hash chain breaks here"))
+        found.append(Violation("audit_chain", "audit_event", str(chain["first_broken"]), chain["message"]))
     return found
 
 

@@ -4,6 +4,7 @@ from django.db import models
 
 from opsportal.clock import now_ms
 from opsportal.ids import new_id
+from opsportal.limits import DESCRIPTION_MAX_LENGTH, NOTES_MAX_LENGTH
 from opsportal.schemas import JSONSchemaValidator
 from releases.choices import DeploymentKind, DeploymentStatus, ReleaseStatus
 
@@ -19,7 +20,7 @@ class Release(models.Model):
     id = models.CharField(primary_key=True, max_length=64, default=new_id, editable=False, db_column="_id")
     name = models.CharField(max_length=200)
     version = models.CharField(max_length=64, unique=True)
-    description = models.TextField(blank=True, default="")
+    description = models.TextField(blank=True, default="", max_length=DESCRIPTION_MAX_LENGTH)
     status = models.CharField(max_length=20, choices=ReleaseStatus.choices, default=ReleaseStatus.DRAFT)
     team = models.ForeignKey("teams.Team", null=True, blank=True, on_delete=models.PROTECT, related_name="releases")
     workflow = models.ForeignKey(
@@ -77,7 +78,7 @@ class Deployment(models.Model):
     started_at = models.DateTimeField()
     finished_at = models.DateTimeField(null=True, blank=True)
     deployed_by = models.CharField(max_length=150, blank=True, default="")
-    notes = models.TextField(blank=True, default="")
+    notes = models.TextField(blank=True, default="", max_length=NOTES_MAX_LENGTH)
     pipeline_url = models.URLField(blank=True, default="")
     rolled_back_from = models.ForeignKey(
         Release,

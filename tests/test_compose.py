@@ -78,8 +78,28 @@ def assert_runnable(steps: list[list[str]]) -> None:
 # --- docker-compose.yml ----------------------------------------------------------------
 
 
-def test_compose_has_mongo_mongo_express_and_portal(compose):
-    assert set(compose["services"]) == {"mongo", "mongo-express", "portal"}
+def test_compose_has_mongo_mongo_express_portal_and_worker(compose):
+    assert set(compose["services"]) == {"mongo", "mongo-express", "portal", "worker"}
+
+
+def test_worker_runs_run_worker_with_the_portals_settings(compose):
+    """issue #11: one background process beside the portal, same image and environment, stopped gently."""
+    worker, portal = compose["services"]["worker"], compose["services"]["portal"]
+    assert worker["command"][:3] == ["python", "manage.py", "run_worker"]
+    assert "run_worker" in get_commands()
+    assert worker["image"] == portal["image"]
+    assert worker["environment"] == portal["environment"]
+    assert worker["depends_on"]["portal"]["condition"] == "service_healthy"
+    assert int(str(worker["stop_grace_period"]).rstrip("s")) >= 15, "time to finish a delivery (10 s timeout)"
+
+
+def test_compose_demo_mode_loads_sample_data_and_a_first_admin(compose):
+    """`docker compose up` is a usable portal when OPSPORTAL_DEMO is on (the default there)."""
+    portal = compose["services"]["portal"]
+    assert portal["environment"]["OPSPORTAL_DEMO"] == "${OPSPORTAL_DEMO:-true}"
+    steps = shell_commands(portal["command"])
+    assert ["python", "manage.py", "demo_setup"] in steps
+    assert steps.index(["python", "manage.py", "demo_setup"]) > 0, "after migrate"
 
 
 def test_mongo_is_a_single_node_replica_set_that_initiates_itself(compose):

@@ -23,13 +23,14 @@ from django.db import connections
 from django.db.models import Model, QuerySet
 from pymongo.operations import IndexModel
 
-from audit.models import AuditEvent
+from audit.models import AuditCheckpoint, AuditEvent
 from environments.models import Environment
 from opsportal.document_models import primary_keys_to_mongodb_id
 from opsportal.models import IdempotencyRecord
 from opsportal.testing.mongo_compile import OUR_APPS, SHADOW_ALIAS, SHADOW_SERVER_VERSION, _shadow_connection
 from releases.models import Deployment, Release
 from teams.models import Team
+from tokens.models import ApiToken
 from workflows.models import Workflow
 
 ID_INDEX = "_id_"
@@ -237,6 +238,13 @@ HOT_QUERIES = {
         lambda: IdempotencyRecord.objects.filter(user="alice", key="k-1").order_by("pk")[:1],
         {"user", "key"},
     ),
+    # tokens.authentication: every request with an API token looks it up by the hash of its secret.
+    "API token by secret hash": (
+        lambda: ApiToken.objects.filter(secret_hash="0" * 64).order_by("pk")[:1],
+        {"secret_hash"},
+    ),
+    # audit.selectors.audit_chain_verify: the latest checkpoint.
+    "latest audit checkpoint": (lambda: AuditCheckpoint.objects.order_by("-seq")[:1], set()),
     # The default list order of the named documents (DRF `ordering = ["name"]`) and lookups by name.
     "teams by name": (lambda: Team.objects.order_by("name")[:20], set()),
     "workflow by name": (lambda: Workflow.objects.filter(name="Standard"), {"name"}),

@@ -222,8 +222,10 @@ def fake_execve(path, argv, env):
 
 def test_run_prepares_the_database_then_execs_gunicorn(dev, tmp_path, monkeypatch, capsys):
     manage = Recorder()
+    started: list[list[str]] = []
     monkeypatch.setattr(dev, "prepare", lambda requirements, no_install: Path("/venv/bin/python"))
     monkeypatch.setattr(dev.subprocess, "run", manage)
+    monkeypatch.setattr(dev.subprocess, "Popen", lambda command, **kwargs: started.append(command))
     monkeypatch.setattr(dev.os, "execve", fake_execve)
     monkeypatch.setattr(dev.os, "chdir", lambda path: None)
     monkeypatch.delenv("OPSPORTAL_DEMO_USER", raising=False)
@@ -236,6 +238,8 @@ def test_run_prepares_the_database_then_execs_gunicorn(dev, tmp_path, monkeypatc
     assert [command[1] for command in manage.commands] == ["manage.py"] * 4
     assert steps == ["migrate", "collectstatic", "load_sample_data_if_empty", "ensure_demo_admin"]
     assert ["collectstatic", "--noinput"] == manage.commands[1][2:4]
+    # one worker beside the server, stopping with it (issue #11)
+    assert started == [["/venv/bin/python", "manage.py", "run_worker", "--exit-with-parent"]]
     argv, env = exec_info.value.args
     assert argv[1:5] == ["-m", "gunicorn", "-c", str(tmp_path / "gunicorn.conf.py")]
     assert argv[-1] == "opsportal.wsgi:application"
@@ -296,7 +300,11 @@ def test_test_runs_every_check_then_pytest_with_compile_mode(dev, monkeypatch):
     assert commands[5] == ["-m", "pytest", "-m", "not live_server_gunicorn and not browser", "-k", "health", "-x"]
     assert runner.calls[5][1]["OPSPORTAL_TEST_FLUSH"] == "1"
     assert runner.calls[5][1]["OPSPORTAL_MONGO_COMPILE"] == "1"
-    assert len(commands) == 6
+    # then the MongoDB execute mode's differential suite (issue #17), whatever the user's arguments
+    assert commands[6] == ["-m", "pytest", "tests/mongo_execute", "opsportal/tests/test_mongo_emulator.py"]
+    assert runner.calls[6][1]["OPSPORTAL_MONGO_EXECUTE"] == "1"
+    assert "OPSPORTAL_TEST_FLUSH" not in runner.calls[6][1]
+    assert len(commands) == 7
 
 
 def test_the_flush_run_keeps_the_users_own_mark_selection(dev, monkeypatch):
@@ -315,7 +323,7 @@ def test_test_uses_real_mongodb_when_mongodb_uri_is_set(dev, monkeypatch, capsys
 
     assert dev.command_test(no_install=False, pytest_args=[]) == 0
     assert "OPSPORTAL_MONGO_COMPILE" not in runner.calls[4][1]
-    assert len(runner.calls) == 5, "one pytest run: on MongoDB it flushes between tests already"
+    assert len(runner.calls) == 5, "one pytest run: on MongoDB it flushes between tests already (and no emulator)"
     out = capsys.readouterr().out
     assert "hunter2" not in out
     assert "mongodb://ci:***@localhost:27017/opsportal" in out
@@ -327,7 +335,7 @@ def test_test_fails_when_any_check_fails_but_runs_them_all(dev, monkeypatch, cap
     monkeypatch.setattr(dev.subprocess, "run", runner)
 
     assert dev.command_test(no_install=False, pytest_args=[]) == 1
-    assert len(runner.calls) == 6
+    assert len(runner.calls) == 7
     assert "failed: ruff format --check" in capsys.readouterr().err
 
 

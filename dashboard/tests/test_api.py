@@ -238,7 +238,8 @@ REPORTS = {
     "analytics": (lambda: release_analytics(now=NOW), 10),
     "stats": (lambda: selectors.dashboard_stats(now=NOW), 4),
     "metrics": (lambda: selectors.dashboard_metrics(now=NOW), 2),
-    "health": (selectors.dashboard_health, 2),
+    # read probe, write probe (savepoint, update matching nothing, rollback, release), environments
+    "health": (selectors.dashboard_health, 6),
 }
 
 

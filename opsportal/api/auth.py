@@ -3,6 +3,8 @@
 from drf_spectacular.utils import OpenApiExample, extend_schema, extend_schema_view
 from rest_framework_simplejwt.views import TokenObtainPairView, TokenRefreshView
 
+from opsportal.api.throttling import LoginThrottleMixin
+
 _TOKENS = {"access": "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJ…", "refresh": "eyJhbGciOiJIUzI1NiIsInR5cCI6…"}
 
 
@@ -17,7 +19,7 @@ _TOKENS = {"access": "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJ…", "refresh": "
         ],
     )
 )
-class TokenObtainView(TokenObtainPairView):
+class TokenObtainView(LoginThrottleMixin, TokenObtainPairView):
     """`POST /api/v1/auth/token/`."""
 
 

@@ -13,6 +13,7 @@ import logging
 from typing import Any
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.core.exceptions import RequestDataTooBig
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404
 from rest_framework import exceptions, status
@@ -20,6 +21,8 @@ from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
 from opsportal.errors import ApplicationError
+from opsportal.limits import MAX_BODY_BYTES, short_message
+from opsportal.unavailable import database_unavailable, log_unavailable
 
 
 def _flatten(detail: Any) -> dict[str, list[str]] | list[str]:
@@ -40,7 +43,8 @@ def _as_messages(value: Any) -> list[str]:
         return out
     if isinstance(value, dict):
         return [f"{key}: {message}" for key, sub in value.items() for message in _as_messages(sub)]
-    return [str(value)]
+    # Short and escaped: a message never echoes a large input back (e.g. an invalid choice).
+    return [short_message(str(value))]
 
 
 def envelope(code: str, detail: str, **extra: Any) -> dict[str, Any]:
@@ -67,12 +71,41 @@ def _log_refusal(exc: ApplicationError, context: dict) -> None:
     )
 
 
+def payload_too_large() -> dict[str, Any]:
+    """The 413 envelope of a body over `opsportal.limits.MAX_BODY_BYTES` (also `opsportal.views.bad_request`)."""
+    return envelope(
+        "payload_too_large",
+        f"The request body is larger than the limit of {MAX_BODY_BYTES:,} bytes.",
+    )
+
+
+def _forget_body(context: dict) -> None:
+    # DRF read the body before its parser ran, so it did not record an empty one: do it, so that
+    # rendering the error (the browsable API) does not try to read the body again.
+    request = context.get("request")
+    if request is not None:
+        request._full_data = request._data = {}
+
+
 def exception_handler(exc: Exception, context: dict) -> Response | None:
+    if isinstance(exc, RequestDataTooBig):
+        _forget_body(context)
+        return Response(payload_too_large(), status=status.HTTP_413_REQUEST_ENTITY_TOO_LARGE)
+    unavailable = database_unavailable(exc)
+    if unavailable is not None:
+        request = context.get("request")
+        log_unavailable(unavailable, exc, request.path if request is not None else "")
+        return Response(
+            envelope("database_unavailable", unavailable.detail, reason=unavailable.reason),
+            status=status.HTTP_503_SERVICE_UNAVAILABLE,
+            headers={"Retry-After": str(unavailable.retry_after)},
+        )
     if isinstance(exc, ApplicationError):
         _log_refusal(exc, context)
-        return Response(envelope(exc.code, exc.message, **exc.extra), status=exc.status_code)
+        extra = {**exc.extra, "errors": _flatten(exc.extra["errors"])} if exc.extra.get("errors") else exc.extra
+        return Response(envelope(exc.code, exc.message, **extra), status=exc.status_code)
     if isinstance(exc, DjangoValidationError):
-        errors = exc.message_dict if hasattr(exc, "error_dict") else {"non_field_errors": exc.messages}
+        errors = _flatten(exc.message_dict if hasattr(exc, "error_dict") else {"non_field_errors": exc.messages})
         return Response(envelope("invalid", "Invalid input.", errors=errors), status=status.HTTP_400_BAD_REQUEST)
     if isinstance(exc, Http404):
         exc = exceptions.NotFound()
@@ -88,9 +121,25 @@ def exception_handler(exc: Exception, context: dict) -> Response | None:
             errors = {"non_field_errors": errors}
         response.data = envelope("invalid", "Invalid input.", errors=errors)
     else:
-        detail = exc.detail if isinstance(exc, exceptions.APIException) else str(exc)
-        code = exc.get_codes() if isinstance(exc, exceptions.APIException) else "error"
-        if isinstance(code, (dict, list)):
-            code = "error"
-        response.data = envelope(str(code), str(detail))
+        code, detail = _code_and_sentence(exc)
+        response.data = envelope(code, short_message(detail))
     return response
+
+
+def _code_and_sentence(exc: Exception) -> tuple[str, str]:
+    """The code and the human sentence of an exception DRF answered. simplejwt's refusal of a bearer
+    token carries a dict (`detail`, `messages` per token type): its words, not its repr (issue #14)."""
+    if not isinstance(exc, exceptions.APIException):
+        return "error", str(exc)
+    detail, code = exc.detail, exc.get_codes()
+    if isinstance(detail, dict) and "detail" in detail:
+        reasons = [
+            str(message["message"])
+            for message in detail.get("messages") or []
+            if isinstance(message, dict) and message.get("message")
+        ]
+        sentence = f"The access token is not valid: {'; '.join(dict.fromkeys(reasons))}." if reasons else None
+        return str(exc.default_code), sentence or str(detail["detail"])
+    if isinstance(code, (dict, list)):
+        code = "error"
+    return str(code), str(detail)

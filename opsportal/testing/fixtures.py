@@ -1,4 +1,7 @@
-"""Shared pytest fixtures (registered by the root conftest)."""
+"""Shared pytest fixtures (registered by the root conftest).
+
+Every API response these clients receive is checked against the OpenAPI schema
+(`opsportal.testing.openapi_contract`, also registered by the root conftest)."""
 
 from typing import Any
 

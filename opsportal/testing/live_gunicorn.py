@@ -129,6 +129,9 @@ def live_server_env(tmp: Path, port: int, environ: dict[str, str] | None = None)
             "OPSPORTAL_ANONYMOUS_READ": "false",
             "OPSPORTAL_THROTTLE_USER": "100000/min",
             "OPSPORTAL_THROTTLE_ANON": "100000/min",
+            # The fuzzer signs in with made-up passwords; later tests still sign in from the same address.
+            "OPSPORTAL_THROTTLE_LOGIN_IP": "100000/min",
+            "OPSPORTAL_THROTTLE_LOGIN_USERNAME": "100000/min",
             "ALLOWED_HOSTS": "127.0.0.1,localhost",
             "HOST": "127.0.0.1",
             "PORT": str(port),
@@ -184,7 +187,17 @@ def live_gunicorn_faults(tmp_path_factory: pytest.TempPathFactory) -> Iterator[L
     yield from _serve(env, tmp, port, config="opsportal/testing/gunicorn_faults.conf.py")
 
 
-def _serve(env: dict[str, str], tmp: Path, port: int, config: str = "gunicorn.conf.py") -> Iterator[LiveServer]:
+def _serve(
+    env: dict[str, str],
+    tmp: Path,
+    port: int,
+    config: str = "gunicorn.conf.py",
+    *,
+    serve_env: dict[str, str] | None = None,
+    ready_path: str = "/health",
+) -> Iterator[LiveServer]:
+    """Migrate, load the sample data and the users with `env`, then run gunicorn with `serve_env`
+    (default: the same) until `ready_path` answers 200."""
     _manage(env, "migrate", "--noinput")
     if (ROOT / "fixtures" / "sample_data.json").exists():
         _manage(env, "loaddata", "sample_data")
@@ -198,16 +211,16 @@ def _serve(env: dict[str, str], tmp: Path, port: int, config: str = "gunicorn.co
                 sys.executable, "-m", "gunicorn", "-c", config,
                 "--bind", f"127.0.0.1:{port}", "--workers", "2", "opsportal.wsgi:application",
             ],
-            cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
+            cwd=ROOT, env=serve_env or env, stdout=log, stderr=subprocess.STDOUT,
         )  # fmt: skip
-    server = LiveServer(base_url=f"http://127.0.0.1:{port}", env=env, log_path=log_path)
+    server = LiveServer(base_url=f"http://127.0.0.1:{port}", env=serve_env or env, log_path=log_path)
     try:
         deadline = time.monotonic() + 60
         while True:
             if process.poll() is not None:
                 raise RuntimeError(f"gunicorn exited early:\n{log_path.read_text()[-3000:]}")
             try:
-                status, _, _ = server.request("GET", "/health")
+                status, _, _ = server.request("GET", ready_path)
                 if status == 200:
                     break
             except OSError:

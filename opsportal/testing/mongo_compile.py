@@ -37,7 +37,7 @@ from typing import Any
 import pytest
 
 SHADOW_ALIAS = "mongo_compile_shadow"
-OUR_APPS = {"releases", "environments", "teams", "workflows", "dashboard", "audit", "opsportal"}
+OUR_APPS = {"releases", "environments", "teams", "workflows", "dashboard", "audit", "opsportal", "tokens", "events"}
 SHADOW_SERVER_VERSION = (7, 0, 0)
 
 

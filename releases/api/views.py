@@ -9,7 +9,6 @@ from typing import Any
 from django_filters.rest_framework import DjangoFilterBackend
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.filters import OrderingFilter
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.reverse import reverse
@@ -17,6 +16,7 @@ from rest_framework.serializers import Serializer
 from rest_framework.viewsets import GenericViewSet
 
 from environments.models import Environment
+from opsportal.api.filters import TotalOrderingFilter
 from opsportal.api.mixins import IdempotentPostMixin, RevisionETagMixin
 from opsportal.errors import ValidationFailed
 from releases import services
@@ -202,7 +202,7 @@ class DeploymentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewse
     queryset = deployment_list()
     lookup_value_regex = "[^/]+"
     serializer_class = DeploymentSerializer
-    filter_backends = [DjangoFilterBackend, OrderingFilter]
+    filter_backends = [DjangoFilterBackend, TotalOrderingFilter]
     filterset_class = DeploymentFilterSet
     ordering_fields = ["started_at"]
     ordering = ["-started_at", "id"]

@@ -231,23 +231,58 @@ def _write_release(*, release: Release, status: str | None = None) -> str | None
     return before if "status" in values else None
 
 
+def _health_change(before: str, after: str | None) -> dict[str, Any]:
+    """`{"environment_health": [old, new]}` when the unit changes the environment's health (the event
+    catalogue turns it into `environment.health_changed`, issue #11); else nothing."""
+    return {"environment_health": [before, after]} if after is not None and after != before else {}
+
+
 def _audit(*, actor: Actor, action: AuditAction, object_type: str, object_id: str, changes: dict[str, Any]) -> None:
     audit_record(actor=_username(actor), action=action, object_type=object_type, object_id=object_id, changes=changes)
 
 
-def _release_deployed(*, release: Release, environment: Environment, deployment: Deployment, actor: Actor) -> None:
-    """The release's deployment became current on `environment`: write the release (its status
-    becomes `deployed` on a production-tier environment, from any status that may deploy)."""
-    to = S.DEPLOYED if environment.tier == Tier.PRODUCTION and release.status in ALLOWED_FROM[A.DEPLOY] else None
-    before = _write_release(release=release, status=to)
+def _release_follows(
+    *,
+    release: Release,
+    environment: Environment,
+    deployment: Deployment,
+    actor: Actor,
+    to: str,
+    from_statuses: tuple[str, ...],
+    action: AuditAction,
+    extra: dict[str, Any] | None = None,
+) -> None:
+    """Write the release (conditionally on its revision: its state decided the outcome); on a
+    production-tier environment its status becomes `to` from any of `from_statuses`, audited."""
+    production = environment.tier == Tier.PRODUCTION
+    before = _write_release(release=release, status=to if production and release.status in from_statuses else None)
     if before is not None:
         _audit(
             actor=actor,
-            action=AuditAction.RELEASE_DEPLOYED,
+            action=action,
             object_type="release",
             object_id=release.pk,
-            changes={"status": [before, S.DEPLOYED], "environment": environment.pk, "deployment": deployment.pk},
+            changes={
+                "status": [before, to],
+                "environment": environment.pk,
+                "deployment": deployment.pk,
+                **(extra or {}),
+            },
         )
+
+
+def _release_deployed(*, release: Release, environment: Environment, deployment: Deployment, actor: Actor) -> None:
+    """The release's deployment became current on `environment`: on a production-tier environment
+    the release becomes `deployed`, from any status that may deploy."""
+    _release_follows(
+        release=release,
+        environment=environment,
+        deployment=deployment,
+        actor=actor,
+        to=S.DEPLOYED,
+        from_statuses=ALLOWED_FROM[A.DEPLOY],
+        action=AuditAction.RELEASE_DEPLOYED,
+    )
 
 
 @unit_of_work
@@ -327,6 +362,7 @@ def release_deploy(
             "current_deployment_id": deployment.pk,
             "health": Health.HEALTHY,
         }
+    health_before = environment.health
     _claim_environment(environment=environment, deployment=deployment, env_values=env_values)
 
     changes: dict[str, Any] = {
@@ -342,6 +378,7 @@ def release_deploy(
         changes["pipeline_url"] = [None, pipeline_url]
     if overridden:
         changes["freeze_overridden"] = {"reason": reason.strip(), "until": overridden[0]["until"]}
+    changes.update(_health_change(health_before, env_values.get("health")))
     _audit(
         actor=actor,
         action=AuditAction.DEPLOYMENT_CREATED,
@@ -411,6 +448,7 @@ def release_rollback(*, release: Release, environment: Environment, actor: Actor
         became_current=True,
         previous_deployment_id=target.previous_deployment_id,
     )
+    health_before = environment.health
     _claim_environment(
         environment=environment,
         deployment=deployment,
@@ -443,24 +481,19 @@ def release_rollback(*, release: Release, environment: Environment, actor: Actor
             "replaced_deployment": replaced_change or {"id": replaced.pk},
             "restored_deployment": target.pk,
             "reason": reason or "",
+            **_health_change(health_before, Health.HEALTHY),
         },
     )
-    production = environment.tier == Tier.PRODUCTION
-    to = S.ROLLED_BACK if production and release.status in (S.DEPLOYED, S.APPROVED) else None
-    before = _write_release(release=release, status=to)
-    if before is not None:
-        _audit(
-            actor=actor,
-            action=AuditAction.RELEASE_ROLLED_BACK,
-            object_type="release",
-            object_id=release.pk,
-            changes={
-                "status": [before, S.ROLLED_BACK],
-                "environment": environment.pk,
-                "deployment": deployment.pk,
-                "reason": reason or "",
-            },
-        )
+    _release_follows(
+        release=release,
+        environment=environment,
+        deployment=deployment,
+        actor=actor,
+        to=S.ROLLED_BACK,
+        from_statuses=(S.DEPLOYED, S.APPROVED),
+        action=AuditAction.RELEASE_ROLLED_BACK,
+        extra={"reason": reason or ""},
+    )
     _sync(caller_release, release)
     _sync(caller_environment, environment)
     return deployment
@@ -470,6 +503,8 @@ def release_rollback(*, release: Release, environment: Environment, actor: Actor
 def deployment_report_status(*, deployment: Deployment, actor: Actor, status: str, notes: str = "") -> Deployment:
     """A pipeline reports how an `in_progress` deployment ended: `succeeded` or `failed` (else 409).
 
+    Only the release's team members, the deployment's deployer, an API token scoped to the release's
+    team, or a Release Manager may report it (`_check_permission`, issue #10).
     Succeeded: the release becomes the environment's current release and, on a production-tier
     environment, `deployed` — unless a later deployment (or rollback) to the environment has
     started since: then the environment keeps what that one set. Failed on a production-tier
@@ -477,9 +512,10 @@ def deployment_report_status(*, deployment: Deployment, actor: Actor, status: st
     """
     if status not in (DeploymentStatus.SUCCEEDED, DeploymentStatus.FAILED):
         raise ValidationFailed({"status": ["Report either 'succeeded' or 'failed'."]})
-    _check_permission(actor, "report_status", None)
     caller = deployment
     deployment = _fresh(Deployment, deployment.pk, "deployment")
+    release = _fresh(Release, deployment.release_id, "release")
+    _check_permission(actor, "report_status", release, deployed_by=deployment.deployed_by)
     if deployment.status != DeploymentStatus.IN_PROGRESS:
         raise Conflict(
             f"Only an in-progress deployment can report its result; this one is '{deployment.status}'.",
@@ -523,6 +559,7 @@ def deployment_report_status(*, deployment: Deployment, actor: Actor, status: st
     }
     if notes:
         changes["notes"] = [deployment.notes, notes]
+    changes.update(_health_change(environment.health, env_values.get("health")))
     _audit(
         actor=actor,
         action=AuditAction.DEPLOYMENT_STATUS_REPORTED,
@@ -533,7 +570,6 @@ def deployment_report_status(*, deployment: Deployment, actor: Actor, status: st
     for key, value in values.items():
         setattr(deployment, key, value)
     if becomes_current:
-        release = _fresh(Release, deployment.release_id, "release")
         _release_deployed(release=release, environment=environment, deployment=deployment, actor=actor)
     _sync(caller, deployment)
     return deployment

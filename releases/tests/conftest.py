@@ -1,10 +1,11 @@
-"""Fixtures of the release tests: the standard environments, a workflow, and a second user for four eyes."""
+"""Fixtures of the release tests: the standard environments, a workflow, a team with its Engineer, and a
+second user for four eyes."""
 
 import pytest
 from rest_framework.test import APIClient
 
-from opsportal.roles import RELEASE_MANAGERS
-from opsportal.testing.factories import client_for, make_standard_environments, make_workflow
+from opsportal.roles import ENGINEERS, RELEASE_MANAGERS
+from opsportal.testing.factories import client_for, make_standard_environments, make_team, make_user, make_workflow
 from opsportal.testing.fixtures import user_fixture
 
 
@@ -17,6 +18,22 @@ def envs():
 @pytest.fixture
 def workflow(envs):
     return make_workflow(["development", "staging", "production"])
+
+
+@pytest.fixture
+def team(db):
+    """The payments team; erin is its member."""
+    return make_team(
+        id="payments",
+        name="Payments",
+        members=[{"name": "Erin", "email": "erin@example.com", "role": "dev", "username": "erin"}],
+    )
+
+
+@pytest.fixture
+def erin(team):
+    """An Engineer in the payments team."""
+    return make_user("erin", ENGINEERS)
 
 
 alice = user_fixture("alice", RELEASE_MANAGERS, doc="A release author, a Release Manager.")

@@ -13,21 +13,6 @@ from releases.models import Deployment, Release
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture
-def team(db):
-    return make_team(
-        id="payments",
-        name="Payments",
-        members=[{"name": "Erin", "email": "erin@example.com", "role": "dev", "username": "erin"}],
-    )
-
-
-@pytest.fixture
-def erin(team):
-    """An Engineer in the payments team."""
-    return make_user("erin", ENGINEERS)
-
-
 frank = user_fixture("frank", ENGINEERS, doc="An Engineer in no team.")
 vic = user_fixture("vic", VIEWERS)
 rm = user_fixture("rita", RELEASE_MANAGERS, name="rm")
