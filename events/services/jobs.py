@@ -56,7 +56,7 @@ def periodic_job_claim(*, name: str, worker: str, lease_seconds: int | None = No
 
     if not run_in_unit(claim):
         return None
-    job.claim_token, job.claimed_by, job.last_started_at = token, worker, now
+    job.claim_token, job.claimed_by, job.last_started_at, job.next_run_at = token, worker, now, now + lease
     return job
 
 

@@ -372,7 +372,11 @@ def test_periodic_jobs_run_once_per_interval_however_many_workers(db):
     assert (job.next_run_at - job.last_started_at) == timedelta(hours=1)
     # a claim whose worker died runs out with its lease; then another worker runs it
     PeriodicJob.objects.filter(pk=job.pk).update(next_run_at=now_ms() - timedelta(seconds=1))
-    assert services.periodic_job_claim(name=job.pk, worker="w3", lease_seconds=60) is not None
+    claimed = services.periodic_job_claim(name=job.pk, worker="w3", lease_seconds=60)
+    assert claimed is not None
+    # the claim answers as stored: due again when its lease runs out
+    assert claimed.next_run_at == PeriodicJob.objects.get(pk=job.pk).next_run_at
+    assert claimed.next_run_at - claimed.last_started_at == timedelta(seconds=60)
     assert services.periodic_job_claim(name=job.pk, worker="w4", lease_seconds=60) is None
     PeriodicJob.objects.filter(pk=job.pk).update(next_run_at=now_ms() - timedelta(seconds=1))  # w3 died
     second.run_once()

@@ -41,6 +41,7 @@ import importlib
 import itertools
 import json
 import os
+import random
 import secrets
 import subprocess
 import sys
@@ -388,16 +389,19 @@ def frozen(clock: FrozenClock) -> Iterator[None]:
 
     import opsportal.ids
 
-    original = timezone.now, opsportal.ids.ObjectId, secrets.token_urlsafe
+    original = timezone.now, opsportal.ids.ObjectId, secrets.token_urlsafe, secrets.token_bytes, random.getstate()
     counter = itertools.count(1)
     timezone.now = clock
     opsportal.ids.ObjectId = _CountingIds()
-    # API token secrets: the same on both sides, so their hashes and prefixes compare.
+    # API token and webhook secrets: the same on both sides, so their hashes, hints and signatures compare.
     secrets.token_urlsafe = lambda nbytes=None: f"differential-secret-{next(counter):04d}"
+    secrets.token_bytes = lambda nbytes=32: f"{next(counter):04d}".encode().rjust(nbytes or 32, b"-")
+    random.seed(17)  # the jitter of retries and webhook backoff
     try:
         yield
     finally:
-        timezone.now, opsportal.ids.ObjectId, secrets.token_urlsafe = original
+        timezone.now, opsportal.ids.ObjectId, secrets.token_urlsafe, secrets.token_bytes, state = original
+        random.setstate(state)
 
 
 USERS = {

@@ -10,6 +10,8 @@ allowed and refused, then the reads again on the changed data), then the known d
 
 from __future__ import annotations
 
+import contextlib
+import copy
 import itertools
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -1083,4 +1085,222 @@ def api_tokens(ctx: Context) -> Any:
     answers["revoked"] = api_token_revoke(token=token, actor=alice)
     answers["revoked_twice"] = api_token_revoke(token=token, actor=alice)
     answers["after_revoke"] = ctx.get("/api/v1/releases", user=None, **bearer)
+    return answers
+
+
+# =========================================================================== events: webhooks, deliveries, jobs
+
+
+@contextlib.contextmanager
+def _receiver(*answers: Any) -> Any:
+    """Webhook sends answered by `answers` in turn (the transport is network code, not database code): each
+    an `events.transport.Outcome`. What was sent is recorded in the yielded list (URL and signed headers)."""
+    import events.services.deliveries as deliveries
+
+    sent: list[dict[str, Any]] = []
+    queue = list(answers)
+
+    def post(url: str, *, body: str, headers: dict[str, str], timeout: float | None = None) -> Any:
+        sent.append({"url": url, "webhook-id": headers["webhook-id"], "signatures": headers["webhook-signature"]})
+        return queue.pop(0)
+
+    original, deliveries.post = deliveries.post, post
+    try:
+        yield sent
+    finally:
+        deliveries.post = original
+
+
+@scenario(
+    covers=[
+        "events.services.webhook_create",
+        "events.services.webhook_update",
+        "events.services.webhook_rotate_secret",
+        "events.services.webhook_delete",
+        "events.services.webhook_disable",
+        "events.services.check_manage",
+        "events.services.new_secret",
+        "events.services.secret_hint",
+        "events.services.signing_secrets",
+        "events.selectors.subscriptions_visible_to",
+    ],
+    writes=True,
+)
+def webhook_subscriptions(ctx: Context) -> Any:
+    """Create (portal-wide by a Release Manager, a team's by a member, refused for another team or bad
+    filters), update (filters, a team move only by a Release Manager, a stale revision), rotate the
+    secret with a grace period, disable, delete; who sees which, over the selector and the API."""
+    from events.selectors import subscriptions_visible_to
+    from events.services import (
+        check_manage,
+        new_secret,
+        secret_hint,
+        signing_secrets,
+        webhook_create,
+        webhook_delete,
+        webhook_disable,
+        webhook_rotate_secret,
+        webhook_update,
+    )
+
+    alice, bob = ctx.user("alice"), ctx.user("bob")
+    answers: dict[str, Any] = {"new_secret": new_secret()}
+    wide = webhook_create(actor=bob, data={"url": "https://hooks.example.com/all", "event_types": ["release.*"]})
+    ctx.clock.advance(seconds=1)
+    team = webhook_create(
+        actor=alice, data={"url": "https://hooks.example.com/platform", "environments": ["production"]}
+    )
+    answers["created"] = [wide, team, secret_hint(wide.secret)]
+    answers["refused"] = {
+        "other_team": ctx.attempt(
+            lambda: webhook_create(actor=alice, data={"url": "https://x.example.com", "team": "security-team"})
+        ),
+        "portal_wide": ctx.attempt(lambda: check_manage(alice, "")),
+        "viewer": ctx.attempt(lambda: check_manage(ctx.user("erin-viewer"), "platform-team")),
+        "bad_filters": ctx.attempt(
+            lambda: webhook_create(
+                actor=bob,
+                data={"url": "http://127.0.0.1/x", "event_types": ["nope.*"], "environments": ["mars"], "teams": [1]},
+            )
+        ),
+    }
+    ctx.clock.advance(minutes=1)
+    answers["updated"] = webhook_update(
+        subscription=team, actor=alice, data={"description": "platform alerts", "event_types": ["deployment.*"]}
+    )
+    answers["move_refused"] = ctx.attempt(
+        lambda: webhook_update(subscription=team, actor=alice, data={"team": "security-team"})
+    )
+    answers["stale"] = ctx.attempt(
+        lambda: webhook_update(subscription=team, actor=alice, data={"description": "x"}, expected_revision=1)
+    )
+    answers["moved"] = webhook_update(subscription=team, actor=bob, data={"team": "security-team"})
+    old = wide.secret
+    rotated = webhook_rotate_secret(subscription=wide, actor=bob, grace_hours=2)
+    answers["rotated"] = [rotated.secret != old, signing_secrets(rotated) == [rotated.secret, old]]
+    ctx.clock.advance(hours=3)
+    answers["after_grace"] = signing_secrets(rotated) == [rotated.secret]
+    answers["bad_grace"] = ctx.attempt(lambda: webhook_rotate_secret(subscription=wide, actor=bob, grace_hours=-1))
+    answers["disabled"] = [
+        webhook_disable(subscription_id=wide.pk, reason="410 Gone"),
+        webhook_disable(subscription_id=wide.pk, reason="again"),
+    ]
+    answers["visible"] = {
+        name: sorted(subscriptions_visible_to(ctx.user(name)).values_list("id", flat=True))
+        for name in ("bob", "alice", "erin-viewer")
+    }
+    answers["api"] = {name: ctx.get("/api/v1/webhooks", user=name) for name in ("bob", "alice")}
+    answers["delete_stale"] = ctx.attempt(lambda: webhook_delete(subscription=team, actor=bob, expected_revision=1))
+    webhook_delete(subscription=team, actor=bob)
+    answers["after_delete"] = ctx.get("/api/v1/webhooks", user="bob")
+    return answers
+
+
+@scenario(
+    covers=[
+        "events.services.deliveries_claim",
+        "events.services.delivery_attempt",
+        "events.services.delivery_record_attempt",
+        "events.services.delivery_cancel",
+        "events.services.delivery_replay",
+        "events.services.webhook_redeliver",
+        "events.services.webhook_send_test",
+        "events.services.deliveries_prune",
+        "events.services.retry_delay",
+        "events.selectors.deliveries_visible_to",
+        "events.selectors.event_list",
+    ],
+    writes=True,
+)
+def webhook_deliveries(ctx: Context) -> Any:
+    """Changes write events and deliveries (the outbox); two workers claim (one wins each); attempts
+    succeed, fail and back off (Retry-After), or end at 410 Gone (the subscription is disabled and the
+    rest cancelled); replays and redeliveries; the event list with filters; retention prunes."""
+    from events.selectors import deliveries_visible_to, event_list
+    from events.services import (
+        deliveries_claim,
+        deliveries_prune,
+        delivery_attempt,
+        delivery_record_attempt,
+        delivery_replay,
+        retry_delay,
+        webhook_create,
+        webhook_redeliver,
+        webhook_send_test,
+        webhook_update,
+    )
+    from events.stream import EventFilter
+    from events.transport import Outcome
+    from releases.services import release_deploy
+
+    bob, alice = ctx.user("bob"), ctx.user("alice")
+    everything = webhook_create(actor=bob, data={"url": "https://hooks.example.com/all"})
+    platform = webhook_create(
+        actor=alice, data={"url": "https://hooks.example.com/platform", "event_types": ["deployment.*"]}
+    )
+    ctx.clock.advance(minutes=1)
+    release_deploy(release=_release("release-3"), environment=_environment("development"), actor=bob)
+    webhook_send_test(subscription=platform, actor=alice)
+    answers: dict[str, Any] = {
+        "events": list(event_list(filters=EventFilter())),
+        "filtered": [
+            list(event_list(filters=EventFilter.of(types=["deployment.*"], environments=["development"], teams=[]))),
+            list(event_list(filters=EventFilter.of(types=[], environments=[], teams=["security-team"]))),
+            list(event_list(filters=EventFilter(), after=10**9)),
+        ],
+        "visible": {
+            name: sorted(deliveries_visible_to(ctx.user(name)).values_list("id", flat=True))
+            for name in ("bob", "alice", "erin-viewer")
+        },
+    }
+    first = deliveries_claim(worker="w1", limit=2)
+    stale = copy.copy(first[0])  # what a worker whose lease ran out still holds
+    answers["claims"] = [first, deliveries_claim(worker="w2", limit=10), deliveries_claim(worker="w3", limit=10)]
+    ok, busy, gone = Outcome(status_code=204), Outcome(status_code=503, retry_after=120.0), Outcome(status_code=410)
+    with _receiver(ok, busy) as sent:
+        answers["attempts"] = [delivery_attempt(delivery=delivery, worker="w1") for delivery in first]
+    answers["sent"] = sent
+    answers["claim_lost"] = delivery_record_attempt(delivery=stale, outcome=ok, at=ctx.clock(), worker="w1")
+    ctx.clock.advance(minutes=5)
+    with _receiver(gone, ok, ok, ok, ok, ok, ok, ok) as sent:
+        answers["gone"] = [delivery_attempt(delivery=d, worker="w2") for d in deliveries_claim(worker="w2", limit=10)]
+    answers["sent_later"] = sent
+    answers["delays"] = [retry_delay(3, 7.5), retry_delay(50, 10**6), 24 <= retry_delay(1) <= 36]
+    failed = deliveries_visible_to(bob).filter(status="failed").first()
+    answers["replay_inactive"] = ctx.attempt(lambda: delivery_replay(delivery=failed, actor=bob))
+    answers["redeliver_not_yours"] = ctx.attempt(
+        lambda: webhook_redeliver(subscription=everything, actor=alice, since=ctx.clock() - timedelta(days=1))
+    )
+    webhook_update(subscription=everything, actor=bob, data={"active": True})
+    answers["redelivered"] = [
+        webhook_redeliver(subscription=everything, actor=bob, since=ctx.clock() - timedelta(days=1)),
+        ctx.attempt(
+            lambda: webhook_redeliver(subscription=everything, actor=bob, since=ctx.clock(), statuses=["succeeded"])
+        ),
+    ]
+    answers["replayed"] = delivery_replay(delivery=failed, actor=bob)
+    answers["api"] = ctx.get("/api/v1/webhooks/deliveries?page_size=50", user="bob")
+    ctx.clock.advance(days=40)
+    answers["pruned"] = [deliveries_prune(days=30), deliveries_prune(days=30)]
+    return answers
+
+
+@scenario(covers=["events.services.periodic_job_claim", "events.services.periodic_job_finish"], writes=True)
+def periodic_jobs(ctx: Context) -> Any:
+    """A due job is claimed by one worker only; finishing schedules the next run one interval after the
+    start; a finish after the claim was lost records nothing; a lease that ran out can be claimed again."""
+    from events.services import periodic_job_claim, periodic_job_finish
+
+    every = timedelta(minutes=10)
+    job = periodic_job_claim(name="differential-job", worker="w1", lease_seconds=60)
+    answers: dict[str, Any] = {"first": job, "second": periodic_job_claim(name="differential-job", worker="w2")}
+    ctx.clock.advance(seconds=30)
+    answers["finished"] = periodic_job_finish(job=job, every=every, result={"sent": 3})
+    answers["finished_twice"] = periodic_job_finish(job=job, every=every)
+    answers["not_due"] = periodic_job_claim(name="differential-job", worker="w2")
+    ctx.clock.advance(minutes=10)
+    crashed = periodic_job_claim(name="differential-job", worker="w2", lease_seconds=60)
+    ctx.clock.advance(minutes=2)
+    answers["after_lease"] = [crashed, periodic_job_claim(name="differential-job", worker="w3", lease_seconds=60)]
+    answers["lost"] = periodic_job_finish(job=crashed, every=every, error="killed")
     return answers
