@@ -8,8 +8,10 @@ read. Unit-level cases (MongoDB's errors, the admin) use the Django test client.
 
 from __future__ import annotations
 
+import fcntl
 import os
 import sqlite3
+import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -19,6 +21,7 @@ import pytest
 from django.db.utils import OperationalError
 from pymongo.errors import NotPrimaryError, ServerSelectionTimeoutError
 
+from opsportal.database import SQLITE_BUSY_TIMEOUT_SECONDS
 from opsportal.testing.live_gunicorn import LiveServer, _serve, free_port, live_server_env
 from opsportal.testing.mongo_compile import allow_raw_sql
 from opsportal.testing.probes import database_unreachable
@@ -82,6 +85,45 @@ def test_a_locked_database_answers_503_fast(live_gunicorn):
     status, body, _ = live_gunicorn.request("POST", "/api/v1/teams", {"id": "locked-out", "name": "Locked out"}, "rm1")
     assert status == 201, body  # the lock is gone: the same write goes through
     assert live_gunicorn.request("GET", "/health")[0] == 200
+
+
+@needs_sqlite
+def test_writers_take_turns_across_workers_and_a_stuck_turn_does_not_block_them(live_gunicorn):
+    """The write mix's p99 (issue #9): SQLite writers queue on the database's turn file (`opsportal.uow`),
+    not in SQLite's busy handler. A write that arrives while another process has the turn waits for it
+    and goes through as soon as it is handed over; a turn held past the busy timeout is passed by."""
+    live_gunicorn.token("rm1")
+    assert live_gunicorn.request("POST", "/api/v1/teams", {"id": "turn-0", "name": "Turn 0"}, "rm1")[0] == 201
+    turn_file = f"{live_gunicorn.env['OPSPORTAL_SQLITE_PATH']}.turn"
+    assert os.path.exists(turn_file), "units of work take their turn on the turn file"
+
+    descriptor = os.open(turn_file, os.O_RDWR)
+    try:
+        fcntl.flock(descriptor, fcntl.LOCK_EX)  # another worker's unit is writing
+        answers: list[tuple[float, int]] = []
+
+        def write() -> None:
+            status = live_gunicorn.request("POST", "/api/v1/teams", {"id": "turn-1", "name": "Turn 1"}, "rm1")[0]
+            answers.append((time.monotonic(), status))
+
+        writer = threading.Thread(target=write)
+        writer.start()
+        time.sleep(1.0)
+        assert not answers, "the write waits for its turn"
+        handed_over = time.monotonic()
+        fcntl.flock(descriptor, fcntl.LOCK_UN)
+        writer.join(timeout=30)
+        assert answers and answers[0][1] == 201
+        assert answers[0][0] >= handed_over
+
+        fcntl.flock(descriptor, fcntl.LOCK_EX)  # a stuck turn: the write goes ahead after the busy timeout
+        took, status, body, _ = timed(
+            live_gunicorn, "POST", "/api/v1/teams", body={"id": "turn-2", "name": "Turn 2"}, user="rm1"
+        )
+        assert status == 201, body
+        assert SQLITE_BUSY_TIMEOUT_SECONDS - 0.5 <= took < GUNICORN_TIMEOUT / 3
+    finally:
+        os.close(descriptor)
 
 
 # --------------------------------------------------------------------------- read-only (a server of its own)
