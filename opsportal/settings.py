@@ -282,7 +282,7 @@ elif USING_MONGODB:
         }
     }
 else:
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.db.DatabaseCache", "LOCATION": "opsportal_cache"}}
+    CACHES = {"default": {"BACKEND": "opsportal.cache.DatabaseCache", "LOCATION": "opsportal_cache"}}
 
 # --- Logging: JSON lines (python-json-logger) in production, plain text when DEBUG is on.
 LOG_LEVEL = env_str("LOG_LEVEL", "INFO").upper()

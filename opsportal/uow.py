@@ -137,7 +137,7 @@ def _mongo_atomic(using: str) -> Iterator[None]:
 
 
 # SQLite writers queue here, in order of arrival as far as the OS schedules it, rather than in
-# SQLite's busy handler (see `_writer_turn`).
+# SQLite's busy handler (see `writer_turn`).
 _TURN_POLL_SECONDS = 0.0005
 _process_turns: dict[str, threading.Lock] = {}
 _process_turns_lock = threading.Lock()
@@ -159,7 +159,7 @@ def _turn_file(connection: Any) -> int | None:
 
 
 @contextmanager
-def _writer_turn(using: str) -> Iterator[None]:
+def writer_turn(using: str) -> Iterator[None]:
     """On SQLite, wait for the other writers (of this process and of the other workers) before
     `BEGIN IMMEDIATE`.
 
@@ -204,7 +204,7 @@ def _writer_turn(using: str) -> Iterator[None]:
 @contextmanager
 def _one_transaction(using: str) -> Iterator[None]:
     connection = connections[using]
-    with _writer_turn(using), _atomic(using):
+    with writer_turn(using), _atomic(using):
         connection.opsportal_unit_depth = 1
         try:
             yield

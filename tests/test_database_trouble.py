@@ -100,21 +100,29 @@ def test_writers_take_turns_across_workers_and_a_stuck_turn_does_not_block_them(
     descriptor = os.open(turn_file, os.O_RDWR)
     try:
         fcntl.flock(descriptor, fcntl.LOCK_EX)  # another worker's unit is writing
-        answers: list[tuple[float, int]] = []
+        answers: dict[str, tuple[float, int]] = {}
 
-        def write() -> None:
-            status = live_gunicorn.request("POST", "/api/v1/teams", {"id": "turn-1", "name": "Turn 1"}, "rm1")[0]
-            answers.append((time.monotonic(), status))
+        def send(name: str, path: str, body: dict, user: str | None) -> None:
+            status = live_gunicorn.request("POST", path, body, user)[0]
+            answers[name] = (time.monotonic(), status)
 
-        writer = threading.Thread(target=write)
-        writer.start()
+        writers = [
+            threading.Thread(target=send, args=("unit", "/api/v1/teams", {"id": "turn-1", "name": "Turn 1"}, "rm1")),
+            # a failed sign-in: its throttle counters are a write to the database cache (`opsportal.cache`)
+            threading.Thread(
+                target=send, args=("counter", "/api/v1/auth/token/", {"username": "rm1", "password": "wrong"}, None)
+            ),
+        ]
+        for writer in writers:
+            writer.start()
         time.sleep(1.0)
-        assert not answers, "the write waits for its turn"
+        assert not answers, "both writes wait for their turn"
         handed_over = time.monotonic()
         fcntl.flock(descriptor, fcntl.LOCK_UN)
-        writer.join(timeout=30)
-        assert answers and answers[0][1] == 201
-        assert answers[0][0] >= handed_over
+        for writer in writers:
+            writer.join(timeout=30)
+        assert answers["unit"][1] == 201 and answers["counter"][1] == 401
+        assert min(at for at, _ in answers.values()) >= handed_over
 
         fcntl.flock(descriptor, fcntl.LOCK_EX)  # a stuck turn: the write goes ahead after the busy timeout
         took, status, body, _ = timed(
