@@ -47,8 +47,8 @@ FUZZ_SETTINGS = settings(
 
 
 @pytest.fixture(scope="session")
-def live_schema(live_gunicorn):
-    return schemathesis.openapi.from_url(f"{live_gunicorn.base_url}/api/schema/?format=json")
+def live_schema(live_gunicorn_fuzz):
+    return schemathesis.openapi.from_url(f"{live_gunicorn_fuzz.base_url}/api/schema/?format=json")
 
 
 # The event stream never ends by itself (without new events schemathesis would wait for ever):
@@ -58,9 +58,11 @@ schema = schemathesis.pytest.from_fixture("live_schema").exclude(path_regex=r"/e
 
 @schema.parametrize()
 @FUZZ_SETTINGS
-def test_api_conforms_to_its_schema(case, live_gunicorn):
-    token = live_gunicorn.token("rm1")
-    case.call_and_validate(base_url=live_gunicorn.base_url, headers={"Authorization": f"Bearer {token}"}, checks=CHECKS)
+def test_api_conforms_to_its_schema(case, live_gunicorn_fuzz):
+    token = live_gunicorn_fuzz.token("rm1")
+    case.call_and_validate(
+        base_url=live_gunicorn_fuzz.base_url, headers={"Authorization": f"Bearer {token}"}, checks=CHECKS
+    )
 
 
 # The documented limits, as schemathesis's negative data breaks them (keywords of its mutations,
@@ -104,8 +106,8 @@ def limits_are_enforced(ctx, response, case) -> bool | None:
 
 
 @pytest.fixture(scope="session")
-def live_schema_negative(live_gunicorn):
-    schema = schemathesis.openapi.from_url(f"{live_gunicorn.base_url}/api/schema/?format=json")
+def live_schema_negative(live_gunicorn_fuzz):
+    schema = schemathesis.openapi.from_url(f"{live_gunicorn_fuzz.base_url}/api/schema/?format=json")
     # No made-up extra headers: a garbage `Content-Length` is refused by gunicorn itself, before the portal.
     schema.config.generation.update(modes=[GenerationMode.NEGATIVE], allow_extra_parameters=False)
     return schema
@@ -115,16 +117,23 @@ def live_schema_negative(live_gunicorn):
 negative_schema = schemathesis.pytest.from_fixture("live_schema_negative").exclude(path_regex=r"/stream/?$")
 
 
+# gunicorn's own refusals, before any request reaches the portal: a request line over its 4 KiB
+# `limit_request_line` (414) or an oversized header field (431). Plain HTML from the server, as a reverse
+# proxy's would be; the API contract covers what reaches the application.
+SERVER_REFUSALS = {414: b"Request Line is too large", 431: b"Request Header"}
+
+
 @negative_schema.parametrize()
 @FUZZ_SETTINGS
-def test_api_refuses_what_its_schema_forbids(case, live_gunicorn):
+def test_api_refuses_what_its_schema_forbids(case, live_gunicorn_fuzz):
     """issue #10: negative data gets no 5xx and documented answers, and a body over a documented limit is refused."""
-    token = live_gunicorn.token("rm1")
-    case.call_and_validate(
-        base_url=live_gunicorn.base_url,
-        headers={"Authorization": f"Bearer {token}"},
-        checks=[*CHECKS, limits_are_enforced],
-    )
+    token = live_gunicorn_fuzz.token("rm1")
+    headers = {"Authorization": f"Bearer {token}"}
+    response = case.call(base_url=live_gunicorn_fuzz.base_url, headers=headers)
+    refusal = SERVER_REFUSALS.get(response.status_code)
+    if refusal is not None and refusal in response.content:
+        return
+    case.validate_response(response, checks=[*CHECKS, limits_are_enforced], headers=headers)
 
 
 def _nested(levels: int) -> bytes:
@@ -143,9 +152,9 @@ HOSTILE_BODIES = {
 
 
 @pytest.fixture(scope="session")
-def documents(live_gunicorn) -> dict[str, str]:
+def documents(live_gunicorn_fuzz) -> dict[str, str]:
     """An object of each kind, by path segment, for the operations on one (created afresh: other tests delete)."""
-    server = live_gunicorn
+    server = live_gunicorn_fuzz
     release = server.request("POST", "/api/v1/releases", {"name": "Hostile", "version": "9.9.9-fuzz"}, "rm1")[1]
     environment = server.request("POST", "/api/v1/environments", {"id": "fuzz-env", "name": "Fuzz env"}, "rm1")[1]
     deployment = server.request(
@@ -162,10 +171,10 @@ def documents(live_gunicorn) -> dict[str, str]:
     }
 
 
-def test_every_body_is_parsed_within_the_limits(live_schema, live_gunicorn, documents):
+def test_every_body_is_parsed_within_the_limits(live_schema, live_gunicorn_fuzz, documents):
     """issue #10: every operation with a body refuses the bodies of HOSTILE_BODIES in the error envelope
     (a documented 400 or 413, no 5xx), checked against the schema like the generated cases."""
-    token = live_gunicorn.token("rm1")
+    token = live_gunicorn_fuzz.token("rm1")
     ids = documents
     checked = 0
     for result in live_schema.get_all_operations():
@@ -177,7 +186,7 @@ def test_every_body_is_parsed_within_the_limits(live_schema, live_gunicorn, docu
         for name, (body, statuses) in HOSTILE_BODIES.items():
             case = operation.Case(body=body, media_type="application/json", path_parameters=path_parameters)
             response = case.call_and_validate(
-                base_url=live_gunicorn.base_url, headers={"Authorization": f"Bearer {token}"}, checks=CHECKS
+                base_url=live_gunicorn_fuzz.base_url, headers={"Authorization": f"Bearer {token}"}, checks=CHECKS
             )
             label = f"{operation.label} {name}"
             if response.status_code in (403, 404, 405):  # refused before the body is read (role, object, method)
@@ -202,10 +211,10 @@ def _over(value, schema: dict, keyword: str):
     return {f"key{n}": "x" for n in range(limit + 1)}
 
 
-def test_every_documented_limit_of_a_body_is_enforced(live_schema, live_gunicorn, documents):
+def test_every_documented_limit_of_a_body_is_enforced(live_schema, live_gunicorn_fuzz, documents):
     """issue #10: each `maxLength`/`maxItems`/`maxProperties` the schema documents on a body field is
     refused one past it (400 naming the field), starting from the operation's own example."""
-    token = live_gunicorn.token("rm1")
+    token = live_gunicorn_fuzz.token("rm1")
     ids = documents
     checked = []
     for result in live_schema.get_all_operations():
@@ -224,7 +233,9 @@ def test_every_documented_limit_of_a_body_is_enforced(live_schema, live_gunicorn
                     payload = {**examples[0], name: _over(examples[0].get(name), schema, keyword)}
                     case = operation.Case(body=payload, media_type="application/json", path_parameters=path_parameters)
                     response = case.call_and_validate(
-                        base_url=live_gunicorn.base_url, headers={"Authorization": f"Bearer {token}"}, checks=CHECKS
+                        base_url=live_gunicorn_fuzz.base_url,
+                        headers={"Authorization": f"Bearer {token}"},
+                        checks=CHECKS,
                     )
                     label = f"{operation.label} {name} {keyword}"
                     assert 400 <= response.status_code < 500, (label, response.status_code)

@@ -153,7 +153,7 @@ def _drop_mongodb_database(uri: str) -> None:
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     for item in items:
-        if {"live_gunicorn", "live_gunicorn_faults"} & set(getattr(item, "fixturenames", ())):
+        if {"live_gunicorn", "live_gunicorn_faults", "live_gunicorn_fuzz"} & set(getattr(item, "fixturenames", ())):
             item.add_marker(pytest.mark.live_server_gunicorn)
 
 
@@ -185,6 +185,21 @@ def live_gunicorn_faults(tmp_path_factory: pytest.TempPathFactory) -> Iterator[L
     env = live_server_env(tmp, port)
     env.update(OPSPORTAL_FAULT_PAUSE_FILE=str(tmp / "pause"), OPSPORTAL_IDEMPOTENCY_LEASE_SECONDS="2")
     yield from _serve(env, tmp, port, config="opsportal/testing/gunicorn_faults.conf.py")
+
+
+@pytest.fixture(scope="session")
+def live_gunicorn_fuzz(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[LiveServer]:
+    """Like `live_gunicorn`, on a database of its own: the environments, teams and releases the API fuzzer
+    makes up (an environment requiring 7 approvals…) must not change what other live tests see. On
+    MongoDB (one database per run) the shared server."""
+    if os.environ.get("MONGODB_URI"):
+        yield request.getfixturevalue("live_gunicorn")
+        return
+    tmp = tmp_path_factory.mktemp("live-fuzz")
+    port = free_port()
+    yield from _serve(live_server_env(tmp, port), tmp, port)
 
 
 def _serve(
