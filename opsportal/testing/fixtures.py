@@ -11,6 +11,16 @@ from rest_framework.test import APIClient
 from opsportal.testing.factories import client_for, make_user
 
 
+@pytest.fixture(autouse=True)
+def _fresh_process_caches():
+    """The per-process caches (the read throttle's counters, issue #18) start empty in every test, as the
+    database cache does (rolled back with the test)."""
+    yield
+    from django.core.cache import caches
+
+    caches["throttle"].clear()
+
+
 @pytest.fixture
 def api_client() -> APIClient:
     """An anonymous API client."""
