@@ -284,7 +284,7 @@ elif USING_MONGODB:
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.db.DatabaseCache", "LOCATION": "opsportal_cache"}}
 # Read throttling (issue #18) never writes to the database: Redis where set, else counters per process
-# (the effective read limit is then the rate × the number of workers). Writes and sign-ins use `default`.
+# (the effective read limit is then the rate times the number of workers). Writes and sign-ins use `default`.
 CACHES["throttle"] = (
     {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL, "KEY_PREFIX": "throttle"}
     if REDIS_URL

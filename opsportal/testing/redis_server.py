@@ -23,7 +23,7 @@ def start_redis() -> tuple[subprocess.Popen, str]:
         raise FileNotFoundError(MISSING)
     port = free_port()
     workdir = tempfile.mkdtemp(prefix="opsportal-redis-")
-    process = subprocess.Popen(
+    process = subprocess.Popen(  # noqa: S603 - our own fixed command line
         [binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--dir", workdir],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
