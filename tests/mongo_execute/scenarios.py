@@ -81,14 +81,20 @@ def release_summaries(ctx: Context) -> Any:
 
     releases = list(Release.objects.order_by("id"))
     return {
-        "summaries": release_environment_summaries(releases=releases),
-        "one": release_environment_summaries(releases=releases[:1]),
-        "none": release_environment_summaries(releases=[]),
-        "deployed_to": release_deployed_to(releases=releases),
+        "summaries": release_environment_summaries(release_ids=[r.pk for r in releases]),
+        "one": release_environment_summaries(release_ids=[r.pk for r in releases[:1]]),
+        "none": release_environment_summaries(release_ids=[]),
+        "deployed_to": release_deployed_to(release_ids=[r.pk for r in releases]),
     }
 
 
-@scenario(covers=["releases.selectors.release_progress", "releases.selectors.release_current_approvals"])
+@scenario(
+    covers=[
+        "releases.selectors.release_progress",
+        "releases.selectors.features_progress",
+        "releases.selectors.release_current_approvals",
+    ]
+)
 def release_progress_and_approvals(ctx: Context) -> Any:
     """Computed from the embedded documents as the database returned them."""
     from releases.selectors import release_current_approvals, release_progress
@@ -1023,7 +1029,7 @@ def edge_values(ctx: Context) -> Any:
     for term in ("ärger", "ÄRGER", "Ärger", "überweisung", "ÜBERWEISUNG", "été", "ÉTÉ"):
         answers[f"search={term}"] = unicode_case(_ids(ctx.get(_query("/api/v1/releases", search=term))))
     answers["team=None grouped"] = release_counts_by_team()
-    answers["empty lists"] = [release_deployed_to(releases=[]), release_environment_summaries(releases=[])]
+    answers["empty lists"] = [release_deployed_to(release_ids=[]), release_environment_summaries(release_ids=[])]
     return answers
 
 

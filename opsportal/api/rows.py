@@ -1,0 +1,50 @@
+"""Reads at the speed of the data (issue #18): list and detail responses built from `.values()` rows by
+one plain function per shape, instead of a DRF serializer per object.
+
+The serializers stay what they are for: they validate writes and they generate the OpenAPI schema.
+Each viewset that reads rows names the stored fields it needs (`row_fields`, attribute names such as
+`team_id`) and shapes a page of rows (`rows_data`); tests assert that for the same objects both paths
+render byte for byte the same JSON (`opsportal.testing.rows.assert_same_json`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from django.db import models
+from rest_framework.generics import get_object_or_404
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+
+def model_row(instance: models.Model, fields: Sequence[str]) -> dict[str, Any]:
+    """An instance as `.values(*fields)` would have returned it (for objects already in memory)."""
+    return {name: getattr(instance, name) for name in fields}
+
+
+class RowReadMixin:
+    """`list` and `retrieve` from `.values(*row_fields)` rows, shaped by `rows_data` (a whole page at once,
+    so that what items share is read once). Filters, ordering and pagination work as before."""
+
+    row_fields: Sequence[str] = ()
+
+    def rows_data(self, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        raise NotImplementedError
+
+    def row_detail_data(self, row: dict[str, Any]) -> dict[str, Any]:
+        return self.rows_data([row])[0]
+
+    def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        rows = self.filter_queryset(self.get_queryset()).values(*self.row_fields)
+        page = self.paginate_queryset(rows)
+        if page is None:
+            return Response(self.rows_data(list(rows)))
+        return self.get_paginated_response(self.rows_data(list(page)))
+
+    def retrieve(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        lookup = self.lookup_url_kwarg or self.lookup_field
+        rows = self.filter_queryset(self.get_queryset()).values(*self.row_fields)
+        row = get_object_or_404(rows, **{self.lookup_field: self.kwargs[lookup]})
+        self.check_object_permissions(request, row)
+        return Response(self.row_detail_data(row))
