@@ -51,7 +51,9 @@ def world(superuser):
         approvals=[{"user": "carol", "decision": "approved", "comment": "LGTM", "at": "2024-01-21T08:00:00.000Z"}],
     )
     services.release_deploy(release=approved, environment=envs["development"], actor=superuser, notes="first")
-    services.release_deploy(release=approved, environment=envs["staging"], actor=superuser, pipeline_url="https://ci.example.com/runs/1")
+    services.release_deploy(
+        release=approved, environment=envs["staging"], actor=superuser, pipeline_url="https://ci.example.com/runs/1"
+    )
     other = make_release(status="approved")
     services.release_deploy(release=other, environment=envs["development"], actor=superuser)
     services.release_rollback(release=other, environment=envs["development"], actor=superuser, reason="errors")
