@@ -10,6 +10,7 @@ from audit.api.serializers import AuditChainVerificationSerializer, AuditEventSe
 from audit.filtersets import AuditEventFilterSet
 from audit.models import AuditEvent
 from audit.selectors import audit_chain_verify, audit_head
+from audit.services import AUDIT_COLLECTION
 from opsportal.api.permissions import IsReleaseManager
 from opsportal.api.rows import RowReadMixin
 
@@ -27,6 +28,7 @@ class AuditEventViewSet(RowReadMixin, viewsets.ReadOnlyModelViewSet):
     ordering_fields = ["seq", "at"]
     ordering = ["-seq"]
     row_fields = AUDIT_EVENT_ROW
+    list_collections = (AUDIT_COLLECTION,)
 
     def rows_data(self, rows):
         return [audit_event_data(row) for row in rows]

@@ -17,6 +17,9 @@ from rest_framework.generics import get_object_or_404
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from opsportal.api.conditional import cacheable, if_none_match, list_etag, not_modified, unchanged_since
+from opsportal.api.mixins import RevisionETagMixin, revision_etag
+
 
 def model_row(instance: models.Model, fields: Sequence[str]) -> dict[str, Any]:
     """An instance as `.values(*fields)` would have returned it (for objects already in memory)."""
@@ -25,9 +28,15 @@ def model_row(instance: models.Model, fields: Sequence[str]) -> dict[str, Any]:
 
 class RowReadMixin:
     """`list` and `retrieve` from `.values(*row_fields)` rows, shaped by `rows_data` (a whole page at once,
-    so that what items share is read once). Filters, ordering and pagination work as before."""
+    so that what items share is read once). Filters, ordering and pagination work as before.
+
+    Conditional GET (`opsportal.api.conditional`): a list answers 304 to `If-None-Match` with its weak ETag
+    while `list_collections` did not change; a detail of a view with revisions (`RevisionETagMixin`) answers
+    304 to its revision's ETag while none of `detail_collections` changed after the object's `updated_at`."""
 
     row_fields: Sequence[str] = ()
+    list_collections: Sequence[str] = ()
+    detail_collections: Sequence[str] = ()
 
     def rows_data(self, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
         raise NotImplementedError
@@ -36,15 +45,22 @@ class RowReadMixin:
         return self.rows_data([row])[0]
 
     def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        etag = list_etag(request, self.list_collections) if self.list_collections else None
+        if etag is not None and if_none_match(request, etag):
+            return not_modified(etag)
         rows = self.filter_queryset(self.get_queryset()).values(*self.row_fields)
         page = self.paginate_queryset(rows)
         if page is None:
-            return Response(self.rows_data(list(rows)))
-        return self.get_paginated_response(self.rows_data(list(page)))
+            return cacheable(Response(self.rows_data(list(rows))), etag)
+        return cacheable(self.get_paginated_response(self.rows_data(list(page))), etag)
 
     def retrieve(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         lookup = self.lookup_url_kwarg or self.lookup_field
         rows = self.filter_queryset(self.get_queryset()).values(*self.row_fields)
         row = get_object_or_404(rows, **{self.lookup_field: self.kwargs[lookup]})
         self.check_object_permissions(request, row)
-        return Response(self.row_detail_data(row))
+        if isinstance(self, RevisionETagMixin):
+            etag = revision_etag(row["id"], row["revision"])
+            if if_none_match(request, etag) and unchanged_since(self.detail_collections, row["updated_at"]):
+                return not_modified(etag)
+        return cacheable(Response(self.row_detail_data(row)))

@@ -85,6 +85,9 @@ class ReleaseViewSet(RowReadMixin, IdempotentPostMixin, RevisionETagMixin, views
     ordering = ["-created_at", "id"]
     # List and detail are built from rows (issue #18); the serializers validate writes and make the schema.
     row_fields = RELEASE_ROW
+    # What a list or a detail shows besides the releases: where they are deployed (issue #18, 304s).
+    list_collections = ("release", "deployment", "environment")
+    detail_collections = ("deployment", "environment")
 
     def rows_data(self, rows):
         return release_list_data(rows)
@@ -217,6 +220,7 @@ class DeploymentViewSet(RowReadMixin, mixins.ListModelMixin, mixins.RetrieveMode
     ordering_fields = ["started_at"]
     ordering = ["-started_at", "id"]
     row_fields = DEPLOYMENT_ROW
+    list_collections = ("deployment",)
     http_method_names = ["get", "patch", "head", "options"]
 
     def filter_queryset(self, queryset):

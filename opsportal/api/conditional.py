@@ -1,0 +1,71 @@
+"""Conditional GET (issue #18): polling what did not change costs neither a query of the data nor a
+serialization.
+
+- A detail carries the `ETag` of its revision (the one `If-Match` takes); `If-None-Match` with it
+  answers 304 — provided nothing else the detail shows (e.g. environments, for a release) changed after
+  the object did.
+- A list carries a weak `ETag` derived from the versions of the collections it shows
+  (`opsportal.models.CollectionVersion`, bumped inside the unit of work of every change), the request's
+  URL (page, filters) and the representation; `If-None-Match` with it answers 304 before the list is read.
+- Both carry `Cache-Control: private, no-cache`: clients and caches keep them, and revalidate each time.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Sequence
+from datetime import datetime
+
+from rest_framework import status
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from opsportal.services import collection_versions
+
+CACHE_CONTROL = "private, no-cache"
+
+
+def _tags(header: str) -> set[str]:
+    return {tag.strip().removeprefix("W/") for tag in header.split(",")}
+
+
+def if_none_match(request: Request, etag: str) -> bool:
+    """Whether `If-None-Match` names `etag` (weak comparison, RFC 9110 §13.1.2; `*` names any)."""
+    header = request.headers.get("If-None-Match")
+    if not header:
+        return False
+    tags = _tags(header)
+    return "*" in tags or etag.removeprefix("W/") in tags
+
+
+def list_etag(request: Request, collections: Sequence[str]) -> str:
+    """The weak ETag of a list: its collections' versions, its URL and the representation asked for."""
+    versions = collection_versions(collections)
+    renderer = getattr(request, "accepted_media_type", "") or ""
+    basis = "|".join(
+        [
+            request.get_full_path(),
+            request.get_host(),
+            renderer,
+            *(f"{name}={versions[name][0]}" for name in collections),
+        ]
+    )
+    return f'W/"{hashlib.sha256(basis.encode()).hexdigest()[:24]}"'
+
+
+def unchanged_since(collections: Sequence[str], moment: datetime) -> bool:
+    """Whether none of `collections` changed at or after `moment` (ties count as changed)."""
+    if not collections:
+        return True
+    return all(changed_at is None or changed_at < moment for _, changed_at in collection_versions(collections).values())
+
+
+def not_modified(etag: str) -> Response:
+    return cacheable(Response(status=status.HTTP_304_NOT_MODIFIED), etag)
+
+
+def cacheable(response: Response, etag: str | None = None) -> Response:
+    if etag is not None:
+        response["ETag"] = etag
+    response["Cache-Control"] = CACHE_CONTROL
+    return response
