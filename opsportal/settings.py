@@ -184,7 +184,8 @@ REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         # API tokens (`Bearer opt_…`) first: JWT would reject them; any other Bearer value falls through to JWT.
         "tokens.authentication.ApiTokenAuthentication",
-        "rest_framework_simplejwt.authentication.JWTAuthentication",
+        # simplejwt, with the user and roles cached per token for 30 s at most (issue #18).
+        "opsportal.api.authentication.CachedJWTAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": [

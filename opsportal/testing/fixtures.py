@@ -13,12 +13,15 @@ from opsportal.testing.factories import client_for, make_user
 
 @pytest.fixture(autouse=True)
 def _fresh_process_caches():
-    """The per-process caches (the read throttle's counters, issue #18) start empty in every test, as the
-    database cache does (rolled back with the test)."""
+    """The per-process caches (the read throttle's counters, the JWT users; issue #18) start empty in every
+    test, as the database cache does (rolled back with the test)."""
     yield
     from django.core.cache import caches
 
+    from opsportal.api.authentication import CachedJWTAuthentication
+
     caches["throttle"].clear()
+    CachedJWTAuthentication.forget_all()
 
 
 @pytest.fixture

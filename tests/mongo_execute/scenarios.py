@@ -824,6 +824,21 @@ def idempotency_records(ctx: Context) -> Any:
     return answers
 
 
+@scenario(covers=["opsportal.services.collection_changed", "opsportal.services.collection_versions"], writes=True)
+def collection_versions_move(ctx: Context) -> Any:
+    """Per-collection versions (issue #18): created on first change, bumped by an F() update, read in one query."""
+    from opsportal.services import collection_changed, collection_versions
+    from opsportal.uow import run_in_unit
+
+    names = ("release", "deployment", "never")
+    answers: dict[str, Any] = {"before": collection_versions(names)}
+    run_in_unit(lambda: collection_changed("release", "deployment", "release", at=ctx.clock()))
+    ctx.clock.advance(seconds=1)
+    run_in_unit(lambda: collection_changed("release", at=ctx.clock()))
+    answers["after"] = collection_versions(names)
+    return answers
+
+
 # =========================================================================== writes: documents
 
 
