@@ -18,7 +18,7 @@ from opsportal.testing.factories import make_release, make_standard_environments
 from releases import services
 from releases.api import schema as examples
 from releases.api.rows import (
-    DEPLOYMENT_ROW,
+    RELEASE_DETAIL_ROW,
     RELEASE_ROW,
     deployment_data,
     release_detail_data,
@@ -26,6 +26,7 @@ from releases.api.rows import (
 )
 from releases.api.serializers import DeploymentSerializer, ReleaseListItemSerializer, ReleaseSerializer
 from releases.models import Deployment, Release
+from releases.shapes import DEPLOYMENT_ROW
 
 pytestmark = pytest.mark.django_db
 
@@ -103,16 +104,19 @@ def example_release(db):
         **common,
     )
     Environment.objects.filter(pk="staging").update(current_release=release)
+    # Stored behind the services' back: embed the summary as they would have.
+    services.release_environments_refresh(release_ids=[release.pk])
+    release.refresh_from_db()
     return release
 
 
-def _release_rows(ids):
-    return list(Release.objects.filter(pk__in=ids).order_by("id").values(*RELEASE_ROW))
+def _release_rows(ids, fields=RELEASE_DETAIL_ROW):
+    return list(Release.objects.filter(pk__in=ids).order_by("id").values(*fields))
 
 
 def test_release_list_items_render_as_the_serializer_renders_them(world):
     releases = list(Release.objects.filter(pk__in=[r.pk for r in world]).order_by("id"))
-    assert render(release_list_data(_release_rows([r.pk for r in world]))) == render(
+    assert render(release_list_data(_release_rows([r.pk for r in world], RELEASE_ROW))) == render(
         ReleaseListItemSerializer(releases, many=True).data
     )
 
@@ -142,7 +146,8 @@ def test_audit_events_render_as_the_serializer_renders_them(world):
 def test_the_objects_of_the_openapi_examples_render_alike(example_release):
     (row,) = _release_rows([example_release.pk])
     assert render(release_detail_data(row)) == render(ReleaseSerializer(example_release).data)
-    assert render(release_list_data([row])) == render(ReleaseListItemSerializer([example_release], many=True).data)
+    (item,) = _release_rows([example_release.pk], RELEASE_ROW)
+    assert render(release_list_data([item])) == render(ReleaseListItemSerializer([example_release], many=True).data)
     detail = release_detail_data(row)
     # The stored example is the example: same keys, same values but for how a time is written.
     assert list(detail) == list(examples.RELEASE_EXAMPLE)
@@ -174,3 +179,16 @@ def test_an_unknown_release_is_a_404_in_the_error_envelope(api):
     response = api.get("/api/v1/releases/nope")
     assert response.status_code == 404
     assert response.json()["code"] == "not_found"
+
+
+def test_the_embedded_summary_follows_reports_and_rollbacks(world, superuser):
+    """After each kind of change, the detail read from the release document equals the one computed from the
+    deployments (the serializer's)."""
+    running = Deployment.objects.get(status="in_progress")
+    services.deployment_report_status(deployment=running, actor=superuser, status="succeeded")
+    staging = Environment.objects.get(pk="staging")
+    replaced = Release.objects.get(pk=staging.current_release_id)
+    services.release_rollback(release=replaced, environment=staging, actor=superuser)
+    for release in Release.objects.order_by("id"):
+        (row,) = _release_rows([release.pk])
+        assert render(release_detail_data(row)) == render(ReleaseSerializer(release).data), release.pk

@@ -35,6 +35,7 @@ class RowReadMixin:
     304 to its revision's ETag while none of `detail_collections` changed after the object's `updated_at`."""
 
     row_fields: Sequence[str] = ()
+    detail_row_fields: Sequence[str] | None = None  # when the detail needs more than a list item
     list_collections: Sequence[str] = ()
     detail_collections: Sequence[str] = ()
 
@@ -56,7 +57,7 @@ class RowReadMixin:
 
     def retrieve(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         lookup = self.lookup_url_kwarg or self.lookup_field
-        rows = self.filter_queryset(self.get_queryset()).values(*self.row_fields)
+        rows = self.filter_queryset(self.get_queryset()).values(*(self.detail_row_fields or self.row_fields))
         row = get_object_or_404(rows, **{self.lookup_field: self.kwargs[lookup]})
         self.check_object_permissions(request, row)
         if isinstance(self, RevisionETagMixin):

@@ -7,10 +7,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from opsportal.api.rows import model_row
-from releases.models import Deployment
-from releases.selectors import features_progress, release_deployed_to, release_environment_summaries
+from environments.models import Environment
+from releases.selectors import features_progress, release_deployed_to
 from releases.services import ACTIONS_BY_STATUS
+from releases.shapes import deployment_document
 
 RELEASE_ROW = (
     "id",
@@ -28,51 +28,9 @@ RELEASE_ROW = (
     "features",
     "approvals",
 )
-DEPLOYMENT_ROW = (
-    "id",
-    "release_id",
-    "environment_id",
-    "kind",
-    "status",
-    "sequence",
-    "started_at",
-    "finished_at",
-    "deployed_by",
-    "notes",
-    "pipeline_url",
-    "rolled_back_from_id",
-    "became_current",
-    "previous_deployment_id",
-    "revision",
-)
-
-
-def duration_seconds(started_at: Any, finished_at: Any) -> float | None:
-    """How long a deployment took, to the millisecond (None while it runs)."""
-    return None if finished_at is None else round((finished_at - started_at).total_seconds(), 3)
-
-
-def deployment_data(row: dict[str, Any]) -> dict[str, Any]:
-    """`DeploymentSerializer`'s shape."""
-    finished_at = row["finished_at"]
-    return {
-        "id": row["id"],
-        "release": row["release_id"],
-        "environment": row["environment_id"],
-        "kind": row["kind"],
-        "status": row["status"],
-        "sequence": row["sequence"],
-        "started_at": row["started_at"],
-        "finished_at": finished_at,
-        "duration_seconds": duration_seconds(row["started_at"], finished_at),
-        "deployed_by": row["deployed_by"],
-        "notes": row["notes"],
-        "pipeline_url": row["pipeline_url"],
-        "rolled_back_from": row["rolled_back_from_id"],
-        "became_current": row["became_current"],
-        "previous_deployment": row["previous_deployment_id"],
-        "revision": row["revision"],
-    }
+RELEASE_DETAIL_ROW = (*RELEASE_ROW, "environments")
+# A deployment as the API shows it (`DeploymentSerializer`): the same function the embedded summaries use.
+deployment_data = deployment_document
 
 
 def _release_data(row: dict[str, Any]) -> dict[str, Any]:
@@ -102,14 +60,25 @@ def release_list_data(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return [{**_release_data(row), "deployed_to": deployed_to.get(row["id"], [])} for row in rows]
 
 
-def _summary_data(summary: dict[str, Any]) -> dict[str, Any]:
-    deployment: Deployment | None = summary["deployment"]
-    if deployment is None:
-        return summary
-    return {**summary, "deployment": deployment_data(model_row(deployment, DEPLOYMENT_ROW))}
-
-
 def release_detail_data(row: dict[str, Any]) -> dict[str, Any]:
-    """`ReleaseSerializer`'s shape: the release with its per-environment summaries."""
-    summaries = release_environment_summaries(release_ids=[row["id"]])[row["id"]]
-    return {**_release_data(row), "environments": [_summary_data(summary) for summary in summaries]}
+    """`ReleaseSerializer`'s shape: the release with, per environment in promotion order, its embedded summary
+    there (`Release.environments`) beside what the environment is (one small query of the environments)."""
+    embedded = row["environments"] or {}
+    environments = Environment.objects.order_by("order", "id").values(
+        "id", "name", "tier", "health", "current_release_id"
+    )
+    summaries = []
+    for env in environments:
+        summary = embedded.get(env["id"]) or {}
+        summaries.append(
+            {
+                "environment": env["id"],
+                "name": env["name"],
+                "tier": env["tier"],
+                "health": env["health"],
+                "is_current": bool(summary.get("is_current")),
+                "current_release": env["current_release_id"],
+                "deployment": summary.get("deployment"),
+            }
+        )
+    return {**_release_data(row), "environments": summaries}

@@ -14,12 +14,12 @@ from environments.models import Environment
 from opsportal.api.schema import ErrorSerializer
 from opsportal.api.serializers import EmbeddedDocumentField
 from opsportal.schemas import JSONSchemaValidator
-from releases.api.rows import duration_seconds
 from releases.choices import DeploymentStatus, ReleaseAction, ReleaseStatus
 from releases.models import Deployment, Release
 from releases.schemas import APPROVALS, FEATURES
 from releases.selectors import release_deployed_to, release_environment_summaries, release_progress
 from releases.services import BLOCKER_CODES, release_allowed_actions
+from releases.shapes import duration_seconds
 
 # The statuses a new deployment may start with, and those a pipeline may report (enum components).
 DEPLOY_STATUSES = [DeploymentStatus.SUCCEEDED, DeploymentStatus.IN_PROGRESS]

@@ -21,7 +21,13 @@ from opsportal.api.mixins import IdempotentPostMixin, RevisionETagMixin
 from opsportal.api.rows import RowReadMixin
 from opsportal.errors import ValidationFailed
 from releases import services
-from releases.api.rows import DEPLOYMENT_ROW, RELEASE_ROW, deployment_data, release_detail_data, release_list_data
+from releases.api.rows import (
+    RELEASE_DETAIL_ROW,
+    RELEASE_ROW,
+    deployment_data,
+    release_detail_data,
+    release_list_data,
+)
 from releases.api.schema import (
     APPROVE_SCHEMA,
     DEPLOY_CHECK_SCHEMA,
@@ -49,6 +55,7 @@ from releases.api.serializers import (
 from releases.filtersets import DeploymentFilterSet, ReleaseFilterSet
 from releases.models import Deployment, Release
 from releases.selectors import deployment_list, release_history, release_list, release_metrics
+from releases.shapes import DEPLOYMENT_ROW
 
 
 def call_service(
@@ -85,6 +92,7 @@ class ReleaseViewSet(RowReadMixin, IdempotentPostMixin, RevisionETagMixin, views
     ordering = ["-created_at", "id"]
     # List and detail are built from rows (issue #18); the serializers validate writes and make the schema.
     row_fields = RELEASE_ROW
+    detail_row_fields = RELEASE_DETAIL_ROW
     # What a list or a detail shows besides the releases: where they are deployed (issue #18, 304s).
     list_collections = ("release", "deployment", "environment")
     detail_collections = ("deployment", "environment")

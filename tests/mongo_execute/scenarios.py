@@ -634,16 +634,18 @@ def approval_lifecycle(ctx: Context) -> Any:
         "releases.services.release_deploy_check",
         "releases.services.release_rollback",
         "releases.services.deployment_report_status",
+        "releases.services.release_environments_refresh",
     ],
     writes=True,
 )
 def deploy_and_roll_back(ctx: Context) -> Any:
     """Deploy checks and deploys along the workflow, freezes, in-progress reports and rollbacks."""
-    from releases.models import Deployment
+    from releases.models import Deployment, Release
     from releases.services import (
         deployment_report_status,
         release_deploy,
         release_deploy_check,
+        release_environments_refresh,
         release_rollback,
     )
 
@@ -715,6 +717,10 @@ def deploy_and_roll_back(ctx: Context) -> Any:
     )
     answers["failed_report"] = deployment_report_status(deployment=failing, actor=bob, status="failed")
     answers["environments"] = {pk: _environment(pk) for pk in ENVIRONMENTS}
+    # The summaries the releases embed (issue #18), as the services kept them and rebuilt from scratch.
+    answers["summaries"] = dict(Release.objects.order_by("id").values_list("id", "environments"))
+    release_environments_refresh(release_ids=list(RELEASES))
+    answers["rebuilt"] = dict(Release.objects.order_by("id").values_list("id", "environments"))
     return answers
 
 
