@@ -138,3 +138,30 @@ def test_the_versions_move_inside_the_unit_of_work(api, envs):
     assert versions["release"] == 1 and versions["audit"] >= 1
     create(api, "1.0.1")
     assert CollectionVersion.objects.get(pk="release").version == 2
+
+
+# --------------------------------------------------------------------------- no work the request doesn't ask for
+
+
+def test_an_unfiltered_list_is_counted_once_per_version_of_its_collection(api, envs):
+    for n in range(3):
+        create(api, f"2.0.{n}")
+    assert get(api, RELEASES).json()["count"] == 3
+    with CaptureQueriesContext(connection) as queries:
+        page = get(api, f"{RELEASES}?page_size=2").json()
+    assert page["count"] == 3 and len(page["results"]) == 2
+    assert not [q for q in queries.captured_queries if "COUNT(" in q["sql"].upper()]
+    # A change to the collection counts again; a filtered list always counts.
+    create(api, "2.0.9")
+    assert get(api, RELEASES).json()["count"] == 4
+    assert get(api, f"{RELEASES}?status=draft").json()["count"] == 4
+    assert get(api, f"{RELEASES}?status=approved").json()["count"] == 0
+
+
+def test_an_unfiltered_list_keeps_the_default_order_without_running_the_filters(api, envs):
+    for n in range(4):
+        create(api, f"3.0.{n}")
+    plain = [r["id"] for r in get(api, RELEASES).json()["results"]]
+    ordered = [r["id"] for r in get(api, f"{RELEASES}?ordering=-created_at").json()["results"]]
+    expected = list(Release.objects.order_by("-created_at", "id").values_list("id", flat=True))
+    assert plain == ordered == expected

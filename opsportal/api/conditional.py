@@ -15,6 +15,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Sequence
 from datetime import datetime
+from typing import Any
 
 from rest_framework import status
 from rest_framework.request import Request
@@ -38,9 +39,9 @@ def if_none_match(request: Request, etag: str) -> bool:
     return "*" in tags or etag.removeprefix("W/") in tags
 
 
-def list_etag(request: Request, collections: Sequence[str]) -> str:
-    """The weak ETag of a list: its collections' versions, its URL and the representation asked for."""
-    versions = collection_versions(collections)
+def list_etag(request: Request, collections: Sequence[str], versions: dict[str, tuple[int, Any]]) -> str:
+    """The weak ETag of a list: its collections' `versions` (`collection_versions`), its URL and the
+    representation asked for."""
     renderer = getattr(request, "accepted_media_type", "") or ""
     basis = "|".join(
         [

@@ -13,12 +13,25 @@ from collections.abc import Sequence
 from typing import Any
 
 from django.db import models
+from rest_framework.filters import OrderingFilter
 from rest_framework.generics import get_object_or_404
 from rest_framework.request import Request
 from rest_framework.response import Response
 
 from opsportal.api.conditional import cacheable, if_none_match, list_etag, not_modified, unchanged_since
 from opsportal.api.mixins import RevisionETagMixin, revision_etag
+from opsportal.services import collection_versions
+
+# Query parameters that choose a page or a representation, not rows.
+NOT_FILTERS = frozenset({"page", "page_size", "format"})
+# Per process: (model, collection version) → how many rows the unfiltered list has. A collection's
+# version moves with every committed change to it, so an entry is never stale; only its newest is kept.
+_COUNTS: dict[str, tuple[int, int]] = {}
+
+
+def forget_counts() -> None:
+    """Empty this process's cached counts (tests, whose rollbacks take versions back)."""
+    _COUNTS.clear()
 
 
 def model_row(instance: models.Model, fields: Sequence[str]) -> dict[str, Any]:
@@ -45,11 +58,44 @@ class RowReadMixin:
     def row_detail_data(self, row: dict[str, Any]) -> dict[str, Any]:
         return self.rows_data([row])[0]
 
+    def filtered(self) -> bool:
+        """Whether the query string asks for filters, a search or an ordering (else none of that runs)."""
+        return bool(set(self.request.query_params) - NOT_FILTERS)
+
+    def filter_queryset(self, queryset: Any) -> Any:
+        if self.filtered():
+            return super().filter_queryset(queryset)
+        # Nothing asked: no filter set, no search; only the default ordering (issue #18).
+        for backend in self.filter_backends:
+            if issubclass(backend, OrderingFilter):
+                ordering = backend().get_ordering(self.request, queryset, self)
+                if ordering:
+                    queryset = queryset.order_by(*ordering)
+        return queryset
+
+    def _known_count(self, queryset: Any, versions: dict[str, tuple[int, Any]]) -> int | None:
+        """The unfiltered list's count, counted once per version of its own collection (the first of
+        `list_collections`) in this process."""
+        if self.filtered() or not self.list_collections:
+            return None
+        own = self.list_collections[0]
+        version = versions[own][0]
+        known = _COUNTS.get(own)
+        if known is None or known[0] != version:
+            known = (version, queryset.count())
+            _COUNTS[own] = known
+        return known[1]
+
     def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        etag = list_etag(request, self.list_collections) if self.list_collections else None
-        if etag is not None and if_none_match(request, etag):
-            return not_modified(etag)
+        etag = None
+        if self.list_collections:
+            versions = collection_versions(self.list_collections)  # one query, for the ETag and the count
+            etag = list_etag(request, self.list_collections, versions)
+            if if_none_match(request, etag):
+                return not_modified(etag)
         rows = self.filter_queryset(self.get_queryset()).values(*self.row_fields)
+        if self.paginator is not None and self.list_collections:
+            self.paginator.known_count = self._known_count(rows, versions)
         page = self.paginate_queryset(rows)
         if page is None:
             return cacheable(Response(self.rows_data(list(rows))), etag)

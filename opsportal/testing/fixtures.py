@@ -19,9 +19,11 @@ def _fresh_process_caches():
     from django.core.cache import caches
 
     from opsportal.api.authentication import CachedJWTAuthentication
+    from opsportal.api.rows import forget_counts
 
     caches["throttle"].clear()
     CachedJWTAuthentication.forget_all()
+    forget_counts()
 
 
 @pytest.fixture

@@ -53,6 +53,8 @@ from pymongo.errors import PyMongoError
 
 from environments.choices import Health, Tier
 from environments.models import Environment
+from opsportal.clock import now_ms
+from opsportal.services import collection_changed
 from opsportal.uow import is_mongodb, run_in_unit
 from releases.choices import (
     ApprovalDecision,
@@ -588,6 +590,9 @@ class Command(BaseCommand):
         new = {plan.id for plan in plans}
         earlier = {d.release_id for d in deployments} | {envs[env_id]["current_release"] for env_id in envs}
         release_environments_refresh(release_ids=earlier - new)
+        # Lists derive their ETag (and cached counts) from these versions: a live server must see the new rows.
+        written = ("release", "deployment", "environment", "team", "workflow")
+        run_in_unit(lambda: collection_changed(*written, at=now_ms()))
 
     def _plan_events(self, plan: ReleasePlan, path: list[str], envs: dict, end: datetime) -> list[Event]:
         """The release's deployments in order: its workflow's stages (retrying failures), then redeploys/rollbacks."""
