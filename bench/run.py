@@ -434,6 +434,7 @@ class Bench:
         extra = dict(VARIANTS[variant])
         redis = None
         if "REDIS_URL" in extra:
+            sys.path.insert(0, str(ROOT))  # the project's own helper (a real redis-server on a free port)
             from opsportal.testing.redis_server import start_redis
 
             redis, extra["REDIS_URL"] = start_redis()

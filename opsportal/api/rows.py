@@ -102,12 +102,15 @@ class RowReadMixin:
         return cacheable(self.get_paginated_response(self.rows_data(list(page))), etag)
 
     def retrieve(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        lookup = self.lookup_url_kwarg or self.lookup_field
-        rows = self.filter_queryset(self.get_queryset()).values(*(self.detail_row_fields or self.row_fields))
-        row = get_object_or_404(rows, **{self.lookup_field: self.kwargs[lookup]})
-        self.check_object_permissions(request, row)
-        if isinstance(self, RevisionETagMixin):
-            etag = revision_etag(row["id"], row["revision"])
-            if if_none_match(request, etag) and unchanged_since(self.detail_collections, row["updated_at"]):
+        lookup = {self.lookup_field: self.kwargs[self.lookup_url_kwarg or self.lookup_field]}
+        queryset = self.filter_queryset(self.get_queryset())
+        if isinstance(self, RevisionETagMixin) and request.headers.get("If-None-Match"):
+            # A poll: read only what decides the 304 (not the embedded documents).
+            stamp = get_object_or_404(queryset.values("id", "revision", "updated_at"), **lookup)
+            self.check_object_permissions(request, stamp)
+            etag = revision_etag(stamp["id"], stamp["revision"])
+            if if_none_match(request, etag) and unchanged_since(self.detail_collections, stamp["updated_at"]):
                 return not_modified(etag)
+        row = get_object_or_404(queryset.values(*(self.detail_row_fields or self.row_fields)), **lookup)
+        self.check_object_permissions(request, row)
         return cacheable(Response(self.row_detail_data(row)))
