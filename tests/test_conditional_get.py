@@ -46,14 +46,27 @@ def test_a_detail_answers_304_while_its_revision_is_current(api, envs):
     release = create(api)
     url = f"{RELEASES}/{release['id']}"
     first = get(api, url)
-    assert first["ETag"] == f'"{release["id"]}-1"'
+    assert first["ETag"].startswith(f'"{release["id"]}-1~')  # the revision, stamped with what else it shows
     assert first["Cache-Control"] == "private, no-cache"
     assert_not_modified(api, url, first["ETag"])
     assert_not_modified(api, url, f'"other", W/{first["ETag"]}', first["ETag"])  # weak comparison, several tags
     assert api.post(f"{url}/submit", {}, format="json").status_code == 200
     changed = get(api, url, first["ETag"])
     assert changed.status_code == 200
-    assert changed["ETag"] == f'"{release["id"]}-2"' and changed.json()["status"] == "pending_approval"
+    assert changed["ETag"].startswith(f'"{release["id"]}-2~') and changed.json()["status"] == "pending_approval"
+    # If-Match takes the ETag as it came (the revision part decides).
+    response = api.patch(url, {"description": "x"}, format="json", HTTP_IF_MATCH=changed["ETag"])
+    assert response.status_code == 200
+    stale = api.patch(url, {"description": "y"}, format="json", HTTP_IF_MATCH=changed["ETag"])
+    assert stale.status_code == 412
+
+
+def test_a_detail_polled_while_nothing_changed_answers_304_though_others_deployed_before(api, superuser, envs):
+    older = make_release(status="approved")
+    services.release_deploy(release=older, environment=envs["development"], actor=superuser)
+    shown = make_release()  # older than the last deployment, and unchanged since
+    url = f"{RELEASES}/{shown.pk}"
+    assert_not_modified(api, url, get(api, url)["ETag"])
 
 
 def test_a_detail_is_sent_again_when_its_environments_changed(api, superuser, envs):

@@ -1,9 +1,9 @@
 """Conditional GET (issue #18): polling what did not change costs neither a query of the data nor a
 serialization.
 
-- A detail carries the `ETag` of its revision (the one `If-Match` takes); `If-None-Match` with it
-  answers 304 — provided nothing else the detail shows (e.g. environments, for a release) changed after
-  the object did.
+- A detail carries the `ETag` of its revision (the one `If-Match` takes), stamped with the versions of
+  the other collections it shows (a release: deployments and environments); `If-None-Match` with it
+  answers 304 while both are current.
 - A list carries a weak `ETag` derived from the versions of the collections it shows
   (`opsportal.models.CollectionVersion`, bumped inside the unit of work of every change), the request's
   URL (page, filters) and the representation; `If-None-Match` with it answers 304 before the list is read.
@@ -14,14 +14,11 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Sequence
-from datetime import datetime
 from typing import Any
 
 from rest_framework import status
 from rest_framework.request import Request
 from rest_framework.response import Response
-
-from opsportal.services import collection_versions
 
 CACHE_CONTROL = "private, no-cache"
 
@@ -52,13 +49,6 @@ def list_etag(request: Request, collections: Sequence[str], versions: dict[str, 
         ]
     )
     return f'W/"{hashlib.sha256(basis.encode()).hexdigest()[:24]}"'
-
-
-def unchanged_since(collections: Sequence[str], moment: datetime) -> bool:
-    """Whether none of `collections` changed at or after `moment` (ties count as changed)."""
-    if not collections:
-        return True
-    return all(changed_at is None or changed_at < moment for _, changed_at in collection_versions(collections).values())
 
 
 def not_modified(etag: str) -> Response:

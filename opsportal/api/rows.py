@@ -18,7 +18,7 @@ from rest_framework.generics import get_object_or_404
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from opsportal.api.conditional import cacheable, if_none_match, list_etag, not_modified, unchanged_since
+from opsportal.api.conditional import cacheable, if_none_match, list_etag, not_modified
 from opsportal.api.mixins import RevisionETagMixin, revision_etag
 from opsportal.services import collection_versions
 
@@ -45,12 +45,11 @@ class RowReadMixin:
 
     Conditional GET (`opsportal.api.conditional`): a list answers 304 to `If-None-Match` with its weak ETag
     while `list_collections` did not change; a detail of a view with revisions (`RevisionETagMixin`) answers
-    304 to its revision's ETag while none of `detail_collections` changed after the object's `updated_at`."""
+    304 to its current ETag (its revision, and the versions of its `etag_collections`)."""
 
     row_fields: Sequence[str] = ()
     detail_row_fields: Sequence[str] | None = None  # when the detail needs more than a list item
     list_collections: Sequence[str] = ()
-    detail_collections: Sequence[str] = ()
 
     def rows_data(self, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
         raise NotImplementedError
@@ -106,10 +105,10 @@ class RowReadMixin:
         queryset = self.filter_queryset(self.get_queryset())
         if isinstance(self, RevisionETagMixin) and request.headers.get("If-None-Match"):
             # A poll: read only what decides the 304 (not the embedded documents).
-            stamp = get_object_or_404(queryset.values("id", "revision", "updated_at"), **lookup)
-            self.check_object_permissions(request, stamp)
-            etag = revision_etag(stamp["id"], stamp["revision"])
-            if if_none_match(request, etag) and unchanged_since(self.detail_collections, stamp["updated_at"]):
+            current = get_object_or_404(queryset.values("id", "revision"), **lookup)
+            self.check_object_permissions(request, current)
+            etag = revision_etag(current["id"], current["revision"], self.etag_stamp())
+            if if_none_match(request, etag):
                 return not_modified(etag)
         row = get_object_or_404(queryset.values(*(self.detail_row_fields or self.row_fields)), **lookup)
         self.check_object_permissions(request, row)

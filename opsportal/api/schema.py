@@ -292,8 +292,9 @@ HEADER_SCHEMAS: dict[str, dict[str, Any]] = {
     },
     "ETag": {
         "schema": {"type": "string", "example": '"release-1-4"'},
-        "description": 'The object\'s current revision (`"<id>-<revision>"`); send it back in `If-Match` to make '
-        "a change conditional.",
+        "description": "The object's current revision (`\"<id>-<revision>\"`; a release's ends in `~<versions>` of "
+        "the deployments and environments it shows); send it back in `If-Match` to make a change conditional (the "
+        "revision part is compared), or in `If-None-Match` to get 304 while it is current.",
         "required": True,
     },
     "CollectionETag": {

@@ -95,7 +95,7 @@ class ReleaseViewSet(RowReadMixin, IdempotentPostMixin, RevisionETagMixin, views
     detail_row_fields = RELEASE_DETAIL_ROW
     # What a list or a detail shows besides the releases: where they are deployed (issue #18, 304s).
     list_collections = ("release", "deployment", "environment")
-    detail_collections = ("deployment", "environment")
+    etag_collections = ("deployment", "environment")
 
     def rows_data(self, rows):
         return release_list_data(rows)
