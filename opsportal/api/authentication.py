@@ -20,8 +20,8 @@ from drf_spectacular.contrib.rest_framework_simplejwt import SimpleJWTScheme
 from rest_framework_simplejwt.authentication import JWTAuthentication
 from rest_framework_simplejwt.settings import api_settings
 
+from opsportal.api.conditional import request_versions
 from opsportal.roles import user_roles
-from opsportal.services import collection_versions
 
 USER_TTL_S = 30.0
 # Changes to these collections may change who a token's user is or what they may do.
@@ -36,9 +36,9 @@ class _Entry:
     expires: float
 
 
-def auth_stamp() -> tuple[int, ...]:
-    """The versions of what a cached user depends on (one query)."""
-    versions = collection_versions(AUTH_COLLECTIONS)
+def auth_stamp(request: Any) -> tuple[int, ...]:
+    """The versions of what a cached user depends on (read with the request's other versions: one query)."""
+    versions = request_versions(request, AUTH_COLLECTIONS)
     return tuple(versions[name][0] for name in AUTH_COLLECTIONS)
 
 
@@ -48,10 +48,15 @@ class CachedJWTAuthentication(JWTAuthentication):
 
     _entries: dict[str, _Entry] = {}
     _lock = threading.Lock()
+    _request: Any = None
+
+    def authenticate(self, request: Any) -> Any:
+        self._request = request  # one authenticator per request (DRF makes them per request)
+        return super().authenticate(request)
 
     def get_user(self, validated_token: Any) -> Any:
         key = str(validated_token.get(api_settings.JTI_CLAIM) or validated_token)
-        stamp = auth_stamp()
+        stamp = auth_stamp(self._request)
         now = time.monotonic()
         entry = self._entries.get(key)
         if entry is None or entry.stamp != stamp or entry.expires <= now:

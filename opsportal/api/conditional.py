@@ -20,7 +20,25 @@ from rest_framework import status
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from opsportal.services import collection_versions
+
 CACHE_CONTROL = "private, no-cache"
+# What a read request may ask the versions of (its user's, its list's, its detail's): read together, once.
+READ_PATH_COLLECTIONS = ("user", "group", "team", "release", "deployment", "environment", "audit")
+
+
+def request_versions(request: Any, names: Sequence[str]) -> dict[str, tuple[int, Any]]:
+    """`collection_versions(names)`, read once per request (one query for the authentication's stamp and the
+    response's ETag). Read before the response's data, an ETag can only be older than the data it goes with:
+    the next `If-None-Match` then gets a 200, never a wrong 304."""
+    if request is None:  # outside a request (a direct call)
+        return collection_versions(names)
+    raw = getattr(request, "_request", request)
+    memo = getattr(raw, "_opsportal_versions", None)
+    if memo is None or any(name not in memo for name in names):
+        memo = {**(memo or {}), **collection_versions(tuple(dict.fromkeys((*names, *READ_PATH_COLLECTIONS))))}
+        raw._opsportal_versions = memo
+    return {name: memo[name] for name in names}
 
 
 def _tags(header: str) -> set[str]:

@@ -7,10 +7,10 @@ from typing import Any
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from opsportal.api.conditional import request_versions
 from opsportal.errors import Conflict, PreconditionFailed, ValidationFailed
 from opsportal.models import IdempotencyRecord
 from opsportal.services import (
-    collection_versions,
     idempotency_claim,
     idempotency_complete,
     idempotency_release,
@@ -56,7 +56,7 @@ class RevisionETagMixin:
         """The versions of `etag_collections` (one query), as the ETag's suffix; "" without any."""
         if not self.etag_collections:
             return ""
-        versions = collection_versions(self.etag_collections)
+        versions = request_versions(self.request, self.etag_collections)
         return ".".join(str(versions[name][0]) for name in self.etag_collections)
 
     def expected_revision(self, obj: Any) -> int | None:

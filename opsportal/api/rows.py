@@ -18,9 +18,8 @@ from rest_framework.generics import get_object_or_404
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from opsportal.api.conditional import cacheable, if_none_match, list_etag, not_modified
+from opsportal.api.conditional import cacheable, if_none_match, list_etag, not_modified, request_versions
 from opsportal.api.mixins import RevisionETagMixin, revision_etag
-from opsportal.services import collection_versions
 
 # Query parameters that choose a page or a representation, not rows.
 NOT_FILTERS = frozenset({"page", "page_size", "format"})
@@ -88,7 +87,7 @@ class RowReadMixin:
     def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         etag = None
         if self.list_collections:
-            versions = collection_versions(self.list_collections)  # one query, for the ETag and the count
+            versions = request_versions(request, self.list_collections)  # for the ETag and the count
             etag = list_etag(request, self.list_collections, versions)
             if if_none_match(request, etag):
                 return not_modified(etag)
