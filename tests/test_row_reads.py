@@ -31,6 +31,7 @@ from releases.shapes import DEPLOYMENT_ROW
 pytestmark = pytest.mark.django_db
 
 render = JSONRenderer().render
+RELEASES_URL = "/api/v1/releases"
 
 
 def _at(text: str) -> datetime:
@@ -192,3 +193,12 @@ def test_the_embedded_summary_follows_reports_and_rollbacks(world, superuser):
     for release in Release.objects.order_by("id"):
         (row,) = _release_rows([release.pk])
         assert render(release_detail_data(row)) == render(ReleaseSerializer(release).data), release.pk
+
+
+def test_the_browsable_api_still_draws_the_row_reads(world, api):
+    release = world[2]
+    for url in (RELEASES_URL, f"{RELEASES_URL}/{release.pk}", "/api/v1/deployments", "/api/v1/audit-events"):
+        response = api.get(url, HTTP_ACCEPT="text/html")
+        assert response.status_code == 200, url
+        assert response["Content-Type"].startswith("text/html")
+        assert release.pk.encode() in response.content or url.startswith("/api/v1/audit")
