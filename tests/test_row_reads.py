@@ -21,6 +21,7 @@ from releases.api.rows import (
     RELEASE_DETAIL_ROW,
     RELEASE_ROW,
     deployment_data,
+    environments_now,
     release_detail_data,
     release_list_data,
 )
@@ -117,7 +118,7 @@ def _release_rows(ids, fields=RELEASE_DETAIL_ROW):
 
 def test_release_list_items_render_as_the_serializer_renders_them(world):
     releases = list(Release.objects.filter(pk__in=[r.pk for r in world]).order_by("id"))
-    assert render(release_list_data(_release_rows([r.pk for r in world], RELEASE_ROW))) == render(
+    assert render(release_list_data(_release_rows([r.pk for r in world], RELEASE_ROW), environments_now())) == render(
         ReleaseListItemSerializer(releases, many=True).data
     )
 
@@ -126,7 +127,9 @@ def test_release_details_render_as_the_serializer_renders_them(world):
     for release in world:
         release.refresh_from_db()
         (row,) = _release_rows([release.pk])
-        assert render(release_detail_data(row)) == render(ReleaseSerializer(release).data), release.pk
+        assert render(release_detail_data(row, environments_now())) == render(ReleaseSerializer(release).data), (
+            release.pk
+        )
 
 
 def test_deployments_render_as_the_serializer_renders_them(world):
@@ -146,10 +149,12 @@ def test_audit_events_render_as_the_serializer_renders_them(world):
 
 def test_the_objects_of_the_openapi_examples_render_alike(example_release):
     (row,) = _release_rows([example_release.pk])
-    assert render(release_detail_data(row)) == render(ReleaseSerializer(example_release).data)
+    assert render(release_detail_data(row, environments_now())) == render(ReleaseSerializer(example_release).data)
     (item,) = _release_rows([example_release.pk], RELEASE_ROW)
-    assert render(release_list_data([item])) == render(ReleaseListItemSerializer([example_release], many=True).data)
-    detail = release_detail_data(row)
+    assert render(release_list_data([item], environments_now())) == render(
+        ReleaseListItemSerializer([example_release], many=True).data
+    )
+    detail = release_detail_data(row, environments_now())
     # The stored example is the example: same keys, same values but for how a time is written.
     assert list(detail) == list(examples.RELEASE_EXAMPLE)
     assert detail["environments"][1]["deployment"]["id"] == examples.DEPLOYMENT_EXAMPLE["id"]
@@ -192,7 +197,9 @@ def test_the_embedded_summary_follows_reports_and_rollbacks(world, superuser):
     services.release_rollback(release=replaced, environment=staging, actor=superuser)
     for release in Release.objects.order_by("id"):
         (row,) = _release_rows([release.pk])
-        assert render(release_detail_data(row)) == render(ReleaseSerializer(release).data), release.pk
+        assert render(release_detail_data(row, environments_now())) == render(ReleaseSerializer(release).data), (
+            release.pk
+        )
 
 
 def test_the_browsable_api_still_draws_the_row_reads(world, api):

@@ -28,9 +28,20 @@ NOT_FILTERS = frozenset({"page", "page_size", "format"})
 _COUNTS: dict[str, tuple[int, int]] = {}
 
 
-def forget_counts() -> None:
-    """Empty this process's cached counts (tests, whose rollbacks take versions back)."""
-    _COUNTS.clear()
+# Other per-process caches keyed by collection versions register how to empty themselves here.
+_FORGET: list[Any] = [_COUNTS.clear]
+
+
+def on_forget(clear: Any) -> Any:
+    """Register `clear` to be called by `forget_process_caches`."""
+    _FORGET.append(clear)
+    return clear
+
+
+def forget_process_caches() -> None:
+    """Empty this process's caches keyed by collection versions (tests, whose rollbacks take versions back)."""
+    for clear in _FORGET:
+        clear()
 
 
 def model_row(instance: models.Model, fields: Sequence[str]) -> dict[str, Any]:

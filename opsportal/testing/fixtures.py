@@ -19,11 +19,11 @@ def _fresh_process_caches():
     from django.core.cache import caches
 
     from opsportal.api.authentication import CachedJWTAuthentication
-    from opsportal.api.rows import forget_counts
+    from opsportal.api.rows import forget_process_caches
 
     caches["throttle"].clear()
     CachedJWTAuthentication.forget_all()
-    forget_counts()
+    forget_process_caches()
 
 
 @pytest.fixture

@@ -8,7 +8,8 @@ from __future__ import annotations
 from typing import Any
 
 from environments.models import Environment
-from releases.selectors import features_progress, release_deployed_to
+from opsportal.api.rows import on_forget
+from releases.selectors import features_progress
 from releases.services import ACTIONS_BY_STATUS
 from releases.shapes import deployment_document
 
@@ -54,19 +55,44 @@ def _release_data(row: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def release_list_data(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """A page of `ReleaseListItemSerializer`s: one query for where the page's releases are current."""
-    deployed_to = release_deployed_to(release_ids=[row["id"] for row in rows])
+ENVIRONMENT_FIELDS = ("id", "name", "tier", "health", "current_release_id")
+# What those fields move with: environment changes, and deployments (current release, health).
+ENVIRONMENT_COLLECTIONS = ("environment", "deployment")
+_environments: tuple[Any, list[dict[str, Any]]] = (None, [])
+
+
+def environments_now(stamp: tuple[int, ...] | None = None) -> list[dict[str, Any]]:
+    """The environments in promotion order (`ENVIRONMENT_FIELDS`). With `stamp` (the versions of
+    `ENVIRONMENT_COLLECTIONS`) they are read once per process until it moves; without, read now."""
+    global _environments
+    cached_stamp, rows = _environments
+    if stamp is not None and cached_stamp == stamp:
+        return rows
+    rows = list(Environment.objects.order_by("order", "id").values(*ENVIRONMENT_FIELDS))
+    if stamp is not None:
+        _environments = (stamp, rows)
+    return rows
+
+
+@on_forget
+def _forget_environments() -> None:
+    global _environments
+    _environments = (None, [])
+
+
+def release_list_data(rows: list[dict[str, Any]], environments: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """A page of `ReleaseListItemSerializer`s; `deployed_to` from the `environments` (`environments_now`)."""
+    deployed_to: dict[str, list[str]] = {}
+    for env in environments:
+        if env["current_release_id"] is not None:
+            deployed_to.setdefault(env["current_release_id"], []).append(env["id"])
     return [{**_release_data(row), "deployed_to": deployed_to.get(row["id"], [])} for row in rows]
 
 
-def release_detail_data(row: dict[str, Any]) -> dict[str, Any]:
+def release_detail_data(row: dict[str, Any], environments: list[dict[str, Any]]) -> dict[str, Any]:
     """`ReleaseSerializer`'s shape: the release with, per environment in promotion order, its embedded summary
-    there (`Release.environments`) beside what the environment is (one small query of the environments)."""
+    there (`Release.environments`) beside what the environment is (`environments_now`)."""
     embedded = row["environments"] or {}
-    environments = Environment.objects.order_by("order", "id").values(
-        "id", "name", "tier", "health", "current_release_id"
-    )
     summaries = []
     for env in environments:
         summary = embedded.get(env["id"]) or {}

@@ -16,15 +16,18 @@ from rest_framework.serializers import Serializer
 from rest_framework.viewsets import GenericViewSet
 
 from environments.models import Environment
+from opsportal.api.conditional import request_versions
 from opsportal.api.filters import TotalOrderingFilter
 from opsportal.api.mixins import IdempotentPostMixin, RevisionETagMixin
 from opsportal.api.rows import RowReadMixin
 from opsportal.errors import ValidationFailed
 from releases import services
 from releases.api.rows import (
+    ENVIRONMENT_COLLECTIONS,
     RELEASE_DETAIL_ROW,
     RELEASE_ROW,
     deployment_data,
+    environments_now,
     release_detail_data,
     release_list_data,
 )
@@ -97,11 +100,16 @@ class ReleaseViewSet(RowReadMixin, IdempotentPostMixin, RevisionETagMixin, views
     list_collections = ("release", "deployment", "environment")
     etag_collections = ("deployment", "environment")
 
+    def _environments(self) -> list:
+        """The environments, reused per process while the environment and deployment versions stand."""
+        versions = request_versions(self.request, ENVIRONMENT_COLLECTIONS)
+        return environments_now(tuple(versions[name][0] for name in ENVIRONMENT_COLLECTIONS))
+
     def rows_data(self, rows):
-        return release_list_data(rows)
+        return release_list_data(rows, self._environments())
 
     def row_detail_data(self, row):
-        return release_detail_data(row)
+        return release_detail_data(row, self._environments())
 
     def get_serializer_class(self):
         # List pages leave out the per-environment deployment summaries (the detail has them).
