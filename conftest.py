@@ -8,4 +8,5 @@ pytest_plugins = [
     "opsportal.testing.fixtures",
     "opsportal.testing.openapi_contract",
     "opsportal.testing.live_gunicorn",
+    "opsportal.testing.redis_server",
 ]

@@ -17,10 +17,13 @@ from audit.models import AuditCheckpoint, AuditEvent, HashScheme
 from events.outbox import outbox_record
 from opsportal.clock import now_ms
 from opsportal.middleware import current_request_context
+from opsportal.services import collection_changed
 from opsportal.uow import Transient, on_commit, unit_of_work
 
 # Every write is also a structured service event in the logs (approvals, deployments, …).
 service_log = logging.getLogger("opsportal.services")
+# The collection version every change bumps (the audit trail's list); each event also bumps its object type's.
+AUDIT_COLLECTION = "audit"
 
 
 def _json_default(value: Any) -> str:
@@ -126,6 +129,8 @@ def audit_record(
         event.save(force_insert=True)
     except IntegrityError as error:
         raise Transient("the audit chain's tail moved") from error
+    # Every change passes here: the versions that lists derive their ETag from move with it (issue #18).
+    collection_changed(AUDIT_COLLECTION, object_type, at=event.at)
     # Its outgoing events and webhook deliveries, in this same unit of work (issue #11).
     outbox_record(event)
     on_commit(

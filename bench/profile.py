@@ -4,6 +4,7 @@
     .venv/bin/python bench/profile.py /api/v1/releases/analytics              # bench-out/100k.sqlite3
     .venv/bin/python bench/profile.py /api/v1/releases?page_size=20 --db bench-out/1k.sqlite3 -n 200
     .venv/bin/python bench/profile.py /api/v1/releases --method POST --data '{"name": "P", "version": "p.{n}"}'
+    .venv/bin/python bench/profile.py /api/v1/releases?page_size=20 --if-none-match   # polled: answered 304
 
 The request goes through the whole Django stack (middleware, DRF, JWT auth as the
 benchmark's writer user, throttling) with the benchmark settings, `-n` times after a
@@ -28,6 +29,9 @@ def main() -> None:
     parser.add_argument("-n", type=int, default=50, help="Requests to profile.")
     parser.add_argument("--method", default="GET", choices=["GET", "POST"], help="HTTP method.")
     parser.add_argument("--data", default=None, help="JSON body for POST; `{n}` becomes a counter (unique values).")
+    parser.add_argument(
+        "--if-none-match", action="store_true", help="GET with If-None-Match: the ETag of a first GET (a 304 poll)."
+    )
     parser.add_argument("--html", help="Also write pyinstrument's HTML report here.")
     parser.add_argument("--time-only", action="store_true", help="Only the timing line: no query list, no profile.")
     args = parser.parse_args()
@@ -62,15 +66,19 @@ def main() -> None:
     )
     counter = iter(range(10**9))
 
+    conditional: dict[str, str] = {}
+    if args.if_none_match:
+        conditional["HTTP_IF_NONE_MATCH"] = client.get(args.path)["ETag"]
+
     def call():
         if args.method == "GET":
-            return client.get(args.path)
+            return client.get(args.path, **conditional)
         body = (args.data or "{}").replace("{n}", f"{os.getpid()}.{next(counter)}")
         return client.post(args.path, body, content_type="application/json")
 
     for _ in range(3):
         response = call()
-    if response.status_code not in (200, 201):
+    if response.status_code not in (200, 201, 304):
         sys.exit(f"profile: {args.path} answered {response.status_code}: {response.content[:300]!r}")
     queries: list[tuple[float, str]] = []
 

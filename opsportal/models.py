@@ -40,3 +40,18 @@ class IdempotencyRecord(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user}:{self.key}"
+
+
+class CollectionVersion(models.Model):
+    """A version per collection (`release`, `deployment`, …, and `audit` for every change), bumped inside
+    the unit of work of every change (`opsportal.services.collection_changed`, called by the audit trail's
+    one entry point). Lists derive a weak `ETag` from it, so a poll whose list did not change answers 304
+    without reading or serializing the list (issue #18)."""
+
+    # The collection's name, stored as `_id` on MongoDB (DESIGN §3).
+    id = models.CharField(primary_key=True, max_length=64, db_column="_id")
+    version = models.PositiveBigIntegerField(default=0)
+    changed_at = models.DateTimeField()
+
+    def __str__(self) -> str:
+        return f"{self.id} v{self.version}"

@@ -12,6 +12,7 @@ from django.utils.dateparse import parse_datetime
 
 from environments.models import Environment
 from releases.models import Deployment, Release
+from releases.services.summaries import release_environments_refresh
 
 LATEST_DEPLOYMENT_AGE = timedelta(minutes=30)
 
@@ -52,4 +53,6 @@ def sample_data_shift_to_now(*, now: datetime | None = None) -> timedelta:
         Environment.objects.filter(pk=environment.pk).update(
             freeze_windows=_shift_documents(environment.freeze_windows, ("starts_at", "ends_at"), delta)
         )
+    # The deployment summaries the releases embed show those times too (issue #18).
+    release_environments_refresh(release_ids=list(Release.objects.values_list("id", flat=True)))
     return delta

@@ -13,15 +13,17 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
+from django.db.models import F
 from django.utils import timezone
 
 from opsportal.errors import ApplicationError, Conflict
-from opsportal.models import IdempotencyRecord
+from opsportal.models import CollectionVersion, IdempotencyRecord
 from opsportal.uow import Transient, unit_of_work
 
 IDEMPOTENCY_TTL = timedelta(hours=24)
@@ -113,3 +115,29 @@ def idempotency_complete(*, record: IdempotencyRecord, status_code: int, body: A
 def idempotency_release(*, record: IdempotencyRecord) -> None:
     """Forget an unfinished claim (the request failed with a server error: a retry may run it)."""
     IdempotencyRecord.objects.filter(pk=record.pk, completed=False, lease_until=record.lease_until).delete()
+
+
+# --------------------------------------------------------------------------- collection versions (issue #18)
+
+
+def collection_changed(*names: str, at: datetime) -> None:
+    """Bump the version of each named collection, inside the open unit of work (so the new version commits
+    with the change, or neither does). On MongoDB two units bumping one collection conflict, and one runs
+    again, as they already do on the audit chain's tail."""
+    for name in dict.fromkeys(names):
+        if CollectionVersion.objects.filter(pk=name).update(version=F("version") + 1, changed_at=at):
+            continue
+        try:
+            CollectionVersion.objects.create(id=name, version=1, changed_at=at)
+        except IntegrityError:
+            # Another unit created it first (MongoDB; SQLite serializes writers): run this one again.
+            raise Transient(f"collection version {name!r} created concurrently") from None
+
+
+def collection_versions(names: Sequence[str]) -> dict[str, tuple[int, datetime | None]]:
+    """The (version, last change) of each named collection; (0, None) for one never changed. One query."""
+    found = {
+        row["id"]: (row["version"], row["changed_at"])
+        for row in CollectionVersion.objects.filter(pk__in=list(names)).values("id", "version", "changed_at")
+    }
+    return {name: found.get(name, (0, None)) for name in names}

@@ -184,7 +184,8 @@ REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         # API tokens (`Bearer opt_…`) first: JWT would reject them; any other Bearer value falls through to JWT.
         "tokens.authentication.ApiTokenAuthentication",
-        "rest_framework_simplejwt.authentication.JWTAuthentication",
+        # simplejwt, with the user and roles cached per token for 30 s at most (issue #18).
+        "opsportal.api.authentication.CachedJWTAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": [
@@ -283,6 +284,13 @@ elif USING_MONGODB:
     }
 else:
     CACHES = {"default": {"BACKEND": "opsportal.cache.DatabaseCache", "LOCATION": "opsportal_cache"}}
+# Read throttling (issue #18) never writes to the database: Redis where set, else counters per process
+# (the effective read limit is then the rate times the number of workers). Writes and sign-ins use `default`.
+CACHES["throttle"] = (
+    {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL, "KEY_PREFIX": "throttle"}
+    if REDIS_URL
+    else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "OPTIONS": {"MAX_ENTRIES": 100_000}}
+)
 
 # --- Logging: JSON lines (python-json-logger) in production, plain text when DEBUG is on.
 LOG_LEVEL = env_str("LOG_LEVEL", "INFO").upper()

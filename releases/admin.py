@@ -433,7 +433,7 @@ class ReleaseAdmin(ServiceModelAdmin):
                     badge("deployed", "live") if row["is_current"] else "—",
                     latest(row["deployment"]),
                 )
-                for row in release_environment_summaries(releases=[release]).get(release.pk, [])
+                for row in release_environment_summaries(release_ids=[release.pk]).get(release.pk, [])
             ),
             empty="No environments yet.",
         )

@@ -17,6 +17,9 @@ Invariants:
   in one round, and the creator never approved their own release.
 - `dangling`: every reference (deployment → release/environment/previous, environment → current
   release/deployment, release → team/workflow, workflow stage → environment) names a document.
+- `summary`: the deployment summary a release embeds (`Release.environments`: per environment, its latest
+  deployment there and whether it is current) is what the deployments and environments say (issue #18).
+  Repair rebuilds it from them.
 - `audit_chain`: the audit trail's hash chain is intact.
 - `text`: no text or embedded document of a release, deployment, environment, team or workflow holds
   a lone UTF-16 surrogate or a NUL character (refused since issue #10, `opsportal.limits`; rows
@@ -47,11 +50,14 @@ from releases.choices import DeploymentKind, DeploymentStatus, ReleaseStatus
 from releases.history import release_search_text
 from releases.models import Deployment, Release
 from releases.selectors import release_current_approvals
+from releases.services.summaries import release_environments_refresh
+from releases.shapes import DEPLOYMENT_ROW, environments_document, latest_deployments
 from teams.models import Team
 from workflows.models import Workflow
 
 REPAIR_ACTOR = "check_integrity"
-DEPLOYMENT_FIELDS = ("id", "release_id", "environment_id", "kind", "status", "sequence", "became_current")
+# Every field a deployment shows: the embedded summaries are checked against them.
+DEPLOYMENT_FIELDS = DEPLOYMENT_ROW
 
 
 @dataclass
@@ -143,6 +149,32 @@ def _repair_release_status(release_id: str, to: str, invariant: str) -> None:
         _repaired("release", release_id, invariant, {"status": [release.status, to]})
 
     run_in_unit(unit)
+
+
+def _repair_summary(release_id: str) -> None:
+    def unit() -> None:
+        release_environments_refresh(release_ids=[release_id])
+        _repaired("release", release_id, "summary", {"environments": "rebuilt from the deployments"})
+
+    run_in_unit(unit)
+
+
+def _summary_violations(environments: list[dict[str, Any]], deployments: list[dict[str, Any]]) -> list[Violation]:
+    current = {environment["id"]: environment["current_release_id"] for environment in environments}
+    latest = latest_deployments(deployments)
+    found: list[Violation] = []
+    for release_id, stored in Release.objects.order_by("id").values_list("id", "environments").iterator(2000):
+        if (stored or {}) != environments_document(release_id, latest.get(release_id, {}), current):
+            found.append(
+                Violation(
+                    "summary",
+                    "release",
+                    release_id,
+                    "the embedded deployment summary does not match its deployments",
+                    lambda r=release_id: _repair_summary(r),
+                )
+            )
+    return found
 
 
 def _repair_text(model: type[models.Model], object_type: str, pk: str) -> None:
@@ -349,6 +381,7 @@ def integrity_violations() -> list[Violation]:
                 message = f"stage environment {env!r} does not exist"
                 found.append(Violation("dangling", "workflow", workflow_id, message))
 
+    found += _summary_violations(environments, deployments)
     found += _text_violations()
 
     chain = audit_chain_verify()

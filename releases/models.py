@@ -42,6 +42,11 @@ class Release(models.Model):
     # by the services: search looks here, because MongoDB cannot search inside sub-documents
     # with a regex (DESIGN §3).
     search_text = models.TextField(blank=True, default="", editable=False)
+    # Per environment where it was ever deployed: its latest deployment there (as the API shows a
+    # deployment) and whether it is the environment's current release. Maintained by the deployment
+    # services inside their unit of work (`releases.services.summaries`), checked by `check_integrity`;
+    # the release detail is then one document read (issue #18).
+    environments = models.JSONField(default=dict, blank=True, editable=False)
 
     class Meta:
         ordering = ["-created_at", "id"]

@@ -33,10 +33,10 @@ def release_required_approvals() -> int:
     return max(1, largest or 0)
 
 
-def release_environment_summaries(*, releases: list[Release]) -> dict[str, list[dict[str, Any]]]:
+def release_environment_summaries(*, release_ids: list[str]) -> dict[str, list[dict[str, Any]]]:
     """Per release, for every environment (in promotion order): whether the release is current
     there, and the release's latest deployment there (or None). Three queries for any number of releases."""
-    if not releases:
+    if not release_ids:
         return {}
     environments = list(
         Environment.objects.order_by("order", "id").values("id", "name", "tier", "health", "current_release_id")
@@ -45,7 +45,7 @@ def release_environment_summaries(*, releases: list[Release]) -> dict[str, list[
     # those sequences in the database, then fetch exactly those rows by the unique
     # (environment, sequence) index, however long the releases' histories are.
     newest = (
-        Deployment.objects.filter(release_id__in=[release.pk for release in releases])
+        Deployment.objects.filter(release_id__in=release_ids)
         .order_by()
         .values("release_id", "environment_id")
         .annotate(sequence=Max("sequence"))
@@ -60,27 +60,27 @@ def release_environment_summaries(*, releases: list[Release]) -> dict[str, list[
         (d.release_id, d.environment_id): d for d in Deployment.objects.filter(wanted).order_by()
     }
     return {
-        release.pk: [
+        release_id: [
             {
                 "environment": env["id"],
                 "name": env["name"],
                 "tier": env["tier"],
                 "health": env["health"],
-                "is_current": env["current_release_id"] == release.pk,
+                "is_current": env["current_release_id"] == release_id,
                 "current_release": env["current_release_id"],
-                "deployment": latest.get((release.pk, env["id"])),
+                "deployment": latest.get((release_id, env["id"])),
             }
             for env in environments
         ]
-        for release in releases
+        for release_id in release_ids
     }
 
 
-def release_deployed_to(*, releases: list[Release]) -> dict[str, list[str]]:
+def release_deployed_to(*, release_ids: list[str]) -> dict[str, list[str]]:
     """Per release, the environments (in promotion order) where it is the current release. One query."""
     deployed_to: dict[str, list[str]] = {}
     rows = (
-        Environment.objects.filter(current_release_id__in=[release.pk for release in releases])
+        Environment.objects.filter(current_release_id__in=release_ids)
         .order_by("order", "id")
         .values_list("current_release_id", "id")
     )
@@ -91,7 +91,12 @@ def release_deployed_to(*, releases: list[Release]) -> dict[str, list[str]]:
 
 def release_progress(release: Release) -> dict[str, Any]:
     """Feature and task completion, read from the embedded documents (no query)."""
-    features = [f for f in release.features or [] if isinstance(f, dict)]
+    return features_progress(release.features)
+
+
+def features_progress(features: Any) -> dict[str, Any]:
+    """Feature and task completion of a release's embedded `features` (no query)."""
+    features = [f for f in features or [] if isinstance(f, dict)]
     tasks = [t for f in features for t in f.get("tasks") or [] if isinstance(t, dict)]
     features_done = sum(1 for f in features if f.get("status") == FeatureStatus.DONE)
     tasks_done = sum(1 for t in tasks if t.get("status") == TaskStatus.DONE)

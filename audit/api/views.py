@@ -4,16 +4,19 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.settings import api_settings
 
+from audit.api.rows import AUDIT_EVENT_ROW, audit_event_data
 from audit.api.schema import AUDIT_EVENT_VIEWSET_SCHEMA, HEAD_SCHEMA, VERIFY_SCHEMA
 from audit.api.serializers import AuditChainVerificationSerializer, AuditEventSerializer, AuditHeadSerializer
 from audit.filtersets import AuditEventFilterSet
 from audit.models import AuditEvent
 from audit.selectors import audit_chain_verify, audit_head
+from audit.services import AUDIT_COLLECTION
 from opsportal.api.permissions import IsReleaseManager
+from opsportal.api.rows import RowReadMixin
 
 
 @AUDIT_EVENT_VIEWSET_SCHEMA
-class AuditEventViewSet(viewsets.ReadOnlyModelViewSet):
+class AuditEventViewSet(RowReadMixin, viewsets.ReadOnlyModelViewSet):
     """The append-only audit trail: every write from the API and the admin. Nothing edits or deletes it."""
 
     queryset = AuditEvent.objects.all()
@@ -24,6 +27,11 @@ class AuditEventViewSet(viewsets.ReadOnlyModelViewSet):
     search_fields = []
     ordering_fields = ["seq", "at"]
     ordering = ["-seq"]
+    row_fields = AUDIT_EVENT_ROW
+    list_collections = (AUDIT_COLLECTION,)
+
+    def rows_data(self, rows):
+        return [audit_event_data(row) for row in rows]
 
     @VERIFY_SCHEMA
     @action(detail=False, methods=["get"], pagination_class=None, filter_backends=[])

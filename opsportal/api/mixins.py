@@ -7,16 +7,30 @@ from typing import Any
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from opsportal.api.conditional import request_versions
 from opsportal.errors import Conflict, PreconditionFailed, ValidationFailed
 from opsportal.models import IdempotencyRecord
-from opsportal.services import idempotency_claim, idempotency_complete, idempotency_release, request_fingerprint
+from opsportal.services import (
+    idempotency_claim,
+    idempotency_complete,
+    idempotency_release,
+    request_fingerprint,
+)
 from opsportal.uow import run_in_unit
 
 IDEMPOTENCY_HEADER = "Idempotency-Key"
 
 
-def revision_etag(obj_id: str, revision: int) -> str:
-    return f'"{obj_id}-{revision}"'
+def revision_etag(obj_id: str, revision: int, stamp: str = "") -> str:
+    """`"<id>-<revision>"`, or `"<id>-<revision>~<stamp>"` when the representation also shows other
+    collections (`stamp`: their versions, see `RevisionETagMixin.etag_collections`)."""
+    return f'"{obj_id}-{revision}~{stamp}"' if stamp else f'"{obj_id}-{revision}"'
+
+
+def _revision_part(tag: str) -> str:
+    """The `"<id>-<revision>"` of an ETag, whatever stamp it carries (what `If-Match` compares)."""
+    tag = tag.strip().removeprefix("W/")
+    return tag.split("~", 1)[0] + '"' if "~" in tag else tag
 
 
 def etag_mismatch(verbose_name: str, etag: str) -> PreconditionFailed:
@@ -29,14 +43,28 @@ def etag_mismatch(verbose_name: str, etag: str) -> PreconditionFailed:
 class RevisionETagMixin:
     """Detail responses carry `ETag` from the object's `revision`; a write with a stale
     `If-Match` answers 412 and changes nothing. Views pass `self.expected_revision()` to the
-    service, which makes the check part of its conditional update."""
+    service, which makes the check part of its conditional update.
+
+    A view whose objects also show other collections (a release shows its environments) names them in
+    `etag_collections`: its ETag then ends in `~<their versions>`, so that it changes whenever what the
+    response shows changes (conditional GET, issue #18). `If-Match` compares the revision part only: a
+    write is conditional on the object itself."""
+
+    etag_collections: tuple[str, ...] = ()
+
+    def etag_stamp(self) -> str:
+        """The versions of `etag_collections` (one query), as the ETag's suffix; "" without any."""
+        if not self.etag_collections:
+            return ""
+        versions = request_versions(self.request, self.etag_collections)
+        return ".".join(str(versions[name][0]) for name in self.etag_collections)
 
     def expected_revision(self, obj: Any) -> int | None:
         header = self.request.headers.get("If-Match")
         if not header or header.strip() == "*":
             return None
         current = revision_etag(obj.pk, obj.revision)
-        candidates = [tag.strip().removeprefix("W/") for tag in header.split(",")]
+        candidates = [_revision_part(tag) for tag in header.split(",")]
         if current not in candidates:
             raise etag_mismatch(obj._meta.verbose_name, current)
         return obj.revision
@@ -45,7 +73,7 @@ class RevisionETagMixin:
         response = super().finalize_response(request, response, *args, **kwargs)
         data = getattr(response, "data", None)
         if isinstance(data, dict) and "revision" in data and "id" in data and response.status_code < 300:
-            response["ETag"] = revision_etag(data["id"], data["revision"])
+            response["ETag"] = revision_etag(data["id"], data["revision"], self.etag_stamp())
         return response
 
 

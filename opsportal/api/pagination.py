@@ -2,6 +2,7 @@
 
 from typing import Any
 
+from django.core.paginator import Paginator
 from rest_framework.pagination import PageNumberPagination
 
 
@@ -9,6 +10,14 @@ class StandardPagination(PageNumberPagination):
     page_size = 20
     page_size_query_param = "page_size"
     max_page_size = 100
+    # Set by the view when it knows the count already (`opsportal.api.rows`: unfiltered lists, issue #18).
+    known_count: int | None = None
+
+    def django_paginator_class(self, object_list: Any, per_page: int, **kwargs: Any) -> Paginator:
+        paginator = Paginator(object_list, per_page, **kwargs)
+        if self.known_count is not None:
+            paginator.__dict__["count"] = self.known_count  # `count` is a cached property
+        return paginator
 
     def get_paginated_response_schema(self, schema: Any) -> dict[str, Any]:
         """Every page sends all four keys (`next`/`previous` are null at the ends). The links' examples

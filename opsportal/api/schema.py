@@ -55,6 +55,7 @@ from opsportal.api.mixins import (
     etag_mismatch,
     revision_etag,
 )
+from opsportal.api.rows import RowReadMixin
 from opsportal.api.serializers import EmbeddedDocumentField
 from opsportal.documents import stale_revision
 from opsportal.errors import ApplicationError, NotFound, ValidationFailed
@@ -291,8 +292,20 @@ HEADER_SCHEMAS: dict[str, dict[str, Any]] = {
     },
     "ETag": {
         "schema": {"type": "string", "example": '"release-1-4"'},
-        "description": 'The object\'s current revision (`"<id>-<revision>"`); send it back in `If-Match` to make '
-        "a change conditional.",
+        "description": "The object's current revision (`\"<id>-<revision>\"`; a release's ends in `~<versions>` of "
+        "the deployments and environments it shows); send it back in `If-Match` to make a change conditional (the "
+        "revision part is compared), or in `If-None-Match` to get 304 while it is current.",
+        "required": True,
+    },
+    "CollectionETag": {
+        "schema": {"type": "string", "example": 'W/"3f9a0c1d2e4b5a6978c0d1e2"'},
+        "description": "A weak validator of this list (its page and filters, and the versions of what it shows); "
+        "send it back in `If-None-Match` and, while nothing in the list changed, the answer is 304 without a body.",
+        "required": True,
+    },
+    "Cache-Control": {
+        "schema": {"type": "string", "enum": ["private, no-cache"]},
+        "description": "Keep the response, and revalidate it (`If-None-Match`) before each use.",
         "required": True,
     },
     "Location": {
@@ -424,6 +437,7 @@ class AutoSchema(openapi.AutoSchema):
         if operation is None or not re.match(r"^/api/v\d+/", path):
             return operation
         self._add_standard_errors(operation)
+        self._add_conditional_get(operation)
         self._describe_responses(operation)
         self._add_response_headers(operation)
         self._describe_path_parameters(operation)
@@ -525,6 +539,41 @@ class AutoSchema(openapi.AutoSchema):
             if field.required and not field.read_only:
                 return {name: ["This field is required."]}
         return {"non_field_errors": ["Invalid data. Expected a dictionary, but got list."]}
+
+    def _conditional_get(self) -> str | None:
+        """`list` or `detail` when this GET answers `If-None-Match` with 304 (`opsportal.api.conditional`)."""
+        view = self.view
+        if self.method != "GET" or not isinstance(view, RowReadMixin):
+            return None
+        action = getattr(view, "action", None)
+        if action == "list" and view.list_collections:
+            return "list"
+        if action == "retrieve" and isinstance(view, RevisionETagMixin):
+            return "detail"
+        return None
+
+    def _add_conditional_get(self, operation: dict[str, Any]) -> None:
+        kind = self._conditional_get()
+        if kind is None:
+            return
+        etag = _header("CollectionETag" if kind == "list" else "ETag")
+        operation.setdefault("parameters", []).append(
+            {
+                "in": "header",
+                "name": "If-None-Match",
+                "schema": {"type": "string"},
+                "description": "The `ETag` of your last read of this "
+                + ("list (same URL)" if kind == "list" else "object")
+                + ": while it is still current, the answer is 304 without a body.",
+            }
+        )
+        responses = operation["responses"]
+        responses["304"] = {
+            "description": "Not modified: what you have is current (no body).",
+            "headers": {"ETag": etag, "Cache-Control": _header("Cache-Control")},
+        }
+        responses["200"].setdefault("headers", {}).update({"ETag": etag, "Cache-Control": _header("Cache-Control")})
+        operation["responses"] = dict(sorted(responses.items()))
 
     def _describe_responses(self, operation: dict[str, Any]) -> None:
         """A response nobody described says what the operation returns (its summary), never nothing."""

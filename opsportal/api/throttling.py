@@ -8,6 +8,11 @@ Sign-in (`POST /api/v1/auth/token/`) is throttled on failures, per client addres
 (`login_ip`: credential stuffing from one place) and per username (`login_username`: guessing one
 account's password from many places). Once either budget is spent, every attempt — the right
 password included — answers 429 with `Retry-After` until the oldest failure leaves the window.
+
+Reads do no writes (issue #18): the `anon`/`user` budgets of reads (GET, HEAD, OPTIONS) count in the
+`throttle` cache — per process by default (so the effective read limit is the rate times the number of
+workers), Redis when `REDIS_URL` is set — never in the database. Writes and sign-ins count in the
+`default` cache, shared by every worker (the database cache, or Redis): they are rare and must hold.
 """
 
 from __future__ import annotations
@@ -15,7 +20,9 @@ from __future__ import annotations
 import hashlib
 from typing import Any
 
+from django.core.cache import caches
 from rest_framework import exceptions, throttling
+from rest_framework.permissions import SAFE_METHODS
 from rest_framework.request import Request
 
 from opsportal.proxies import client_ip
@@ -26,11 +33,23 @@ class ClientAddressMixin:
         return client_ip(request)
 
 
-class AnonRateThrottle(ClientAddressMixin, throttling.AnonRateThrottle):
+READ_CACHE = "throttle"  # settings.CACHES: per process (LocMemCache), or Redis with REDIS_URL
+SHARED_CACHE = "default"
+
+
+class ReadWriteCacheMixin:
+    """Reads count in the `throttle` cache (no database write per read), writes in the shared one."""
+
+    def allow_request(self, request: Request, view: Any) -> bool:
+        self.cache = caches[READ_CACHE if request.method in SAFE_METHODS else SHARED_CACHE]
+        return super().allow_request(request, view)
+
+
+class AnonRateThrottle(ReadWriteCacheMixin, ClientAddressMixin, throttling.AnonRateThrottle):
     """Requests per anonymous client address (`anon`)."""
 
 
-class UserRateThrottle(ClientAddressMixin, throttling.UserRateThrottle):
+class UserRateThrottle(ReadWriteCacheMixin, ClientAddressMixin, throttling.UserRateThrottle):
     """Requests per signed-in user (`user`); per client address for anonymous requests."""
 
 

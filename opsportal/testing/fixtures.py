@@ -11,6 +11,21 @@ from rest_framework.test import APIClient
 from opsportal.testing.factories import client_for, make_user
 
 
+@pytest.fixture(autouse=True)
+def _fresh_process_caches():
+    """The per-process caches (the read throttle's counters, the JWT users; issue #18) start empty in every
+    test, as the database cache does (rolled back with the test)."""
+    yield
+    from django.core.cache import caches
+
+    from opsportal.api.authentication import CachedJWTAuthentication
+    from opsportal.api.rows import forget_process_caches
+
+    caches["throttle"].clear()
+    CachedJWTAuthentication.forget_all()
+    forget_process_caches()
+
+
 @pytest.fixture
 def api_client() -> APIClient:
     """An anonymous API client."""

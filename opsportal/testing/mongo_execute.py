@@ -494,6 +494,12 @@ def reset_database() -> None:
     call_command("flush", interactive=False, verbosity=0)
     for cache in caches.all():
         cache.clear()
+    # And the per-process caches keyed by collection versions (issue #18): each backend reads its own data.
+    from opsportal.api.authentication import CachedJWTAuthentication
+    from opsportal.api.rows import forget_process_caches
+
+    forget_process_caches()
+    CachedJWTAuthentication.forget_all()
     call_command("loaddata", "sample_data", verbosity=0)
     # No passwords (hashing one costs more than a whole scenario): the API clients force authentication.
     for username, (roles, superuser) in USERS.items():

@@ -19,6 +19,7 @@ from releases.models import Deployment, Release
 from releases.schemas import APPROVALS, FEATURES
 from releases.selectors import release_deployed_to, release_environment_summaries, release_progress
 from releases.services import BLOCKER_CODES, release_allowed_actions
+from releases.shapes import duration_seconds
 
 # The statuses a new deployment may start with, and those a pipeline may report (enum components).
 DEPLOY_STATUSES = [DeploymentStatus.SUCCEEDED, DeploymentStatus.IN_PROGRESS]
@@ -64,9 +65,7 @@ class DeploymentSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
     def get_duration_seconds(self, deployment: Deployment) -> float | None:
-        if deployment.finished_at is None:
-            return None
-        return round((deployment.finished_at - deployment.started_at).total_seconds(), 3)
+        return duration_seconds(deployment.started_at, deployment.finished_at)
 
 
 # The stored fields of a release, as the API shows them (the benchmark's bare view reads the same).
@@ -145,7 +144,9 @@ class ReleaseSerializer(serializers.ModelSerializer):
 
     def prepare_page(self, releases: list[Release]) -> None:
         """Read what the items of a page need in one go (called by `ReleaseListSerializer`)."""
-        self.context[ENVIRONMENT_SUMMARIES] = release_environment_summaries(releases=releases)
+        self.context[ENVIRONMENT_SUMMARIES] = release_environment_summaries(
+            release_ids=[release.pk for release in releases]
+        )
 
     @extend_schema_field(serializers.ListField(child=serializers.ChoiceField(choices=ReleaseAction.choices)))
     def get_allowed_actions(self, release: Release) -> list[str]:
@@ -159,7 +160,7 @@ class ReleaseSerializer(serializers.ModelSerializer):
     def get_environments(self, release: Release) -> list[dict[str, Any]]:
         summaries = self.context.get(ENVIRONMENT_SUMMARIES)
         if summaries is None or release.pk not in summaries:
-            summaries = release_environment_summaries(releases=[release])
+            summaries = release_environment_summaries(release_ids=[release.pk])
         # One deployment serializer per response: building DRF fields per row dominated list pages.
         deployments = self.context.setdefault(_DEPLOYMENT_SERIALIZER, DeploymentSerializer(context=self.context))
         return [
@@ -182,13 +183,13 @@ class ReleaseListItemSerializer(ReleaseSerializer):
         fields = [field for field in ReleaseSerializer.Meta.fields if field != "environments"] + ["deployed_to"]
 
     def prepare_page(self, releases: list[Release]) -> None:
-        self.context[DEPLOYED_TO] = release_deployed_to(releases=releases)
+        self.context[DEPLOYED_TO] = release_deployed_to(release_ids=[release.pk for release in releases])
 
     @extend_schema_field(serializers.ListField(child=serializers.CharField()))
     def get_deployed_to(self, release: Release) -> list[str]:
         deployed_to = self.context.get(DEPLOYED_TO)
         if deployed_to is None:
-            deployed_to = release_deployed_to(releases=[release])
+            deployed_to = release_deployed_to(release_ids=[release.pk])
         return deployed_to.get(release.pk, [])
 
 

@@ -16,10 +16,21 @@ from rest_framework.serializers import Serializer
 from rest_framework.viewsets import GenericViewSet
 
 from environments.models import Environment
+from opsportal.api.conditional import request_versions
 from opsportal.api.filters import TotalOrderingFilter
 from opsportal.api.mixins import IdempotentPostMixin, RevisionETagMixin
+from opsportal.api.rows import RowReadMixin
 from opsportal.errors import ValidationFailed
 from releases import services
+from releases.api.rows import (
+    ENVIRONMENT_COLLECTIONS,
+    RELEASE_DETAIL_ROW,
+    RELEASE_ROW,
+    deployment_data,
+    environments_now,
+    release_detail_data,
+    release_list_data,
+)
 from releases.api.schema import (
     APPROVE_SCHEMA,
     DEPLOY_CHECK_SCHEMA,
@@ -47,6 +58,7 @@ from releases.api.serializers import (
 from releases.filtersets import DeploymentFilterSet, ReleaseFilterSet
 from releases.models import Deployment, Release
 from releases.selectors import deployment_list, release_history, release_list, release_metrics
+from releases.shapes import DEPLOYMENT_ROW
 
 
 def call_service(
@@ -70,7 +82,7 @@ def call_service(
 
 
 @RELEASE_VIEWSET_SCHEMA
-class ReleaseViewSet(IdempotentPostMixin, RevisionETagMixin, viewsets.ModelViewSet):
+class ReleaseViewSet(RowReadMixin, IdempotentPostMixin, RevisionETagMixin, viewsets.ModelViewSet):
     """Releases: a version with its features and tasks, moving through approval and deployments."""
 
     queryset = release_list()
@@ -81,6 +93,23 @@ class ReleaseViewSet(IdempotentPostMixin, RevisionETagMixin, viewsets.ModelViewS
     search_fields = ["name", "version", "description", "search_text"]
     ordering_fields = ["created_at", "target_date", "version", "name"]
     ordering = ["-created_at", "id"]
+    # List and detail are built from rows (issue #18); the serializers validate writes and make the schema.
+    row_fields = RELEASE_ROW
+    detail_row_fields = RELEASE_DETAIL_ROW
+    # What a list or a detail shows besides the releases: where they are deployed (issue #18, 304s).
+    list_collections = ("release", "deployment", "environment")
+    etag_collections = ("deployment", "environment")
+
+    def _environments(self) -> list:
+        """The environments, reused per process while the environment and deployment versions stand."""
+        versions = request_versions(self.request, ENVIRONMENT_COLLECTIONS)
+        return environments_now(tuple(versions[name][0] for name in ENVIRONMENT_COLLECTIONS))
+
+    def rows_data(self, rows):
+        return release_list_data(rows, self._environments())
+
+    def row_detail_data(self, row):
+        return release_detail_data(row, self._environments())
 
     def get_serializer_class(self):
         # List pages leave out the per-environment deployment summaries (the detail has them).
@@ -196,7 +225,7 @@ class ReleaseViewSet(IdempotentPostMixin, RevisionETagMixin, viewsets.ModelViewS
 
 
 @DEPLOYMENT_VIEWSET_SCHEMA
-class DeploymentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+class DeploymentViewSet(RowReadMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     """Deployments and rollbacks (created by the release actions); pipelines report results with PATCH."""
 
     queryset = deployment_list()
@@ -206,12 +235,17 @@ class DeploymentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewse
     filterset_class = DeploymentFilterSet
     ordering_fields = ["started_at"]
     ordering = ["-started_at", "id"]
+    row_fields = DEPLOYMENT_ROW
+    list_collections = ("deployment",)
     http_method_names = ["get", "patch", "head", "options"]
 
     def filter_queryset(self, queryset):
         if self.action != "list":
             return queryset
         return super().filter_queryset(queryset)
+
+    def rows_data(self, rows):
+        return [deployment_data(row) for row in rows]
 
     def partial_update(self, request: Request, *args, **kwargs) -> Response:
         """Report the result of an in-progress deployment: `succeeded` or `failed`."""

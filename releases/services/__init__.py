@@ -3,7 +3,8 @@
 One module per concern, re-exported here so callers import from `releases.services`:
 - `permissions`: who may do what to a release;
 - `lifecycle`: create, update, delete, submit, approve, reject (and the state table);
-- `deployments`: the deploy check, deploy, rollback and deployment status reports.
+- `deployments`: the deploy check, deploy, rollback and deployment status reports;
+- `summaries`: the deployment summary each release embeds, kept up to date by `deployments`.
 """
 
 from releases.services.deployments import (
@@ -32,6 +33,7 @@ from releases.services.lifecycle import (
     release_submit,
     release_update,
 )
+from releases.services.summaries import release_environments_refresh
 
 __all__ = [
     "ACTIONS_BY_STATUS",
@@ -52,6 +54,7 @@ __all__ = [
     "release_delete",
     "release_deploy",
     "release_deploy_check",
+    "release_environments_refresh",
     "release_reject",
     "release_rollback",
     "release_submit",

@@ -41,6 +41,7 @@ from releases.services.lifecycle import (
     release_allowed_actions,
 )
 from releases.services.permissions import _check_permission, _username
+from releases.services.summaries import release_environments_refresh
 from workflows.models import Workflow
 
 if TYPE_CHECKING:
@@ -362,7 +363,7 @@ def release_deploy(
             "current_deployment_id": deployment.pk,
             "health": Health.HEALTHY,
         }
-    health_before = environment.health
+    health_before, current_before = environment.health, environment.current_release_id
     _claim_environment(environment=environment, deployment=deployment, env_values=env_values)
 
     changes: dict[str, Any] = {
@@ -390,6 +391,7 @@ def release_deploy(
         _release_deployed(release=release, environment=environment, deployment=deployment, actor=actor)
     else:
         _write_release(release=release)
+    release_environments_refresh(release_ids=[release.pk, current_before])
     _sync(caller_release, release)
     _sync(caller_environment, environment)
     return deployment
@@ -494,6 +496,7 @@ def release_rollback(*, release: Release, environment: Environment, actor: Actor
         action=AuditAction.RELEASE_ROLLED_BACK,
         extra={"reason": reason or ""},
     )
+    release_environments_refresh(release_ids=[release.pk, target.release_id])
     _sync(caller_release, release)
     _sync(caller_environment, environment)
     return deployment
@@ -571,5 +574,6 @@ def deployment_report_status(*, deployment: Deployment, actor: Actor, status: st
         setattr(deployment, key, value)
     if becomes_current:
         _release_deployed(release=release, environment=environment, deployment=deployment, actor=actor)
+    release_environments_refresh(release_ids=[deployment.release_id, environment.current_release_id])
     _sync(caller, deployment)
     return deployment

@@ -239,7 +239,8 @@ def test_an_orphan_deployment_blocks_deploys_until_repaired(alice, carol):
     orphan = Deployment.objects.create(
         release=release, environment=env, sequence=1, status=DeploymentStatus.SUCCEEDED, started_at=env.created_at
     )
-    assert violations() == [("sequence", env.pk)]
+    # The crashed write never reached the release's embedded summary either (issue #18).
+    assert violations() == [("sequence", env.pk), ("summary", release.pk)]
     with pytest.raises(Conflict) as refused:
         release_deploy(release=release, environment=env, actor=carol)
     assert refused.value.code == "contended"
@@ -275,7 +276,7 @@ def test_a_rolled_back_deployment_that_still_says_succeeded_is_repaired(alice, c
     replaced = release_deploy(release=second, environment=env, actor=carol)
     release_rollback(release=second, environment=env, actor=carol)
     Deployment.objects.filter(pk=replaced.pk).update(status=DeploymentStatus.SUCCEEDED)  # the lost write
-    assert violations() == [("rolled_back", replaced.pk)]
+    assert violations() == [("rolled_back", replaced.pk), ("summary", second.pk)]
     call_command("check_integrity", "--repair", stdout=_Out())
     assert Deployment.objects.get(pk=replaced.pk).status == DeploymentStatus.ROLLED_BACK
     assert violations() == []
@@ -287,7 +288,7 @@ def test_a_reported_success_that_never_became_current_is_repaired(alice, carol):
     running = release_deploy(release=release, environment=env, actor=carol, status="in_progress")
     # An earlier version wrote the report, then stopped before moving the environment.
     Deployment.objects.filter(pk=running.pk).update(status=DeploymentStatus.SUCCEEDED, became_current=True)
-    assert violations() == [("current", env.pk)]
+    assert violations() == [("current", env.pk), ("summary", release.pk)]
     call_command("check_integrity", "--repair", stdout=_Out())
     env.refresh_from_db()
     assert (env.current_deployment_id, env.current_release_id) == (running.pk, release.pk)
@@ -331,3 +332,19 @@ def test_writing_a_reference_touches_the_document_it_names(alice, carol):
     workflow_create(actor=carol, data={"name": "Fast", "stages": [{"environment": env.pk}]})
     env.refresh_from_db()
     assert (env.reference_seq, env.revision) == (1, 1)
+
+
+def test_a_stale_embedded_deployment_summary_is_found_and_rebuilt(alice, carol):  # issue #18
+    env = make_environment()
+    release = approved(alice, carol)
+    deployment = release_deploy(release=release, environment=env, actor=carol)
+    release.refresh_from_db()
+    assert release.environments[env.pk]["deployment"]["id"] == deployment.pk
+    assert release.environments[env.pk]["is_current"] is True
+    Release.objects.filter(pk=release.pk).update(environments={})  # an earlier version never wrote it
+    assert violations() == [("summary", release.pk)]
+    call_command("check_integrity", "--repair", stdout=_Out())
+    release.refresh_from_db()
+    assert release.environments[env.pk]["deployment"]["id"] == deployment.pk
+    assert AuditEvent.objects.filter(action="release.repaired", object_id=release.pk).count() == 1
+    assert violations() == []

@@ -97,13 +97,13 @@ def test_environment_summaries_for_many_releases_take_two_queries(envs, django_a
     newer = deployment(first, "development", 2, started=t0, seconds=1)
     Environment.objects.filter(pk="development").update(current_release=first, current_deployment=newer)
     with django_assert_num_queries(3):
-        summaries = release_environment_summaries(releases=[first, second])
+        summaries = release_environment_summaries(release_ids=[first.pk, second.pk])
     development = summaries[first.pk][0]
     assert development["environment"] == "development" and development["is_current"] is True
     assert development["deployment"].pk == newer.pk != older.pk
     assert [row["deployment"] for row in summaries[second.pk]] == [None, None, None]
     assert summaries[second.pk][0]["current_release"] == first.pk
-    assert release_environment_summaries(releases=[]) == {}
+    assert release_environment_summaries(release_ids=[]) == {}
 
 
 def test_history_covers_the_release_its_deployments_and_rollbacks_from_it(envs):

@@ -83,14 +83,20 @@ def release_summaries(ctx: Context) -> Any:
 
     releases = list(Release.objects.order_by("id"))
     return {
-        "summaries": release_environment_summaries(releases=releases),
-        "one": release_environment_summaries(releases=releases[:1]),
-        "none": release_environment_summaries(releases=[]),
-        "deployed_to": release_deployed_to(releases=releases),
+        "summaries": release_environment_summaries(release_ids=[r.pk for r in releases]),
+        "one": release_environment_summaries(release_ids=[r.pk for r in releases[:1]]),
+        "none": release_environment_summaries(release_ids=[]),
+        "deployed_to": release_deployed_to(release_ids=[r.pk for r in releases]),
     }
 
 
-@scenario(covers=["releases.selectors.release_progress", "releases.selectors.release_current_approvals"])
+@scenario(
+    covers=[
+        "releases.selectors.release_progress",
+        "releases.selectors.features_progress",
+        "releases.selectors.release_current_approvals",
+    ]
+)
 def release_progress_and_approvals(ctx: Context) -> Any:
     """Computed from the embedded documents as the database returned them."""
     from releases.selectors import release_current_approvals, release_progress
@@ -630,16 +636,18 @@ def approval_lifecycle(ctx: Context) -> Any:
         "releases.services.release_deploy_check",
         "releases.services.release_rollback",
         "releases.services.deployment_report_status",
+        "releases.services.release_environments_refresh",
     ],
     writes=True,
 )
 def deploy_and_roll_back(ctx: Context) -> Any:
     """Deploy checks and deploys along the workflow, freezes, in-progress reports and rollbacks."""
-    from releases.models import Deployment
+    from releases.models import Deployment, Release
     from releases.services import (
         deployment_report_status,
         release_deploy,
         release_deploy_check,
+        release_environments_refresh,
         release_rollback,
     )
 
@@ -711,6 +719,10 @@ def deploy_and_roll_back(ctx: Context) -> Any:
     )
     answers["failed_report"] = deployment_report_status(deployment=failing, actor=bob, status="failed")
     answers["environments"] = {pk: _environment(pk) for pk in ENVIRONMENTS}
+    # The summaries the releases embed (issue #18), as the services kept them and rebuilt from scratch.
+    answers["summaries"] = dict(Release.objects.order_by("id").values_list("id", "environments"))
+    release_environments_refresh(release_ids=list(RELEASES))
+    answers["rebuilt"] = dict(Release.objects.order_by("id").values_list("id", "environments"))
     return answers
 
 
@@ -817,6 +829,21 @@ def idempotency_records(ctx: Context) -> Any:
     ctx.clock.advance(hours=25)
     answers["expired_key"] = idempotency_claim(user="bob", key="k", fingerprint="new body")
     answers["records"] = IdempotencyRecord.objects.count()
+    return answers
+
+
+@scenario(covers=["opsportal.services.collection_changed", "opsportal.services.collection_versions"], writes=True)
+def collection_versions_move(ctx: Context) -> Any:
+    """Per-collection versions (issue #18): created on first change, bumped by an F() update, read in one query."""
+    from opsportal.services import collection_changed, collection_versions
+    from opsportal.uow import run_in_unit
+
+    names = ("release", "deployment", "never")
+    answers: dict[str, Any] = {"before": collection_versions(names)}
+    run_in_unit(lambda: collection_changed("release", "deployment", "release", at=ctx.clock()))
+    ctx.clock.advance(seconds=1)
+    run_in_unit(lambda: collection_changed("release", at=ctx.clock()))
+    answers["after"] = collection_versions(names)
     return answers
 
 
@@ -1025,7 +1052,7 @@ def edge_values(ctx: Context) -> Any:
     for term in ("ärger", "ÄRGER", "Ärger", "überweisung", "ÜBERWEISUNG", "été", "ÉTÉ"):
         answers[f"search={term}"] = unicode_case(_ids(ctx.get(_query("/api/v1/releases", search=term))))
     answers["team=None grouped"] = release_counts_by_team()
-    answers["empty lists"] = [release_deployed_to(releases=[]), release_environment_summaries(releases=[])]
+    answers["empty lists"] = [release_deployed_to(release_ids=[]), release_environment_summaries(release_ids=[])]
     return answers
 
 

@@ -53,6 +53,8 @@ from pymongo.errors import PyMongoError
 
 from environments.choices import Health, Tier
 from environments.models import Environment
+from opsportal.clock import now_ms
+from opsportal.services import collection_changed
 from opsportal.uow import is_mongodb, run_in_unit
 from releases.choices import (
     ApprovalDecision,
@@ -63,6 +65,8 @@ from releases.choices import (
     TaskStatus,
 )
 from releases.models import Deployment, Release
+from releases.services.summaries import release_environments_refresh
+from releases.shapes import DEPLOYMENT_ROW, environments_document, latest_deployments
 from teams.models import Team
 from workflows.models import Workflow
 
@@ -543,13 +547,21 @@ class Command(BaseCommand):
             replaced[deployment.id] = deployment.previous_deployment_id
             release_of[deployment.id] = deployment.release_id
 
+        # The deployment summary each new release embeds (issue #18), from its deployments and where things end.
+        current = {env_id: envs[env_id]["current_release"] for env_id in envs}
+        current.update({env_id: env.current_release for env_id, env in state.items()})
+        latest = latest_deployments({name: getattr(d, name) for name in DEPLOYMENT_ROW} for d in deployments)
+
+        def release(plan: ReleasePlan) -> Release:
+            row = self._release(plan, teams, managers, end)
+            row.environments = environments_document(plan.id, latest.get(plan.id, {}), current)
+            return row
+
         # 4. insert releases, then deployments (they point at releases), then move the environments
         bar = _progress(n_releases + n_deployments, "seed_load", self.no_progress)
         try:
             for batch in _batched(plans, self.batch_size):
-                Release.objects.bulk_create(
-                    [self._release(p, teams, managers, end) for p in batch], batch_size=self.batch_size
-                )
+                Release.objects.bulk_create([release(p) for p in batch], batch_size=self.batch_size)
                 bar.update(len(batch))
             for batch in _batched(deployments, self.batch_size):
                 Deployment.objects.bulk_create(batch, batch_size=self.batch_size)
@@ -574,6 +586,13 @@ class Command(BaseCommand):
                 revision=envs[env_id]["revision"] + 1,
                 updated_at=end,
             )
+        # Releases seeded earlier whose summary changed: restored by a rollback, or no longer current.
+        new = {plan.id for plan in plans}
+        earlier = {d.release_id for d in deployments} | {envs[env_id]["current_release"] for env_id in envs}
+        release_environments_refresh(release_ids=earlier - new)
+        # Lists derive their ETag (and cached counts) from these versions: a live server must see the new rows.
+        written = ("release", "deployment", "environment", "team", "workflow")
+        run_in_unit(lambda: collection_changed(*written, at=now_ms()))
 
     def _plan_events(self, plan: ReleasePlan, path: list[str], envs: dict, end: datetime) -> list[Event]:
         """The release's deployments in order: its workflow's stages (retrying failures), then redeploys/rollbacks."""

@@ -1,0 +1,30 @@
+"""Audit events as the API shows them, from `.values()` rows (issue #18, see `opsportal.api.rows`):
+exactly what `AuditEventSerializer` returns for the same event."""
+
+from __future__ import annotations
+
+from typing import Any
+
+AUDIT_EVENT_ROW = (
+    "id",
+    "seq",
+    "at",
+    "actor",
+    "action",
+    "object_type",
+    "object_id",
+    "changes",
+    "request_id",
+    "client_ip",
+    "prev_hash",
+    "hash",
+    "hash_scheme",
+)
+
+
+def audit_event_data(row: dict[str, Any]) -> dict[str, Any]:
+    """`AuditEventSerializer`'s shape (`changes` keyed by strings, as its DictField makes them)."""
+    return {
+        **row,
+        "changes": {str(key): value for key, value in row["changes"].items()},
+    }

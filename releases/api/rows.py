@@ -1,0 +1,110 @@
+"""Releases and deployments as the API shows them, from `.values()` rows (issue #18, see `opsportal.api.rows`).
+
+One function per shape; each returns exactly what its serializer returns for the same object, key for key
+and in the same order (`ReleaseListItemSerializer`, `ReleaseSerializer`, `DeploymentSerializer`)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from environments.models import Environment
+from opsportal.api.rows import on_forget
+from releases.selectors import features_progress
+from releases.services import ACTIONS_BY_STATUS
+from releases.shapes import deployment_document
+
+RELEASE_ROW = (
+    "id",
+    "name",
+    "version",
+    "description",
+    "status",
+    "team_id",
+    "workflow_id",
+    "target_date",
+    "created_by",
+    "created_at",
+    "updated_at",
+    "revision",
+    "features",
+    "approvals",
+)
+RELEASE_DETAIL_ROW = (*RELEASE_ROW, "environments")
+# A deployment as the API shows it (`DeploymentSerializer`): the same function the embedded summaries use.
+deployment_data = deployment_document
+
+
+def _release_data(row: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "id": row["id"],
+        "name": row["name"],
+        "version": row["version"],
+        "description": row["description"],
+        "status": row["status"],
+        "team": row["team_id"],
+        "workflow": row["workflow_id"],
+        "target_date": row["target_date"],
+        "created_by": row["created_by"],
+        "created_at": row["created_at"],
+        "updated_at": row["updated_at"],
+        "revision": row["revision"],
+        "features": row["features"],
+        "approvals": row["approvals"],
+        "allowed_actions": list(ACTIONS_BY_STATUS.get(row["status"], ())),
+        "progress": features_progress(row["features"]),
+    }
+
+
+ENVIRONMENT_FIELDS = ("id", "name", "tier", "health", "current_release_id")
+# What those fields move with: environment changes, and deployments (current release, health).
+ENVIRONMENT_COLLECTIONS = ("environment", "deployment")
+_environments: tuple[Any, list[dict[str, Any]]] = (None, [])
+
+
+def environments_now(stamp: tuple[int, ...] | None = None) -> list[dict[str, Any]]:
+    """The environments in promotion order (`ENVIRONMENT_FIELDS`). With `stamp` (the versions of
+    `ENVIRONMENT_COLLECTIONS`) they are read once per process until it moves; without, read now."""
+    global _environments
+    cached_stamp, rows = _environments
+    if stamp is not None and cached_stamp == stamp:
+        return rows
+    rows = list(Environment.objects.order_by("order", "id").values(*ENVIRONMENT_FIELDS))
+    if stamp is not None:
+        _environments = (stamp, rows)
+    return rows
+
+
+@on_forget
+def _forget_environments() -> None:
+    global _environments
+    _environments = (None, [])
+
+
+def release_list_data(rows: list[dict[str, Any]], environments: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """A page of `ReleaseListItemSerializer`s; `deployed_to` from the `environments` (`environments_now`)."""
+    deployed_to: dict[str, list[str]] = {}
+    for env in environments:
+        if env["current_release_id"] is not None:
+            deployed_to.setdefault(env["current_release_id"], []).append(env["id"])
+    return [{**_release_data(row), "deployed_to": deployed_to.get(row["id"], [])} for row in rows]
+
+
+def release_detail_data(row: dict[str, Any], environments: list[dict[str, Any]]) -> dict[str, Any]:
+    """`ReleaseSerializer`'s shape: the release with, per environment in promotion order, its embedded summary
+    there (`Release.environments`) beside what the environment is (`environments_now`)."""
+    embedded = row["environments"] or {}
+    summaries = []
+    for env in environments:
+        summary = embedded.get(env["id"]) or {}
+        summaries.append(
+            {
+                "environment": env["id"],
+                "name": env["name"],
+                "tier": env["tier"],
+                "health": env["health"],
+                "is_current": bool(summary.get("is_current")),
+                "current_release": env["current_release_id"],
+                "deployment": summary.get("deployment"),
+            }
+        )
+    return {**_release_data(row), "environments": summaries}
