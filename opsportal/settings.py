@@ -75,6 +75,7 @@ INSTALLED_APPS = [
     "releases",
     "dashboard",
     "events",
+    "incidents",
     *database_settings.backend_apps(MONGODB_URI),
 ]
 
