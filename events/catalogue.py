@@ -58,8 +58,8 @@ EVENT_TYPES: tuple[EventType, ...] = (
     _cd("environment.created", "0.3.0", "An environment was created."),
     _cd("environment.modified", "0.3.0", "An environment was changed (any field; see `customData.changes`)."),
     _cd("environment.deleted", "0.3.0", "An environment was deleted."),
-    _cd("incident.detected", "0.2.0", "An incident was reported in an environment (`customData.changes` has it all)."),
-    _cd("incident.resolved", "0.2.0", "An incident was resolved."),
+    _cd("incident.detected", "0.3.0", "An incident was reported in an environment (`customData.changes` has it all)."),
+    _cd("incident.resolved", "0.3.0", "An incident was resolved."),
     _own("release.created", "A release was created (status `draft`)."),
     _own("release.updated", "A release's fields changed (see `customData.changes`)."),
     _own("release.deleted", "A draft or rejected release was deleted."),
@@ -373,7 +373,8 @@ def _on_deployment(audit: AuditEvent) -> list[Draft]:
 
 
 def incident_subject(incident: dict[str, Any], release: dict[str, Any] | None) -> dict[str, Any]:
-    """CDEvents `incident`: its description, environment, and the release that caused it as service/artifact."""
+    """CDEvents `incident` (spec 0.5.1: description, environment, service, artifactId; the rest of the incident,
+    its severity and URL, is in `customData.changes`): the release that caused it is the service/artifact."""
     content: dict[str, Any] = {
         "description": incident["title"],
         "environment": {
@@ -384,12 +385,9 @@ def incident_subject(incident: dict[str, Any], release: dict[str, Any] | None) -
     if release is not None:
         content["service"] = {"id": release["id"], "source": f"/api/v1/releases/{release['id']}"}
         content["artifactId"] = artifact_id(release)
-    if incident.get("url"):
-        content["ticketURI"] = incident["url"]
     return {
         "id": incident["id"],
         "source": f"/api/v1/incidents/{incident['id']}",
-        "type": "incident",
         "content": content,
     }
 
@@ -397,11 +395,7 @@ def incident_subject(incident: dict[str, Any], release: dict[str, Any] | None) -
 def _on_incident(audit: AuditEvent) -> list[Draft]:
     from incidents.models import Incident
 
-    incident = (
-        Incident.objects.filter(pk=audit.object_id)
-        .values("id", "title", "environment_id", "release_id", "url", "status")
-        .first()
-    )
+    incident = Incident.objects.filter(pk=audit.object_id).values("id", "title", "environment_id", "release_id").first()
     if incident is None or audit.action not in (A.INCIDENT_CREATED, A.INCIDENT_RESOLVED):
         return []
     release = _release_info(incident["release_id"]) if incident["release_id"] else None
@@ -483,7 +477,6 @@ def _example_subject(name: str) -> tuple[dict[str, Any], dict[str, Any]]:
         return deployment_subject({**_DEPLOYMENT, "status": status}, _RELEASE), {"status": ["in_progress", status]}
     if name.startswith("incident."):
         incident = {"id": "6761b2c09b1e8a3d4c5b6a80", "title": "Checkout returns 502", "environment_id": "production"}
-        incident["url"] = "https://acme.pagerduty.com/incidents/PD-48213"
         status = "open" if name == "incident.detected" else "resolved"
         return incident_subject(incident, _RELEASE), {"status": [None if status == "open" else "open", status]}
     if name == "approval.requested":

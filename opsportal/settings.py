@@ -175,6 +175,13 @@ OPSPORTAL_WEBHOOK_SECRET_GRACE_HOURS = env_int("OPSPORTAL_WEBHOOK_SECRET_GRACE_H
 OPSPORTAL_DELIVERY_RETENTION_DAYS = env_int("OPSPORTAL_DELIVERY_RETENTION_DAYS", 30)
 OPSPORTAL_WORKER_LEASE_SECONDS = env_int("OPSPORTAL_WORKER_LEASE_SECONDS", 60)
 OPSPORTAL_EVENT_SOURCE = env_str("OPSPORTAL_EVENT_SOURCE", "/opsportal")
+
+# DORA metrics (issue #13, `releases.dora`): what counts as a failed change — `deployments` (failed or rolled
+# back) or `incidents` (linked to an incident) — and how soon after a failure a deployment counts as rework.
+OPSPORTAL_DORA_FAILURE_SOURCE = env_str("OPSPORTAL_DORA_FAILURE_SOURCE", "deployments")
+if OPSPORTAL_DORA_FAILURE_SOURCE not in ("deployments", "incidents"):
+    raise ImproperlyConfigured("OPSPORTAL_DORA_FAILURE_SOURCE must be 'deployments' or 'incidents'.")
+OPSPORTAL_DORA_REWORK_WINDOW_HOURS = env_int("OPSPORTAL_DORA_REWORK_WINDOW_HOURS", 24)
 OPSPORTAL_SSE_HEARTBEAT_SECONDS = env_int("OPSPORTAL_SSE_HEARTBEAT_SECONDS", 15)
 OPSPORTAL_SSE_MAX_SECONDS = env_int("OPSPORTAL_SSE_MAX_SECONDS", 600)
 # Each open stream holds one of a gunicorn worker's WEB_THREADS threads (gunicorn.conf.py): beyond this many per

@@ -72,7 +72,7 @@ def test_reporting_an_incident_links_the_release_audits_it_and_emits_incident_de
     event = AuditEvent.objects.filter(action="incident.created", object_id=body["id"]).get()
     assert event.actor == "erin" and event.changes["deployment"] == [None, world["deployment"].pk]
     sent = Event.objects.get(audit_event=event.id)
-    assert sent.type == "dev.cdevents.incident.detected.0.2.0"
+    assert sent.type == "dev.cdevents.incident.detected.0.3.0"
     assert sent.payload["subject"]["content"]["environment"]["id"] == "production"
     assert sent.payload["subject"]["content"]["service"]["id"] == world["release"].pk
 
