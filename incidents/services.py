@@ -187,14 +187,11 @@ def _duplicate(external_id: str | None) -> Conflict:
 
 
 def _save_new(incident: Incident) -> None:
-    if incident.external_id and Incident.objects.filter(external_id=incident.external_id).exists():
-        raise _duplicate(incident.external_id)
     try:
         with transaction.atomic():  # a savepoint on SQLite; on MongoDB the unit's transaction
             incident.save(force_insert=True)
-    except IntegrityError:
-        # A concurrent report of the same external incident committed first (the unique index).
-        raise _duplicate(incident.external_id) from None
+    except IntegrityError as error:
+        raise Transient("another incident took this id") from error
 
 
 # --------------------------------------------------------------------------- services
@@ -234,6 +231,8 @@ def incident_create(*, actor: Any, data: dict[str, Any]) -> Incident:
         incident.status = IncidentStatus.RESOLVED
         incident.resolved_by = _username(actor)
     _clean(incident, deployment)
+    if incident.external_id and Incident.objects.filter(external_id=incident.external_id).exists():
+        raise _duplicate(incident.external_id)  # refused before anything is written
     touch_references(Environment, [environment.pk])  # a concurrent delete of the environment cannot commit
     _save_new(incident)
     audit_record(

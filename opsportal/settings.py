@@ -274,6 +274,8 @@ SPECTACULAR_SETTINGS = {
         "DeploymentResultEnum": "releases.api.serializers.REPORTED_STATUSES",
         "RoleEnum": "opsportal.roles.ROLE_NAMES",
         "DatabaseUnavailableReasonEnum": "opsportal.api.schema.UNAVAILABLE_REASONS",
+        "IncidentStatusEnum": "incidents.choices.IncidentStatus",
+        "IncidentSeverityEnum": "incidents.choices.Severity",
     },
 }
 
