@@ -216,3 +216,59 @@ def test_bad_queries_are_400_naming_the_parameter(fixture, params, field):
 )
 def test_levels_follow_the_2023_report(metric, value, days, level):
     assert dora_level(metric, value, days=days) == level
+
+
+HAND = {
+    "deployments": [
+        ("deployment_frequency", 4, "medium"),
+        ("lead_time_for_changes", 111600.0, "high"),
+        ("time_to_restore_service", 5400.0, "high"),
+        ("change_failure_rate", 0.3333, "low"),
+        ("deployment_rework_rate", 0.3333, "low"),
+    ],
+    "incidents": [
+        ("deployment_frequency", 4, "medium"),
+        ("lead_time_for_changes", 111600.0, "high"),
+        ("time_to_restore_service", 1800.0, "elite"),
+        ("change_failure_rate", 0.5, "low"),
+        ("deployment_rework_rate", 0.1667, "low"),
+    ],
+}
+
+
+@pytest.mark.parametrize("source", ["deployments", "incidents"])
+def test_the_dashboard_metrics_show_the_four_keys_and_rework_with_levels(fixture, source):
+    from dashboard.selectors import dashboard_metrics
+
+    # The dashboard's 30 days up to 03-31 start on 03-02: the same deployments as the whole of March.
+    dora = dashboard_metrics(now=at(31, 12), failure_source=source)["dora"]
+    assert (dora["environment_tier"], dora["failure_source"], str(dora["start_date"])) == (
+        "production",
+        source,
+        "2026-03-02",
+    )
+    assert [(f["metric"], f["value"], f["level"]) for f in dora["metrics"]] == HAND[source]
+    staging = dashboard_metrics(now=at(31, 12), environment_tier="staging", failure_source=source)["dora"]
+    assert staging["metrics"][0]["value"] == 0, "the staging deploy was on 03-01, before the window"
+
+
+def test_the_dashboard_endpoint_validates_its_parameters(fixture):
+    response = fixture.get("/api/v1/dashboard/metrics", {"environment_tier": "staging", "failure_source": "incidents"})
+    assert response.status_code == 200, response.json()
+    assert response.json()["dora"]["environment_tier"] == "staging"
+    assert [f["metric"] for f in response.json()["dora"]["metrics"]] == [metric for metric, _, _ in HAND["incidents"]]
+    assert fixture.get("/api/v1/dashboard/metrics", {"environment_tier": "moon"}).status_code == 400
+
+
+def test_the_admin_dashboard_shows_both_failure_sources_for_the_chosen_tier(fixture, admin_client, monkeypatch):
+    from django.utils import timezone
+
+    monkeypatch.setattr(timezone, "now", lambda: at(31, 12))
+    page = admin_client.get("/admin/dashboard/").content.decode()
+    section = page[page.index('id="dora-levels"') : page.index('id="dora"')]
+    assert "production tier" in section
+    assert '<td data-source="deployments">33.33 %</td>' in section
+    assert '<td data-source="incidents">50 %</td>' in section
+    assert '<td data-source="incidents">30 min</td><td class="op-level op-level-elite">elite</td>' in section
+    staging = admin_client.get("/admin/dashboard/?tier=staging").content.decode()
+    assert "staging tier" in staging
