@@ -45,6 +45,9 @@ if not DEBUG and AUDIT_SIGNING_KEY in ("", DEFAULT_AUDIT_SIGNING_KEY, SECRET_KEY
         "(set the AUDIT_SIGNING_KEY variable)."
     )
 AUDIT_SIGNING_KEY = AUDIT_SIGNING_KEY or DEFAULT_AUDIT_SIGNING_KEY
+# The Ed25519 private key that signs release evidence (issue #13; PEM, or a 32-byte seed in hex/base64).
+# Unset: derived from AUDIT_SIGNING_KEY (`evidence.keys`), so it is as secret and as stable as that key.
+EVIDENCE_SIGNING_KEY = env_str("EVIDENCE_SIGNING_KEY", "")
 
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "localhost,127.0.0.1,[::1]" if not DEBUG else "*")
 HOST = env_str("HOST", "0.0.0.0")  # noqa: S104 - a server binds all interfaces by default, like the predecessor
@@ -76,6 +79,7 @@ INSTALLED_APPS = [
     "dashboard",
     "events",
     "incidents",
+    "evidence",
     *database_settings.backend_apps(MONGODB_URI),
 ]
 
@@ -276,6 +280,12 @@ SPECTACULAR_SETTINGS = {
         "DatabaseUnavailableReasonEnum": "opsportal.api.schema.UNAVAILABLE_REASONS",
         "IncidentStatusEnum": "incidents.choices.IncidentStatus",
         "IncidentSeverityEnum": "incidents.choices.Severity",
+        "DoraMetricEnum": "releases.dora.METRICS",
+        "DoraIntervalEnum": "releases.dora.INTERVALS",
+        "DoraFailureSourceEnum": "releases.dora.FAILURE_SOURCES",
+        "DoraLevelEnum": "releases.dora.LEVELS",
+        "DoraUnitEnum": "releases.dora.UNIT_NAMES",
+        "EvidenceAlgorithmEnum": "evidence.api.serializers.ALGORITHMS",
     },
 }
 

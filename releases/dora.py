@@ -52,6 +52,7 @@ TIME_TO_RESTORE = "time_to_restore_service"
 CHANGE_FAILURE_RATE = "change_failure_rate"
 REWORK_RATE = "deployment_rework_rate"
 METRICS = (DEPLOYMENT_FREQUENCY, LEAD_TIME, TIME_TO_RESTORE, CHANGE_FAILURE_RATE, REWORK_RATE)
+UNIT_NAMES = ("count", "seconds", "ratio")
 UNITS = {
     DEPLOYMENT_FREQUENCY: "count",
     LEAD_TIME: "seconds",

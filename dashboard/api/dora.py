@@ -30,7 +30,9 @@ class DoraMetricsQuerySerializer(serializers.Serializer):
     """Query parameters of `GET /api/v1/dora/metrics` (GitLab's names)."""
 
     metric = serializers.ChoiceField(choices=METRICS, help_text="The metric (one per request, as in GitLab).")
-    interval = serializers.ChoiceField(choices=INTERVALS, default="daily", help_text="Buckets of the series.")
+    interval = serializers.ChoiceField(
+        choices=INTERVALS, required=False, help_text="Buckets of the series (default `daily`)."
+    )
     start_date = serializers.DateField(required=False, help_text="First UTC day (default: 90 days before the end).")
     end_date = serializers.DateField(required=False, help_text="Last UTC day, included (default: today).")
     environment_tiers = serializers.ListField(
@@ -86,9 +88,9 @@ class DoraPointSerializer(serializers.Serializer):
 
 
 _EXAMPLES = {
-    "deployment_frequency": [{"date": "2026-10-01", "value": 14, "level": "high"}],
-    "lead_time_for_changes": [{"date": "2026-11-02", "value": 52380.0, "level": "elite"}],
-    "change_failure_rate": [{"date": "2026-11-02", "value": 0.125, "level": "medium"}],
+    "deployment_frequency": {"date": "2026-10-01", "value": 14, "level": "high"},
+    "lead_time_for_changes": {"date": "2026-11-02", "value": 52380.0, "level": "elite"},
+    "change_failure_rate": {"date": "2026-11-02", "value": 0.125, "level": "medium"},
 }
 
 DORA_METRICS_SCHEMA = extend_schema(
@@ -135,7 +137,7 @@ class DoraMetricsViewSet(viewsets.ViewSet):
                 metric=data["metric"],
                 start_date=data["start_date"],
                 end_date=data["end_date"],
-                interval=data["interval"],
+                interval=data.get("interval") or "daily",
                 environment_tiers=tuple(data.get("environment_tiers") or (Tier.PRODUCTION,)),
                 **options,
             )

@@ -9,7 +9,7 @@ from rest_framework import serializers
 from environments.choices import Health, Tier
 from releases.analytics import DEFAULT_WINDOW_DAYS, MAX_WINDOW_DAYS
 from releases.choices import DeploymentStatus, ReleaseStatus
-from releases.dora import FAILURE_SOURCES, LEVELS, METRICS
+from releases.dora import FAILURE_SOURCES, LEVELS, METRICS, UNIT_NAMES
 
 
 def _counts_serializer(name: str, keys: list[str], doc: str, extra: dict | None = None) -> type[serializers.Serializer]:
@@ -145,7 +145,7 @@ class DashboardWeekCountSerializer(serializers.Serializer):
 class DashboardDoraFigureSerializer(serializers.Serializer):
     metric = serializers.ChoiceField(choices=METRICS, help_text="GitLab's name of the metric.")
     value = serializers.FloatField(allow_null=True, help_text="Null when there is nothing to measure.")
-    unit = serializers.ChoiceField(choices=["count", "seconds", "ratio"])
+    unit = serializers.ChoiceField(choices=UNIT_NAMES)
     level = serializers.ChoiceField(choices=LEVELS, allow_null=True, help_text="DORA performance level.")
 
 
@@ -159,7 +159,7 @@ class DashboardDoraSerializer(serializers.Serializer):
 
 class DashboardMetricsQuerySerializer(serializers.Serializer):
     environment_tier = serializers.ChoiceField(
-        choices=Tier.choices, default=Tier.PRODUCTION, help_text="Tier of the DORA figures."
+        choices=Tier.choices, required=False, help_text="Tier of the DORA figures (default `production`)."
     )
     failure_source = serializers.ChoiceField(
         choices=FAILURE_SOURCES, required=False, help_text="What counts as a failure (default: the setting)."

@@ -41,6 +41,7 @@ TAGS = {
     "reported by CI/CD tokens, Engineers of the environment's teams and Release Managers; resolved.",
     "dora": "The DORA metrics in GitLab's shape: deployment frequency, lead time for changes, time to restore "
     "service, change failure rate and deployment rework rate, with their performance levels.",
+    "evidence": "Release evidence for auditors: the Ed25519 public key that verifies signed evidence offline.",
     "auth": "JSON Web Tokens: exchange a username and password for an access and a refresh token.",
     "events": "Events (CDEvents envelope) of every change consumers follow: their catalogue, the list, and the live "
     "Server-Sent Events stream, resumable with `Last-Event-ID`.",

@@ -48,6 +48,7 @@ OUR_APPS = {
     "tokens",
     "events",
     "incidents",
+    "evidence",
 }
 SHADOW_SERVER_VERSION = (7, 0, 0)
 
