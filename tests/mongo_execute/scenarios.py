@@ -1168,3 +1168,52 @@ def dora_metrics_both_sources(ctx: Context) -> Any:
         )
     answers["team"] = ctx.get(_query("/api/v1/dora/metrics", metric="deployment_frequency", team="platform-team"))
     return answers
+
+
+@scenario(
+    covers=[
+        "evidence.services.evidence_on_production",
+        "evidence.services.evidence_collect",
+        "evidence.services.evidence_document",
+        "evidence.services.evidence_live",
+        "evidence.services.evidence_verify_chain",
+        "evidence.services.evidence_stored_differences",
+        "evidence.selectors.evidence_latest",
+    ],
+    writes=True,
+)
+def release_evidence(ctx: Context) -> Any:
+    """Evidence stored by a production deploy (with an incident linked), collected on demand, served live and
+    stored over the API, checked against the chain and against its stored copy after an edit."""
+    from evidence.models import ReleaseEvidence
+    from evidence.selectors import evidence_latest
+    from evidence.services import (
+        evidence_collect,
+        evidence_live,
+        evidence_stored_differences,
+        evidence_verify_chain,
+    )
+    from incidents.services import incident_create
+    from releases.services import release_deploy
+
+    bob, erin = ctx.user("bob"), ctx.user("erin")
+    release = _release("release-1")  # approved; its last production deploy failed
+    incident_create(actor=bob, data={"title": "Errors", "deployment": "deployment-12"})
+    ctx.clock.advance(minutes=1)
+    release_deploy(release=release, environment=_environment("production"), actor=erin)
+    answers: dict[str, Any] = {"stored": list(ReleaseEvidence.objects.order_by("collected_at", "id"))}
+    latest = evidence_latest(release=release)
+    answers["latest"] = latest
+    answers["chain"] = evidence_verify_chain(latest)
+    edited = {**latest, "evidence": {**latest["evidence"], "release": {**latest["evidence"]["release"], "name": "X"}}}
+    answers["differences"] = evidence_stored_differences(edited)
+    answers["live"] = evidence_live(release=release, actor=bob)
+    answers["refused"] = ctx.attempt(lambda: evidence_collect(release=release, actor=ctx.user("alice")))
+    answers["collected"] = evidence_collect(release=release, actor=bob)
+    answers["api"] = [
+        ctx.get("/api/v1/releases/release-1/evidence"),
+        ctx.api("POST", "/api/v1/releases/release-1/evidence", user="bob"),
+        ctx.get("/api/v1/releases/release-3/evidence"),
+        ctx.get("/api/v1/evidence/public-key", user=None),
+    ]
+    return answers
