@@ -272,3 +272,27 @@ def test_the_admin_dashboard_shows_both_failure_sources_for_the_chosen_tier(fixt
     assert '<td data-source="incidents">30 min</td><td class="op-level op-level-elite">elite</td>' in section
     staging = admin_client.get("/admin/dashboard/?tier=staging").content.decode()
     assert "staging tier" in staging
+
+
+def test_the_sample_data_shows_both_failure_sources_on_the_dashboard():
+    """Two sample incidents (issue #13): one on a succeeded production deployment, one on the failed one."""
+    from django.core.management import call_command
+
+    from dashboard.selectors import dashboard_metrics
+    from opsportal.sample_data import sample_data_shift_to_now
+
+    call_command("loaddata", "sample_data", verbosity=0)
+    now = datetime(2026, 12, 2, 12, tzinfo=UTC)
+    sample_data_shift_to_now(now=now)
+    assert Incident.objects.count() == 2
+
+    def figures(source):
+        metrics = dashboard_metrics(now=now, failure_source=source)["dora"]["metrics"]
+        return {figure["metric"]: (figure["value"], figure["level"]) for figure in metrics}
+
+    deployments, incidents = figures("deployments"), figures("incidents")
+    # Production: deployment-3 succeeded (incident-1, 75 min), deployment-12 failed (incident-2, 35 min).
+    assert deployments["change_failure_rate"] == (0.5, "low")
+    assert incidents["change_failure_rate"] == (1.0, "low")
+    assert deployments["time_to_restore_service"] == (None, None), "the failed deployment is not restored yet"
+    assert incidents["time_to_restore_service"] == (3300.0, "elite")
