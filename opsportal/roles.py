@@ -2,7 +2,8 @@
 
 - Viewers: read everything.
 - Engineers: create, edit, delete and submit releases of the teams they belong to (a team's
-  `members[].username`); deploy to environments that do not require approval; report deployment status.
+  `members[].username`); deploy to environments that do not require approval; report deployment status;
+  report, edit and resolve incidents in the environments their teams deploy to (`incidents.services`).
 - Release Managers: everything Engineers can, for every team; approve, reject, deploy anywhere, roll
   back, override freeze windows; manage environments, teams and workflows; read the audit trail.
 - Superusers: everything.
