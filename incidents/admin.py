@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Any
 
+from django import forms
 from django.contrib import admin, messages
 from django.db.models import QuerySet
 from django.http import HttpRequest
 
 from incidents.models import Incident
 from incidents.services import EDITABLE_FIELDS, incident_create, incident_resolve, incident_update
-from opsportal.admin import ServiceModelAdmin
+from opsportal.admin import ServiceModelAdmin, ServiceModelForm
 from opsportal.errors import ApplicationError
 
 SHOWN_FIELDS = (
@@ -24,8 +26,16 @@ SHOWN_FIELDS = (
 )
 
 
+class IncidentAdminForm(ServiceModelForm):
+    class Meta:
+        model = Incident
+        fields = "__all__"
+        field_classes = {"url": partial(forms.URLField, assume_scheme="https")}
+
+
 @admin.register(Incident)
 class IncidentAdmin(ServiceModelAdmin):
+    form = IncidentAdminForm
     list_display = ("title", "severity", "status", "environment", "release", "started_at", "resolved_at")
     list_filter = ("status", "severity", "environment")
     search_fields = ("title", "=external_id", "=id")
