@@ -274,3 +274,29 @@ def test_an_environment_with_incidents_cannot_be_deleted(world):
     response = client_for(world["rm"]).delete(f"/api/v1/environments/{env.pk}")
     assert response.status_code == 409 and response.json()["code"] == "protected"
     assert "incident" in response.json()["detail"]
+
+
+@pytest.mark.parametrize(
+    ("path", "body", "field"),
+    [
+        ("resolve", {"resolved_at": "soon"}, "resolved_at"),
+        ("resolve", {"resolved_at": "2000-01-01T00:00:00Z"}, "resolved_at"),
+        ("resolve", {"revision": "one"}, "revision"),
+        ("", {"severity": ["high"]}, "severity"),
+        ("", {"deployment": 42}, "deployment"),
+        ("", {"environment": "staging"}, None),  # moving it unlinks the production deployment: allowed
+        ("", {"started_at": "2999-01-01T00:00:00Z"}, "started_at"),
+    ],
+)
+def test_bad_updates_and_resolves_are_400_and_change_nothing(world, path, body, field):
+    created = _report(client_for(world["rm"]), deployment=world["deployment"].pk).json()
+    url = f"{URL}/{created['id']}" + (f"/{path}" if path else "")
+    client = client_for(world["rm"])
+    response = client.post(url, body, format="json") if path else client.patch(url, body, format="json")
+    if field is None:
+        assert response.status_code == 200 and response.json()["deployment"] is None, response.json()
+        return
+    assert response.status_code == 400, response.json()
+    assert field in response.json()["errors"], response.json()
+    incident = Incident.objects.get(pk=created["id"])
+    assert (incident.revision, incident.status) == (1, "open")
