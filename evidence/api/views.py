@@ -57,7 +57,6 @@ class EvidencePublicKeyViewSet(viewsets.ViewSet):
 
     schema = SingleDocumentSchema()
     permission_classes = [AllowAny]
-    authentication_classes: list = []
 
     @PUBLIC_KEY_SCHEMA
     def list(self, request: Request) -> Response:
