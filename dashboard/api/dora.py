@@ -5,8 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from django.utils import timezone
-from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiExample, OpenApiParameter, OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiExample, OpenApiResponse, extend_schema
 from rest_framework import serializers, viewsets
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -39,7 +38,8 @@ class DoraMetricsQuerySerializer(serializers.Serializer):
         child=serializers.ChoiceField(choices=Tier.choices),
         required=False,
         max_length=len(Tier.choices),
-        help_text="Tiers of the environments measured (default `production`); repeat or comma-separate.",
+        help_text="Tiers of the environments measured (default `production`); repeat or comma-separate. "
+        "GitLab's spelling `environment_tiers[]` is accepted too.",
     )
     team = serializers.CharField(required=False, max_length=64, help_text="Only the releases of this team (id).")
     failure_source = serializers.ChoiceField(
@@ -98,16 +98,7 @@ DORA_METRICS_SCHEMA = extend_schema(
     summary="DORA metrics",
     description="One metric as a series of `{date, value, level}`, as GitLab's `GET /dora/metrics` "
     '(definitions: README, "DORA metrics").',
-    parameters=[
-        DoraMetricsQuerySerializer,
-        OpenApiParameter(
-            "environment_tiers[]",
-            OpenApiTypes.STR,
-            many=True,
-            enum=Tier.values,
-            description="GitLab's spelling of `environment_tiers`.",
-        ),
-    ],
+    parameters=[DoraMetricsQuerySerializer],
     responses={
         200: OpenApiResponse(DoraPointSerializer(many=True), description="Oldest first, every bucket present."),
         400: invalid_response("Unknown metric", {"metric": ['"mttr" is not a valid choice.']}),
