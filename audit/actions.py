@@ -6,7 +6,8 @@ outgoing webhooks is built from it). Values are `<object type>.<what happened>`;
 is written by `manage.py check_integrity --repair`. `user.*` and `group.*` record changes to Django's
 own auth models, from the admin or anywhere else (`audit.auth_signals`); `api_token.*` the CI/CD
 tokens (`tokens.services`); `audit.checkpoint` an anchor of the chain (`manage.py audit_checkpoint`);
-`webhook.*` the webhook subscriptions and their deliveries (`events.services`; the worker acts as `system`).
+`webhook.*` the webhook subscriptions and their deliveries (`events.services`; the worker acts as `system`);
+`incident.*` incidents (`incidents.services`); `evidence.collected` a release's signed evidence (`evidence.services`).
 """
 
 from django.db import models
@@ -44,6 +45,12 @@ class AuditAction(models.TextChoices):
     WORKFLOW_REPAIRED = "workflow.repaired"
 
     AUDIT_CHECKPOINT = "audit.checkpoint"
+
+    INCIDENT_CREATED = "incident.created"
+    INCIDENT_UPDATED = "incident.updated"
+    INCIDENT_RESOLVED = "incident.resolved"
+
+    EVIDENCE_COLLECTED = "evidence.collected"
 
     USER_CREATED = "user.created"
     USER_UPDATED = "user.updated"

@@ -1,6 +1,7 @@
 """The admin's release dashboard (`admin:dashboard`, linked from the admin index).
 
-Deployments per day by status (30 days), releases by status, the four DORA figures per
+Deployments per day by status (30 days), releases by status, the four DORA keys and rework rate of
+one tier with their levels for both failure sources (`?tier=`, issue #13), the four DORA figures per
 environment, the releases waiting for approval and the latest deployments; the page follows the
 event stream (`GET /api/v1/events/stream`) and redraws the tiles, pending approvals and latest
 deployments when a release or deployment changes. All numbers come from the dashboard
@@ -26,8 +27,10 @@ from dashboard.selectors import (
     latest_deployments,
     pending_approval_preview,
 )
+from environments.choices import Tier
 from releases.analytics import DEFAULT_WINDOW_DAYS, dora_metrics, release_counts_by_status
 from releases.choices import DeploymentStatus, ReleaseStatus
+from releases.dora import FAILURE_SOURCES, dora_summary
 
 PENDING_LIMIT = 20
 LATEST_DEPLOYMENTS = 10
@@ -84,11 +87,48 @@ def dora_rows(days: int) -> list[dict[str, Any]]:
     ]
 
 
+DORA_LABELS = {
+    "deployment_frequency": "Deployment frequency",
+    "lead_time_for_changes": "Lead time for changes (median)",
+    "time_to_restore_service": "Time to restore service (median)",
+    "change_failure_rate": "Change failure rate",
+    "deployment_rework_rate": "Deployment rework rate",
+}
+
+
+def _dora_value(figure: dict[str, Any]) -> str:
+    if figure["value"] is None:
+        return "—"
+    if figure["unit"] == "seconds":
+        return duration(figure["value"])
+    if figure["unit"] == "ratio":
+        return percentage(round(figure["value"] * 100, 2))
+    return f"{figure['value']:g} deployments"
+
+
+def dora_level_rows(*, tier: str, today: Any) -> list[dict[str, Any]]:
+    """The four keys and rework rate of `tier` over the dashboard's window, with their levels, for each
+    failure source side by side (issue #13)."""
+    summaries = {
+        source: dora_summary(environment_tier=tier, days=METRICS_DAYS, today=today, failure_source=source)
+        for source in FAILURE_SOURCES
+    }
+    rows = []
+    for index, (metric, label) in enumerate(DORA_LABELS.items()):
+        cells = []
+        for source in FAILURE_SOURCES:
+            figure = summaries[source]["metrics"][index]
+            cells.append({"source": source, "value": _dora_value(figure), "level": figure["level"] or "—"})
+        rows.append({"metric": metric, "label": label, "cells": cells})
+    return rows
+
+
 def dashboard_view(request: HttpRequest) -> HttpResponse:
     """Render the dashboard for staff who may read releases."""
     if not request.user.has_perm("releases.view_release"):
         raise PermissionDenied
     now = timezone.now()
+    tier = request.GET.get("tier") if request.GET.get("tier") in Tier.values else Tier.PRODUCTION
     per_day = deployments_per_day(now=now, days=METRICS_DAYS)
     by_status = release_counts_by_status()
     changelist = reverse("admin:releases_release_changelist")
@@ -113,6 +153,10 @@ def dashboard_view(request: HttpRequest) -> HttpResponse:
         "status_chart": horizontal_bars(status_rows),
         "status_rows": status_rows,
         "dora": dora_rows(DEFAULT_WINDOW_DAYS),
+        "dora_tier": tier,
+        "dora_tiers": Tier.choices,
+        "dora_sources": FAILURE_SOURCES,
+        "dora_levels": dora_level_rows(tier=tier, today=now.date()),
         "pending": pending,
         "pending_count": by_status.get(ReleaseStatus.PENDING_APPROVAL, 0),
         "pending_url": f"{changelist}?status__exact={ReleaseStatus.PENDING_APPROVAL.value}",

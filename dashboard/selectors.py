@@ -27,6 +27,7 @@ from releases.analytics import (
     utc_midnight,
 )
 from releases.choices import DeploymentStatus, ReleaseStatus
+from releases.dora import dora_summary
 from releases.models import Deployment, Release
 
 PENDING_PREVIEW = 5
@@ -171,13 +172,20 @@ def releases_per_week(*, now: datetime | None = None, weeks: int = METRICS_WEEKS
     return [{"week_start": monday, "count": counts[monday]} for monday in mondays]
 
 
-def dashboard_metrics(*, now: datetime | None = None) -> dict[str, Any]:
-    """`GET /api/v1/dashboard/metrics`: deployments per day (30 days, by status), releases per week (12 weeks)."""
+def dashboard_metrics(
+    *, now: datetime | None = None, environment_tier: str = "production", failure_source: str | None = None
+) -> dict[str, Any]:
+    """`GET /api/v1/dashboard/metrics`: deployments per day (30 days, by status), releases per week (12 weeks),
+    and the four DORA keys plus rework rate with their levels for one tier over the last 30 days
+    (`releases.dora.dora_summary`; failures per the setting unless `failure_source` is given)."""
     now = now or timezone.now()
     return {
         "generated_at": now,
         "deployments_per_day": deployments_per_day(now=now),
         "releases_per_week": releases_per_week(now=now),
+        "dora": dora_summary(
+            environment_tier=environment_tier, days=METRICS_DAYS, today=_utc_today(now), failure_source=failure_source
+        ),
     }
 
 

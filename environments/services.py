@@ -77,6 +77,8 @@ def _describe_blockers(blockers: dict[str, Any]) -> str:
         parts.append(f"{blockers['deployments']} deployment(s) refer to it")
     if "current_release" in blockers:
         parts.append(f"release {blockers['current_release']!r} is deployed there")
+    if "incidents" in blockers:
+        parts.append(f"{blockers['incidents']} incident(s) refer to it")
     if "workflows" in blockers:
         parts.append(f"workflow(s) {', '.join(blockers['workflows'])} have a stage there")
     return "; ".join(parts)

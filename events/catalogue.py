@@ -58,6 +58,8 @@ EVENT_TYPES: tuple[EventType, ...] = (
     _cd("environment.created", "0.3.0", "An environment was created."),
     _cd("environment.modified", "0.3.0", "An environment was changed (any field; see `customData.changes`)."),
     _cd("environment.deleted", "0.3.0", "An environment was deleted."),
+    _cd("incident.detected", "0.3.0", "An incident was reported in an environment (`customData.changes` has it all)."),
+    _cd("incident.resolved", "0.3.0", "An incident was resolved."),
     _own("release.created", "A release was created (status `draft`)."),
     _own("release.updated", "A release's fields changed (see `customData.changes`)."),
     _own("release.deleted", "A draft or rejected release was deleted."),
@@ -370,7 +372,46 @@ def _on_deployment(audit: AuditEvent) -> list[Draft]:
     return drafts
 
 
-_HANDLERS = {"release": _on_release, "deployment": _on_deployment, "environment": _on_environment}
+def incident_subject(incident: dict[str, Any], release: dict[str, Any] | None) -> dict[str, Any]:
+    """CDEvents `incident` (spec 0.5.1: description, environment, service, artifactId; the rest of the incident,
+    its severity and URL, is in `customData.changes`): the release that caused it is the service/artifact."""
+    content: dict[str, Any] = {
+        "description": incident["title"],
+        "environment": {
+            "id": incident["environment_id"],
+            "source": f"/api/v1/environments/{incident['environment_id']}",
+        },
+    }
+    if release is not None:
+        content["service"] = {"id": release["id"], "source": f"/api/v1/releases/{release['id']}"}
+        content["artifactId"] = artifact_id(release)
+    return {
+        "id": incident["id"],
+        "source": f"/api/v1/incidents/{incident['id']}",
+        "content": content,
+    }
+
+
+def _on_incident(audit: AuditEvent) -> list[Draft]:
+    from incidents.models import Incident
+
+    incident = Incident.objects.filter(pk=audit.object_id).values("id", "title", "environment_id", "release_id").first()
+    if incident is None or audit.action not in (A.INCIDENT_CREATED, A.INCIDENT_RESOLVED):
+        return []
+    release = _release_info(incident["release_id"]) if incident["release_id"] else None
+    team, env_id = (release or {}).get("team", ""), incident["environment_id"]
+    names = ["incident.detected"] if audit.action == A.INCIDENT_CREATED else []
+    if audit.action == A.INCIDENT_RESOLVED or _new(audit.changes or {}, "status") == "resolved":
+        names.append("incident.resolved")  # also for a past incident reported with its resolution
+    return [Draft(name, incident_subject(incident, release), team=team, environment=env_id) for name in names]
+
+
+_HANDLERS = {
+    "release": _on_release,
+    "deployment": _on_deployment,
+    "environment": _on_environment,
+    "incident": _on_incident,
+}
 
 
 def drafts_for(audit: AuditEvent) -> list[Draft]:
@@ -434,6 +475,10 @@ def _example_subject(name: str) -> tuple[dict[str, Any], dict[str, Any]]:
     if name.startswith("deployment."):
         status = {"deployment.started": "in_progress", "deployment.failed": "failed"}.get(name, "succeeded")
         return deployment_subject({**_DEPLOYMENT, "status": status}, _RELEASE), {"status": ["in_progress", status]}
+    if name.startswith("incident."):
+        incident = {"id": "6761b2c09b1e8a3d4c5b6a80", "title": "Checkout returns 502", "environment_id": "production"}
+        status = "open" if name == "incident.detected" else "resolved"
+        return incident_subject(incident, _RELEASE), {"status": [None if status == "open" else "open", status]}
     if name == "approval.requested":
         release = {**_RELEASE, "status": "pending_approval"}
         return release_subject(release, requiredApprovals=1), {"status": ["draft", "pending_approval"]}
@@ -459,6 +504,8 @@ _EXAMPLE_ACTIONS = {
     "deployment.started": A.DEPLOYMENT_CREATED,
     "deployment.succeeded": A.DEPLOYMENT_CREATED,
     "deployment.failed": A.DEPLOYMENT_STATUS_REPORTED,
+    "incident.detected": A.INCIDENT_CREATED,
+    "incident.resolved": A.INCIDENT_RESOLVED,
     "webhook.test": "webhook.test_sent",
 }
 

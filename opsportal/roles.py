@@ -2,7 +2,8 @@
 
 - Viewers: read everything.
 - Engineers: create, edit, delete and submit releases of the teams they belong to (a team's
-  `members[].username`); deploy to environments that do not require approval; report deployment status.
+  `members[].username`); deploy to environments that do not require approval; report deployment status;
+  report, edit and resolve incidents in the environments their teams deploy to (`incidents.services`).
 - Release Managers: everything Engineers can, for every team; approve, reject, deploy anywhere, roll
   back, override freeze windows; manage environments, teams and workflows; read the audit trail.
 - Superusers: everything.
@@ -23,14 +24,17 @@ ROLE_NAMES = (VIEWERS, ENGINEERS, RELEASE_MANAGERS)
 _VIEW = ["view_release", "view_deployment", "view_environment", "view_team", "view_workflow"]
 ROLE_PERMISSIONS: dict[str, list[tuple[str, str]]] = {
     VIEWERS: [("releases", c) for c in _VIEW[:2]]
-    + [("environments", _VIEW[2]), ("teams", _VIEW[3]), ("workflows", _VIEW[4])],
+    + [("environments", _VIEW[2]), ("teams", _VIEW[3]), ("workflows", _VIEW[4])]
+    + [("incidents", "view_incident")],
     ENGINEERS: [
         ("releases", c) for c in (*_VIEW[:2], "add_release", "change_release", "delete_release", "change_deployment")
     ]
     + [("environments", _VIEW[2]), ("teams", _VIEW[3]), ("workflows", _VIEW[4])]
     # Their teams' webhooks (the admin and the services show and allow those only).
     + [("events", f"{verb}_webhooksubscription") for verb in ("add", "change", "delete", "view")]
-    + [("events", "view_delivery")],
+    + [("events", "view_delivery")]
+    # Incidents in the environments their teams deploy to (the services check the teams).
+    + [("incidents", f"{verb}_incident") for verb in ("add", "change", "view")],
     RELEASE_MANAGERS: [
         (app, f"{verb}_{model}")
         for app, model in (
@@ -44,7 +48,8 @@ ROLE_PERMISSIONS: dict[str, list[tuple[str, str]]] = {
     ]
     + [("audit", "view_auditevent")]
     + [("events", f"{verb}_webhooksubscription") for verb in ("add", "change", "delete", "view")]
-    + [("events", "view_delivery"), ("events", "view_event"), ("events", "view_periodicjob")],
+    + [("events", "view_delivery"), ("events", "view_event"), ("events", "view_periodicjob")]
+    + [("incidents", f"{verb}_incident") for verb in ("add", "change", "view")],
 }
 
 

@@ -49,6 +49,15 @@ def sample_data_shift_to_now(*, now: datetime | None = None) -> timedelta:
             target_date=(release.target_date + timedelta(days=delta.days)) if release.target_date else None,
             approvals=_shift_documents(release.approvals, ("at",), delta),
         )
+    from incidents.models import Incident
+
+    for incident in Incident.objects.all():
+        Incident.objects.filter(pk=incident.pk).update(
+            started_at=incident.started_at + delta,
+            resolved_at=incident.resolved_at + delta if incident.resolved_at else None,
+            created_at=incident.created_at + delta,
+            updated_at=incident.updated_at + delta,
+        )
     for environment in Environment.objects.all():
         Environment.objects.filter(pk=environment.pk).update(
             freeze_windows=_shift_documents(environment.freeze_windows, ("starts_at", "ends_at"), delta)

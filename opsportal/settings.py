@@ -45,6 +45,9 @@ if not DEBUG and AUDIT_SIGNING_KEY in ("", DEFAULT_AUDIT_SIGNING_KEY, SECRET_KEY
         "(set the AUDIT_SIGNING_KEY variable)."
     )
 AUDIT_SIGNING_KEY = AUDIT_SIGNING_KEY or DEFAULT_AUDIT_SIGNING_KEY
+# The Ed25519 private key that signs release evidence (issue #13; PEM, or a 32-byte seed in hex/base64).
+# Unset: derived from AUDIT_SIGNING_KEY (`evidence.keys`), so it is as secret and as stable as that key.
+EVIDENCE_SIGNING_KEY = env_str("EVIDENCE_SIGNING_KEY", "")
 
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "localhost,127.0.0.1,[::1]" if not DEBUG else "*")
 HOST = env_str("HOST", "0.0.0.0")  # noqa: S104 - a server binds all interfaces by default, like the predecessor
@@ -75,6 +78,8 @@ INSTALLED_APPS = [
     "releases",
     "dashboard",
     "events",
+    "incidents",
+    "evidence",
     *database_settings.backend_apps(MONGODB_URI),
 ]
 
@@ -174,6 +179,13 @@ OPSPORTAL_WEBHOOK_SECRET_GRACE_HOURS = env_int("OPSPORTAL_WEBHOOK_SECRET_GRACE_H
 OPSPORTAL_DELIVERY_RETENTION_DAYS = env_int("OPSPORTAL_DELIVERY_RETENTION_DAYS", 30)
 OPSPORTAL_WORKER_LEASE_SECONDS = env_int("OPSPORTAL_WORKER_LEASE_SECONDS", 60)
 OPSPORTAL_EVENT_SOURCE = env_str("OPSPORTAL_EVENT_SOURCE", "/opsportal")
+
+# DORA metrics (issue #13, `releases.dora`): what counts as a failed change — `deployments` (failed or rolled
+# back) or `incidents` (linked to an incident) — and how soon after a failure a deployment counts as rework.
+OPSPORTAL_DORA_FAILURE_SOURCE = env_str("OPSPORTAL_DORA_FAILURE_SOURCE", "deployments")
+if OPSPORTAL_DORA_FAILURE_SOURCE not in ("deployments", "incidents"):
+    raise ImproperlyConfigured("OPSPORTAL_DORA_FAILURE_SOURCE must be 'deployments' or 'incidents'.")
+OPSPORTAL_DORA_REWORK_WINDOW_HOURS = env_int("OPSPORTAL_DORA_REWORK_WINDOW_HOURS", 24)
 OPSPORTAL_SSE_HEARTBEAT_SECONDS = env_int("OPSPORTAL_SSE_HEARTBEAT_SECONDS", 15)
 OPSPORTAL_SSE_MAX_SECONDS = env_int("OPSPORTAL_SSE_MAX_SECONDS", 600)
 # Each open stream holds one of a gunicorn worker's WEB_THREADS threads (gunicorn.conf.py): beyond this many per
@@ -267,6 +279,14 @@ SPECTACULAR_SETTINGS = {
         "DeploymentResultEnum": "releases.api.serializers.REPORTED_STATUSES",
         "RoleEnum": "opsportal.roles.ROLE_NAMES",
         "DatabaseUnavailableReasonEnum": "opsportal.api.schema.UNAVAILABLE_REASONS",
+        "IncidentStatusEnum": "incidents.choices.IncidentStatus",
+        "IncidentSeverityEnum": "incidents.choices.Severity",
+        "DoraMetricEnum": "releases.dora.METRICS",
+        "DoraIntervalEnum": "releases.dora.INTERVALS",
+        "DoraFailureSourceEnum": "releases.dora.FAILURE_SOURCES",
+        "DoraLevelEnum": "releases.dora.LEVELS",
+        "DoraUnitEnum": "releases.dora.UNIT_NAMES",
+        "EvidenceAlgorithmEnum": "evidence.api.serializers.ALGORITHMS",
     },
 }
 

@@ -262,3 +262,15 @@ def test_generated_history_satisfies_every_invariant_also_when_appended():
     assert [str(v) for v in integrity_violations()] == []
     seed(releases=10, deployments=100, seed=8)
     assert [str(v) for v in integrity_violations()] == []
+
+
+def test_clear_also_clears_what_refers_to_deployments():
+    """Issue #13: incidents and release evidence refer to deployments and releases (PROTECT)."""
+    from django.core.management import call_command
+
+    from incidents.models import Incident
+
+    call_command("loaddata", "sample_data", verbosity=0)
+    assert Incident.objects.count() == 2
+    seed(releases=5, deployments=10, clear=True)
+    assert (Release.objects.count(), Incident.objects.count()) == (5, 0)

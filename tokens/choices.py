@@ -10,7 +10,9 @@ class TokenScope(models.TextChoices):
     REPORT_DEPLOYMENTS = "report_deployments", "Report deployments"
     # POST /api/v1/releases/{id}/deploy of its teams' releases.
     DEPLOY = "deploy", "Deploy"
+    # POST/PATCH /api/v1/incidents and POST /api/v1/incidents/{id}/resolve in environments its teams deploy to.
+    REPORT_INCIDENTS = "report_incidents", "Report incidents"
 
 
 # Scopes that act on a team's releases: a token with one of them names its teams.
-TEAM_SCOPES = frozenset({TokenScope.REPORT_DEPLOYMENTS, TokenScope.DEPLOY})
+TEAM_SCOPES = frozenset({TokenScope.REPORT_DEPLOYMENTS, TokenScope.DEPLOY, TokenScope.REPORT_INCIDENTS})

@@ -28,11 +28,15 @@ ACTOR_TOKEN = "api_token"  # noqa: S105 - an attribute name
 TOKEN_WRITES: dict[tuple[str, str], TokenScope] = {
     ("deployment", "partial_update"): TokenScope.REPORT_DEPLOYMENTS,
     ("release", "deploy"): TokenScope.DEPLOY,
+    ("incident", "create"): TokenScope.REPORT_INCIDENTS,
+    ("incident", "partial_update"): TokenScope.REPORT_INCIDENTS,
+    ("incident", "resolve"): TokenScope.REPORT_INCIDENTS,
 }
 _WHAT = {
     TokenScope.READ: "read",
     TokenScope.REPORT_DEPLOYMENTS: "report deployment status",
     TokenScope.DEPLOY: "deploy releases",
+    TokenScope.REPORT_INCIDENTS: "report incidents",
 }
 
 

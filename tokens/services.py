@@ -77,7 +77,9 @@ def _check_scopes(*, owner: Any, scopes: list[str], teams: list[str], expires_at
     if acts_on_releases and not teams:
         errors["teams"] = ["Name the teams whose releases this token may report on or deploy."]
     if not acts_on_releases and teams:
-        errors["teams"] = ["Teams limit only the 'report_deployments' and 'deploy' scopes; leave them out."]
+        errors["teams"] = [
+            "Teams limit only the 'report_deployments', 'deploy' and 'report_incidents' scopes; leave them out."
+        ]
     known = set(Team.objects.filter(pk__in=teams).values_list("pk", flat=True))
     unknown = [team for team in teams if team not in known]
     if unknown:
@@ -106,7 +108,7 @@ def api_token_create(
     """Create a token and return it with its secret, which is shown this once and never stored.
 
     `owner` (a user or a username) defaults to `actor`; another owner needs a Release Manager.
-    `scopes` ⊆ {read, report_deployments, deploy}; `report_deployments` and `deploy` need `teams`,
+    `scopes` ⊆ {read, report_deployments, deploy, report_incidents}; all but `read` need `teams`,
     which must exist and, unless the owner is a Release Manager, be teams the owner (an Engineer)
     belongs to. `expires_at`, optional, must be in the future. One unit of work with `api_token.created`.
     """

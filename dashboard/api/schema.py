@@ -98,6 +98,19 @@ METRICS_EXAMPLE = {
         },
     ],
     "releases_per_week": [{"week_start": "2025-03-24", "count": 2}, {"week_start": "2025-03-31", "count": 0}],
+    "dora": {
+        "environment_tier": "production",
+        "failure_source": "deployments",
+        "start_date": "2025-03-02",
+        "end_date": "2025-03-31",
+        "metrics": [
+            {"metric": "deployment_frequency", "value": 9, "unit": "count", "level": "high"},
+            {"metric": "lead_time_for_changes", "value": 131400.0, "unit": "seconds", "level": "high"},
+            {"metric": "time_to_restore_service", "value": 2700.0, "unit": "seconds", "level": "elite"},
+            {"metric": "change_failure_rate", "value": 0.1, "unit": "ratio", "level": "high"},
+            {"metric": "deployment_rework_rate", "value": 0.2, "unit": "ratio", "level": "low"},
+        ],
+    },
 }
 
 HEALTH_EXAMPLE = {
@@ -138,8 +151,16 @@ def figures_schema(
 STATS_SCHEMA = figures_schema(
     s.DashboardStatsSerializer, "Dashboard stats", "The current figures, computed on each request.", STATS_EXAMPLE
 )
-METRICS_SCHEMA = figures_schema(
-    s.DashboardMetricsSerializer, "Dashboard trends", "Daily and weekly series, oldest first.", METRICS_EXAMPLE
+METRICS_SCHEMA = extend_schema(
+    summary="Dashboard trends",
+    parameters=[s.DashboardMetricsQuerySerializer],
+    responses={
+        200: OpenApiResponse(
+            s.DashboardMetricsSerializer, description="Daily and weekly series, oldest first; the DORA figures."
+        ),
+        400: invalid_response("Unknown tier", {"environment_tier": ['"moon" is not a valid choice.']}),
+    },
+    examples=[OpenApiExample("Dashboard trends", value=METRICS_EXAMPLE, response_only=True)],
 )
 HEALTH_SCHEMA = figures_schema(
     s.DashboardHealthSerializer,

@@ -6,9 +6,10 @@ must be unique across the project.
 
 from rest_framework import serializers
 
-from environments.choices import Health
+from environments.choices import Health, Tier
 from releases.analytics import DEFAULT_WINDOW_DAYS, MAX_WINDOW_DAYS
 from releases.choices import DeploymentStatus, ReleaseStatus
+from releases.dora import FAILURE_SOURCES, LEVELS, METRICS, UNIT_NAMES
 
 
 def _counts_serializer(name: str, keys: list[str], doc: str, extra: dict | None = None) -> type[serializers.Serializer]:
@@ -141,10 +142,35 @@ class DashboardWeekCountSerializer(serializers.Serializer):
     count = serializers.IntegerField(min_value=0)
 
 
+class DashboardDoraFigureSerializer(serializers.Serializer):
+    metric = serializers.ChoiceField(choices=METRICS, help_text="GitLab's name of the metric.")
+    value = serializers.FloatField(allow_null=True, help_text="Null when there is nothing to measure.")
+    unit = serializers.ChoiceField(choices=UNIT_NAMES)
+    level = serializers.ChoiceField(choices=LEVELS, allow_null=True, help_text="DORA performance level.")
+
+
+class DashboardDoraSerializer(serializers.Serializer):
+    environment_tier = serializers.ChoiceField(choices=Tier.choices)
+    failure_source = serializers.ChoiceField(choices=FAILURE_SOURCES)
+    start_date = serializers.DateField()
+    end_date = serializers.DateField()
+    metrics = DashboardDoraFigureSerializer(many=True, help_text="The four keys, then deployment rework rate.")
+
+
+class DashboardMetricsQuerySerializer(serializers.Serializer):
+    environment_tier = serializers.ChoiceField(
+        choices=Tier.choices, required=False, help_text="Tier of the DORA figures (default `production`)."
+    )
+    failure_source = serializers.ChoiceField(
+        choices=FAILURE_SOURCES, required=False, help_text="What counts as a failure (default: the setting)."
+    )
+
+
 class DashboardMetricsSerializer(serializers.Serializer):
     generated_at = serializers.DateTimeField()
     deployments_per_day = DashboardDayStatusCountsSerializer(many=True, help_text="Last 30 days, oldest first.")
     releases_per_week = DashboardWeekCountSerializer(many=True, help_text="Last 12 weeks, oldest first.")
+    dora = DashboardDoraSerializer(help_text="DORA metrics of the last 30 days for the chosen tier (issue #13).")
 
 
 # --- GET /api/v1/dashboard/health

@@ -1,5 +1,6 @@
 """Routes of this app under /api/v1."""
 
+from dashboard.api.dora import DoraMetricsViewSet
 from dashboard.api.views import DashboardViewSet, ReleaseAnalyticsViewSet
 
 
@@ -11,3 +12,4 @@ def register(router) -> None:
     """
     router.register("releases/analytics", ReleaseAnalyticsViewSet, basename="release-analytics")
     router.register("dashboard", DashboardViewSet, basename="dashboard")
+    router.register("dora/metrics", DoraMetricsViewSet, basename="dora-metrics")

@@ -60,8 +60,12 @@ class DashboardViewSet(viewsets.ViewSet):
     @_figures(s.DashboardMetricsSerializer)
     def metrics(self, request: Request) -> dict[str, Any]:
         """Deployments per UTC day for the last 30 days by status, and releases created per ISO
-        week for the last 12 weeks; both zero-filled, oldest first."""
-        return selectors.dashboard_metrics()
+        week for the last 12 weeks; both zero-filled, oldest first. `dora`: the four DORA keys and
+        the deployment rework rate of the last 30 days for `environment_tier` (default production),
+        with their performance levels."""
+        query = s.DashboardMetricsQuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        return selectors.dashboard_metrics(**query.validated_data)
 
     @HEALTH_SCHEMA
     @_figures(s.DashboardHealthSerializer)

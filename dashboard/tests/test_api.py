@@ -237,7 +237,9 @@ REPORTS = {
     # status, team, team names, months, environments, counts, restore, 3 medians
     "analytics": (lambda: release_analytics(now=NOW), 10),
     "stats": (lambda: selectors.dashboard_stats(now=NOW), 4),
-    "metrics": (lambda: selectors.dashboard_metrics(now=NOW), 2),
+    # two series, then the five DORA figures (issue #13): per figure the environments of the tier and
+    # their deployments, plus the restores and the rework look-back
+    "metrics": (lambda: selectors.dashboard_metrics(now=NOW), 13),
     # read probe, write probe (savepoint, update matching nothing, rollback, release), environments
     "health": (selectors.dashboard_health, 6),
 }

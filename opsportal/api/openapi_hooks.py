@@ -35,8 +35,13 @@ TAGS = {
     "dashboard": "Figures for the web frontend's dashboard: releases by status, pending approvals, deployment "
     "counts and trends, health.",
     "audit": "The append-only, hash-chained audit trail of every write (Release Managers).",
-    "tokens": "API tokens for CI/CD pipelines: named, scoped (read, report deployments, deploy; teams), "
-    "expiring and revocable; the secret is shown once, when the token is created.",
+    "tokens": "API tokens for CI/CD pipelines: named, scoped (read, report deployments, deploy, report incidents; "
+    "teams), expiring and revocable; the secret is shown once, when the token is created.",
+    "incidents": "Incidents: failures in an environment, linked to the deployment (and release) that caused them; "
+    "reported by CI/CD tokens, Engineers of the environment's teams and Release Managers; resolved.",
+    "dora": "The DORA metrics in GitLab's shape: deployment frequency, lead time for changes, time to restore "
+    "service, change failure rate and deployment rework rate, with their performance levels.",
+    "evidence": "Release evidence for auditors: the Ed25519 public key that verifies signed evidence offline.",
     "auth": "JSON Web Tokens: exchange a username and password for an access and a refresh token.",
     "events": "Events (CDEvents envelope) of every change consumers follow: their catalogue, the list, and the live "
     "Server-Sent Events stream, resumable with `Last-Event-ID`.",

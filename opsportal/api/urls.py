@@ -7,7 +7,18 @@ from opsportal.api.auth import TokenObtainView, TokenRefreshingView
 from opsportal.api.routers import OptionalSlashRouter
 
 # dashboard first: it owns `releases/analytics`, which must match before `releases/{id}`.
-API_APPS = ["dashboard", "releases", "environments", "teams", "workflows", "audit", "tokens", "events"]
+API_APPS = [
+    "dashboard",
+    "releases",
+    "environments",
+    "teams",
+    "workflows",
+    "audit",
+    "tokens",
+    "events",
+    "incidents",
+    "evidence",
+]
 
 router = OptionalSlashRouter()
 for app in API_APPS:

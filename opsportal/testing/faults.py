@@ -25,7 +25,7 @@ from typing import Any
 from django.db import DEFAULT_DB_ALIAS
 from django.db.models.sql import compiler as sql_compiler
 
-OUR_APPS = {"releases", "environments", "teams", "workflows", "audit", "opsportal", "events"}
+OUR_APPS = {"releases", "environments", "teams", "workflows", "audit", "opsportal", "events", "incidents", "evidence"}
 
 
 class InjectedFault(Exception):

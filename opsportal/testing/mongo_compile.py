@@ -37,7 +37,19 @@ from typing import Any
 import pytest
 
 SHADOW_ALIAS = "mongo_compile_shadow"
-OUR_APPS = {"releases", "environments", "teams", "workflows", "dashboard", "audit", "opsportal", "tokens", "events"}
+OUR_APPS = {
+    "releases",
+    "environments",
+    "teams",
+    "workflows",
+    "dashboard",
+    "audit",
+    "opsportal",
+    "tokens",
+    "events",
+    "incidents",
+    "evidence",
+}
 SHADOW_SERVER_VERSION = (7, 0, 0)
 
 

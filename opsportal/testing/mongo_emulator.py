@@ -403,6 +403,48 @@ def patch_project_nested_inclusion() -> None:
     aggregate._PIPELINE_HANDLERS["$project"] = handle_project_stage
 
 
+def patch_create_indexes_partial_filter() -> None:
+    """`create_indexes` keeps each `IndexModel`'s `partialFilterExpression` —
+    https://www.mongodb.com/docs/manual/core/index-partial/
+
+    mongomock 4.3.0 passes only key, name, unique, sparse and expiry on to `create_index`, so the
+    partial unique indexes django-mongodb-backend builds for a nullable unique field (`{field: {$type:
+    …}}`, so that many documents may leave it null, as on SQL databases) became plain unique indexes
+    and a second null was a duplicate key (issue #13: `Incident.external_id`). `create_index` itself
+    honours the option.
+
+    Upstream: pass `partialFilterExpression` (as a plain dict) through in `Collection.create_indexes`.
+    """
+    from mongomock.collection import Collection
+
+    def create_indexes(self: Any, indexes: Any, session: Any = None, **kwargs: Any) -> list[str]:
+        names = []
+        for index in indexes:
+            document = index.document
+            partial = document.get("partialFilterExpression")
+            options = {"partialFilterExpression": _plain(partial)} if partial is not None else {}
+            names.append(
+                self.create_index(
+                    document["key"].items(),
+                    session=session,
+                    expireAfterSeconds=document.get("expireAfterSeconds"),
+                    unique=document.get("unique", False),
+                    sparse=document.get("sparse", False),
+                    name=document.get("name"),
+                    **options,
+                )
+            )
+        return names
+
+    Collection.create_indexes = create_indexes
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {key: _plain(item) for key, item in value.items()}
+    return value
+
+
 PATCHES: tuple[Callable[[], None], ...] = (
     patch_list_collections,
     patch_collection_options,
@@ -411,6 +453,7 @@ PATCHES: tuple[Callable[[], None], ...] = (
     patch_expression_operators,
     patch_unset_stage,
     patch_project_nested_inclusion,
+    patch_create_indexes_partial_filter,
 )
 
 

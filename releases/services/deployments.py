@@ -28,6 +28,7 @@ from audit.services import audit_record, now_ms
 from environments.choices import Health, Tier
 from environments.models import Environment
 from environments.selectors import environment_active_freeze
+from evidence.services import evidence_on_production
 from opsportal.errors import Conflict, NotFound, ValidationFailed
 from opsportal.uow import Transient, unit_of_work
 from releases.choices import DeploymentKind, DeploymentStatus, ReleaseAction, ReleaseStatus
@@ -274,7 +275,8 @@ def _release_follows(
 
 def _release_deployed(*, release: Release, environment: Environment, deployment: Deployment, actor: Actor) -> None:
     """The release's deployment became current on `environment`: on a production-tier environment
-    the release becomes `deployed`, from any status that may deploy."""
+    the release becomes `deployed`, from any status that may deploy, and its signed evidence is collected
+    and stored in this same unit (issue #13)."""
     _release_follows(
         release=release,
         environment=environment,
@@ -284,6 +286,8 @@ def _release_deployed(*, release: Release, environment: Environment, deployment:
         from_statuses=ALLOWED_FROM[A.DEPLOY],
         action=AuditAction.RELEASE_DEPLOYED,
     )
+    if environment.tier == Tier.PRODUCTION:
+        evidence_on_production(release=release, actor=actor)
 
 
 @unit_of_work

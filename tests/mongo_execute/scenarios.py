@@ -1331,3 +1331,136 @@ def periodic_jobs(ctx: Context) -> Any:
     answers["after_lease"] = [crashed, periodic_job_claim(name="differential-job", worker="w3", lease_seconds=60)]
     answers["lost"] = periodic_job_finish(job=crashed, every=every, error="killed")
     return answers
+
+
+# =========================================================================== incidents and DORA (issue #13)
+
+
+@scenario(
+    covers=[
+        "incidents.services.incident_create",
+        "incidents.services.incident_update",
+        "incidents.services.incident_resolve",
+    ],
+    writes=True,
+)
+def incidents_reported_changed_resolved(ctx: Context) -> Any:
+    """Report (permissions by team, duplicate external id), change (stale revision), resolve (twice), list
+    with filters, and the events they wrote."""
+    from events.models import Event
+    from incidents.services import incident_create, incident_resolve, incident_update
+
+    alice, bob = ctx.user("alice"), ctx.user("bob")
+    answers: dict[str, Any] = {}
+    created = incident_create(
+        actor=alice,
+        data={"title": "502s", "severity": "critical", "deployment": "deployment-12", "external_id": "PD-1"},
+    )
+    answers["created"] = created
+    answers["duplicate"] = ctx.attempt(
+        lambda: incident_create(actor=bob, data={"title": "again", "environment": "production", "external_id": "PD-1"})
+    )
+    answers["viewer"] = ctx.attempt(
+        lambda: incident_create(actor=ctx.user("erin-viewer"), data={"title": "x", "environment": "production"})
+    )
+    ctx.clock.advance(minutes=5)
+    other = incident_create(actor=bob, data={"title": "Slow", "environment": "staging", "severity": "low"})
+    answers["updated"] = incident_update(incident=created, actor=bob, data={"severity": "high"})
+    answers["stale"] = ctx.attempt(
+        lambda: incident_update(incident=created, actor=bob, data={"title": "y"}, expected_revision=1)
+    )
+    answers["relinked"] = incident_update(incident=other, actor=bob, data={"deployment": "deployment-11"})
+    ctx.clock.advance(minutes=5)
+    answers["resolved"] = incident_resolve(incident=created, actor=alice)
+    answers["again"] = ctx.attempt(lambda: incident_resolve(incident=created, actor=bob))
+    answers["lists"] = [
+        ctx.get(_query("/api/v1/incidents", **params))
+        for params in ({}, {"team": "platform-team"}, {"status": "open"}, {"release": "release-1"})
+    ]
+    answers["events"] = list(
+        Event.objects.filter(name__startswith="incident.").order_by("seq", "index").values("name", "type", "team")
+    )
+    return answers
+
+
+@scenario(covers=["releases.dora.dora_metric_series", "releases.dora.dora_summary"], writes=True)
+def dora_metrics_both_sources(ctx: Context) -> Any:
+    """Every DORA metric, monthly and over the whole range, per failure source, with two incidents."""
+    from incidents.services import incident_create
+    from releases.dora import METRICS, dora_summary
+
+    bob = ctx.user("bob")
+    incident_create(
+        actor=bob,
+        data={"title": "Errors", "deployment": "deployment-3", "resolved_at": ctx.clock(), "started_at": ctx.clock()},
+    )
+    incident_create(actor=bob, data={"title": "Down", "environment": "production", "started_at": ctx.clock()})
+    answers: dict[str, Any] = {}
+    for source in ("deployments", "incidents"):
+        for metric in METRICS:
+            for interval in ("monthly", "all"):
+                answers[f"{source} {metric} {interval}"] = ctx.get(
+                    _query(
+                        "/api/v1/dora/metrics",
+                        metric=metric,
+                        interval=interval,
+                        start_date="2026-01-01",
+                        end_date="2026-12-31",
+                        failure_source=source,
+                        environment_tiers="production,staging",
+                    )
+                )
+        answers[f"{source} summary"] = dora_summary(
+            environment_tier="production", days=90, today=ctx.clock().date(), failure_source=source
+        )
+    answers["team"] = ctx.get(_query("/api/v1/dora/metrics", metric="deployment_frequency", team="platform-team"))
+    return answers
+
+
+@scenario(
+    covers=[
+        "evidence.services.evidence_on_production",
+        "evidence.services.evidence_collect",
+        "evidence.services.evidence_document",
+        "evidence.services.evidence_live",
+        "evidence.services.evidence_verify_chain",
+        "evidence.services.evidence_stored_differences",
+        "evidence.selectors.evidence_latest",
+    ],
+    writes=True,
+)
+def release_evidence(ctx: Context) -> Any:
+    """Evidence stored by a production deploy (with an incident linked), collected on demand, served live and
+    stored over the API, checked against the chain and against its stored copy after an edit."""
+    from evidence.models import ReleaseEvidence
+    from evidence.selectors import evidence_latest
+    from evidence.services import (
+        evidence_collect,
+        evidence_live,
+        evidence_stored_differences,
+        evidence_verify_chain,
+    )
+    from incidents.services import incident_create
+    from releases.services import release_deploy
+
+    bob, erin = ctx.user("bob"), ctx.user("erin")
+    release = _release("release-1")  # approved; its last production deploy failed
+    incident_create(actor=bob, data={"title": "Errors", "deployment": "deployment-12"})
+    ctx.clock.advance(minutes=1)
+    release_deploy(release=release, environment=_environment("production"), actor=erin)
+    answers: dict[str, Any] = {"stored": list(ReleaseEvidence.objects.order_by("collected_at", "id"))}
+    latest = evidence_latest(release=release)
+    answers["latest"] = latest
+    answers["chain"] = evidence_verify_chain(latest)
+    edited = {**latest, "evidence": {**latest["evidence"], "release": {**latest["evidence"]["release"], "name": "X"}}}
+    answers["differences"] = evidence_stored_differences(edited)
+    answers["live"] = evidence_live(release=release, actor=bob)
+    answers["refused"] = ctx.attempt(lambda: evidence_collect(release=release, actor=ctx.user("alice")))
+    answers["collected"] = evidence_collect(release=release, actor=bob)
+    answers["api"] = [
+        ctx.get("/api/v1/releases/release-1/evidence"),
+        ctx.api("POST", "/api/v1/releases/release-1/evidence", user="bob"),
+        ctx.get("/api/v1/releases/release-3/evidence"),
+        ctx.get("/api/v1/evidence/public-key", user=None),
+    ]
+    return answers

@@ -33,6 +33,10 @@ NOT_DATABASE_CODE = {
     "audit.services.head_signature": "an HMAC of three values; no database",
     "audit.services.signed_head": "signs an event in memory; no database",
     "audit.services.signature_matches": "compares an HMAC; no database",
+    "evidence.services.canonical": "JSON encoding; no database",
+    "evidence.services.document_digests": "hashes a document in memory; no database",
+    "evidence.services.evidence_envelope": "signs a document in memory; no database",
+    "evidence.services.evidence_verify_offline": "checks a signature and digests in memory; no database",
 }
 
 

@@ -46,14 +46,16 @@ class ApiTokenCreateInputSerializer(serializers.Serializer):
         min_length=1,
         max_length=len(TokenScope.choices),
         help_text="`read` (every GET), `report_deployments` (PATCH /deployments/{id} of its teams' releases), "
-        "`deploy` (POST /releases/{id}/deploy of its teams' releases).",
+        "`deploy` (POST /releases/{id}/deploy of its teams' releases), `report_incidents` (POST/PATCH /incidents "
+        "and POST /incidents/{id}/resolve in the environments its teams deploy to).",
     )
     teams = serializers.ListField(
         child=serializers.CharField(max_length=64),
         required=False,
         default=list,
         max_length=50,
-        help_text="Team ids whose releases the `report_deployments` and `deploy` scopes act on.",
+        help_text="Team ids whose releases the `report_deployments` and `deploy` scopes act on "
+        "(`report_incidents`: the environments those teams deploy to).",
     )
     expires_at = serializers.DateTimeField(required=False, allow_null=True, default=None, help_text="Optional expiry.")
     owner = serializers.CharField(

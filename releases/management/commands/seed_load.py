@@ -55,6 +55,8 @@ from environments.choices import Health, Tier
 from environments.models import Environment
 from opsportal.clock import now_ms
 from opsportal.services import collection_changed
+from evidence.models import ReleaseEvidence
+from incidents.models import Incident
 from opsportal.uow import is_mongodb, run_in_unit
 from releases.choices import (
     ApprovalDecision,
@@ -339,6 +341,9 @@ class Command(BaseCommand):
         Environment.objects.update(
             current_release=None, current_deployment=None, deployment_seq=0, health=Health.UNKNOWN
         )
+        # What refers to deployments and releases goes first (PROTECT): incidents and their evidence.
+        ReleaseEvidence.objects.all().delete()
+        Incident.objects.all().delete()
         Deployment.objects.all().delete()
         Release.objects.all().delete()
 
