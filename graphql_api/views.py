@@ -1,0 +1,60 @@
+"""`/graphql` over HTTP (queries and mutations; GraphiQL for people) and over WebSocket (subscriptions).
+
+GraphiQL is served from this portal's static files (vendored from npm, pinned: `static/graphql_api/graphiql`,
+checked against the integrity hashes strawberry publishes), never from a CDN: to everyone when DEBUG is on,
+otherwise to signed-in staff only (others get a 404 page, as for any unknown page).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.conf import settings
+from django.http import Http404, HttpRequest, HttpResponse
+from django.template.loader import render_to_string
+from django.utils.decorators import method_decorator
+from django.views.decorators.csrf import csrf_exempt
+from strawberry.channels import GraphQLWSConsumer
+from strawberry.django.views import GraphQLView
+
+from graphql_api.auth import authenticate, authenticate_connection
+
+
+def subscription_url(request: HttpRequest) -> str:
+    """Where GraphiQL opens its WebSocket: `GRAPHQL_WS_URL`, or this host on `GRAPHQL_WS_PORT` (the ASGI
+    server beside the REST one; README "GraphQL")."""
+    if settings.GRAPHQL_WS_URL:
+        return settings.GRAPHQL_WS_URL
+    scheme = "wss" if request.is_secure() else "ws"
+    host = request.get_host().rsplit(":", 1)[0] if not request.get_host().endswith("]") else request.get_host()
+    return f"{scheme}://{host}:{settings.GRAPHQL_WS_PORT}/graphql"
+
+
+# The session check of CSRF happens in authentication (as in REST); JWT and API tokens need none.
+@method_decorator(csrf_exempt, name="dispatch")
+class PortalGraphQLView(GraphQLView):
+    allow_queries_via_get = False  # a GET never changes anything, and a query in a URL ends up in logs
+
+    def get_context(self, request: HttpRequest, response: HttpResponse) -> dict[str, Any]:
+        return {"request": request, "response": response, "viewer": authenticate(request)}
+
+    def render_graphql_ide(self, request: HttpRequest) -> HttpResponse:
+        if not (settings.DEBUG or (request.user.is_authenticated and request.user.is_staff)):
+            raise Http404("GraphiQL is for signed-in staff.")
+        html = render_to_string(
+            "graphql_api/graphiql.html", {"subscription_url": subscription_url(request)}, request=request
+        )
+        return HttpResponse(html)
+
+
+class PortalGraphQLWSConsumer(GraphQLWSConsumer):
+    """`graphql-transport-ws` (and the legacy `graphql-ws`) on `/graphql`: the viewer comes from the
+    `connection_init` payload (`{"Authorization": "Bearer …"}`)."""
+
+    async def get_context(self, request: Any, response: Any) -> dict[str, Any]:
+        return {"request": request, "ws": request, "viewer": authenticate_connection(None)}
+
+    async def on_ws_connect(self, context: dict[str, Any]) -> None:
+        from asgiref.sync import sync_to_async
+
+        context["viewer"] = await sync_to_async(authenticate_connection)(context.get("connection_params"))
