@@ -65,7 +65,7 @@ USAGE = """usage: python3 dev.py run  [--no-install]
          sample data into an empty database, ensure the demo admin, serve with gunicorn
          and one worker beside it (manage.py run_worker: webhooks, periodic jobs)
   test   create .venv, install requirements-dev.txt, then ruff check, ruff format --check,
-         makemigrations --check, the OpenAPI schema check and pytest (MongoDB compile mode
+         makemigrations --check, the OpenAPI schema check, the schema.graphql check and pytest (MongoDB compile mode
          on unless MONGODB_URI is set), then pytest again flushing the database between
          tests instead of rolling back (on MongoDB the one run already does), then the
          MongoDB execute mode's differential suite (not with MONGODB_URI); extra
@@ -307,6 +307,7 @@ def command_test(no_install: bool, pytest_args: list[str]) -> int:
                 "OpenAPI schema valid",
                 [str(python), "manage.py", "spectacular", "--validate", "--fail-on-warn", "--file", schema],
             ),
+            ("GraphQL schema.graphql up to date", [str(python), "manage.py", "graphql_schema", "--check"]),
             ("pytest", [str(python), "-m", "pytest", *pytest_args]),
         ]
         extra_env: dict[str, dict[str, str]] = {}

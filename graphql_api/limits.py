@@ -7,7 +7,8 @@
 - complexity: every selected field costs 1, and what is selected inside a list costs once per item the
   list can hold: `page_size` (default 20) for pages, `limit` (default 20) for a release's deployments and
   history, `LIST_ESTIMATE` for other lists (features, approvals, environments, members…). A size given by a
-  variable counts at its maximum. The total of an operation must stay within `MAX_COMPLEXITY`.
+  variable counts at the variable's value (at its maximum when the variable is missing). The total of an
+  operation must stay within `MAX_COMPLEXITY`.
 
 A refused query comes back as a GraphQL error with `extensions.code` `query_too_deep`,
 `query_too_complex`, `too_many_aliases` or `page_size_too_large`, and nothing was read.
@@ -15,6 +16,7 @@ A refused query comes back as a GraphQL error with `extensions.code` `query_too_
 
 from __future__ import annotations
 
+from contextvars import ContextVar
 from typing import Any
 
 from graphql import (
@@ -31,8 +33,10 @@ from graphql import (
     SelectionSetNode,
     ValidationContext,
     ValidationRule,
+    VariableNode,
     get_named_type,
 )
+from strawberry.extensions import SchemaExtension
 
 from graphql_api.types import NESTED_DEFAULT, NESTED_LIMIT
 
@@ -42,11 +46,27 @@ MAX_TOKENS = 5000
 MAX_ALIASES = 30
 MAX_PAGE_SIZE = 100
 DEFAULT_PAGE_SIZE = 20
-MAX_COMPLEXITY = 10_000
+MAX_COMPLEXITY = 20_000
 LIST_ESTIMATE = 10
 
 # The arguments that size a list: name → (default, maximum).
 SIZE_ARGUMENTS = {"page_size": (DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE), "limit": (NESTED_DEFAULT, NESTED_LIMIT)}
+
+
+# The variables of the operation being validated (validation rules only see the document).
+OPERATION_VARIABLES: ContextVar[dict[str, Any]] = ContextVar("graphql_operation_variables", default={})  # noqa: B039
+
+
+class OperationVariables(SchemaExtension):
+    """Lets `CostRule` size lists by the variables the request sends (`page_size: $size`)."""
+
+    def on_operation(self):
+        variables = self.execution_context.variables
+        token = OPERATION_VARIABLES.set(variables if isinstance(variables, dict) else {})
+        try:
+            yield
+        finally:
+            OPERATION_VARIABLES.reset(token)
 
 
 def _error(message: str, code: str, node: Any, **extra: Any) -> GraphQLError:
@@ -98,9 +118,14 @@ class CostRule(ValidationRule):
             if name not in SIZE_ARGUMENTS:
                 continue
             maximum = SIZE_ARGUMENTS[name][1]
-            if not isinstance(argument.value, IntValueNode):
-                return maximum  # a variable: count it at its maximum
-            size = int(argument.value.value)
+            if isinstance(argument.value, IntValueNode):
+                size = int(argument.value.value)
+            elif isinstance(argument.value, VariableNode):
+                size = OPERATION_VARIABLES.get().get(argument.value.name.value)
+                if not isinstance(size, int) or isinstance(size, bool):
+                    return maximum  # not given (its default) or not a number (refused later): count the maximum
+            else:
+                return maximum
             if size > maximum:
                 self.refused = True
                 self.report_error(

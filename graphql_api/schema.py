@@ -24,7 +24,7 @@ from environments.models import Environment as EnvironmentModel
 from graphql_api import types as t
 from graphql_api.auth import Viewer, require_read, require_write
 from graphql_api.errors import TypedErrors
-from graphql_api.limits import DEFAULT_PAGE_SIZE, MAX_TOKENS, CostRule
+from graphql_api.limits import DEFAULT_PAGE_SIZE, MAX_TOKENS, CostRule, OperationVariables
 from graphql_api.reads import get_or_404, page_of, plain
 from graphql_api.subscriptions import Subscription
 from releases import services
@@ -406,6 +406,7 @@ def _schema(*rules: type) -> strawberry.Schema:
         config=StrawberryConfig(auto_camel_case=False),
         extensions=[
             lambda: MaxTokensLimiter(max_token_count=MAX_TOKENS),
+            OperationVariables,
             lambda: AddValidationRules([CostRule, *rules]),
             TypedErrors,
         ],

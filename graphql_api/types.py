@@ -17,6 +17,7 @@ from typing import Any, TypeVar
 
 import strawberry
 from django.db.models import Q
+from django.utils.dateparse import parse_datetime
 from strawberry.scalars import JSON
 
 from audit.models import AuditEvent
@@ -386,7 +387,11 @@ class Release:
 
     @strawberry.field
     def approvals(self, root: strawberry.Parent[ReleaseModel]) -> list[Approval]:
-        return embedded(Approval, root.approvals)
+        approvals = embedded(Approval, root.approvals)
+        for approval in approvals:  # stored as ISO 8601 text in the embedded document
+            if isinstance(approval.at, str):
+                approval.at = parse_datetime(approval.at)
+        return approvals
 
     @strawberry.field(description="Actions the current status allows.")
     def allowed_actions(self, root: strawberry.Parent[ReleaseModel]) -> list[ReleaseActionEnum]:  # type: ignore[valid-type]

@@ -9,8 +9,11 @@ from __future__ import annotations
 
 from typing import Any
 
+from cross_web import HTTPException
 from django.conf import settings
-from django.http import Http404, HttpRequest, HttpResponse
+from django.core.exceptions import RequestDataTooBig
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.http.response import HttpResponseBase
 from django.template.loader import render_to_string
 from django.utils.decorators import method_decorator
 from django.views.decorators.csrf import csrf_exempt
@@ -18,6 +21,8 @@ from strawberry.channels import GraphQLWSConsumer
 from strawberry.django.views import GraphQLView
 
 from graphql_api.auth import authenticate, authenticate_connection
+from opsportal.api.exceptions import payload_too_large
+from opsportal.limits import document_problems
 
 
 def subscription_url(request: HttpRequest) -> str:
@@ -34,6 +39,33 @@ def subscription_url(request: HttpRequest) -> str:
 @method_decorator(csrf_exempt, name="dispatch")
 class PortalGraphQLView(GraphQLView):
     allow_queries_via_get = False  # a GET never changes anything, and a query in a URL ends up in logs
+
+    def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
+        """A request GraphQL cannot even read (bad JSON, bad text, too large) is answered as a GraphQL error
+        with the REST envelope's code, not as text."""
+        try:
+            return self.run(request=request)
+        except HTTPException as exc:
+            code = {405: "method_not_allowed", 413: "payload_too_large"}.get(exc.status_code, "invalid")
+            return JsonResponse(
+                {"errors": [{"message": exc.reason, "extensions": {"code": code, "status": exc.status_code}}]},
+                status=exc.status_code,
+            )
+        except RequestDataTooBig:
+            body = payload_too_large()
+            return JsonResponse(
+                {"errors": [{"message": body["detail"], "extensions": {"code": body["code"], "status": 413}}]},
+                status=413,
+            )
+
+    def parse_json(self, data: str | bytes) -> Any:
+        """The body, refused (400) when a string holds a lone surrogate or a NUL, or it nests too deep: the
+        input limits of every other way in (`opsportal.limits`)."""
+        parsed = super().parse_json(data)
+        problems = document_problems(parsed)
+        if problems:
+            raise HTTPException(400, "Invalid input: " + "; ".join(f"{path} {message}" for path, message in problems))
+        return parsed
 
     def get_context(self, request: HttpRequest, response: HttpResponse) -> dict[str, Any]:
         return {"request": request, "response": response, "viewer": authenticate(request)}

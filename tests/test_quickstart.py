@@ -290,21 +290,22 @@ def test_test_runs_every_check_then_pytest_with_compile_mode(dev, monkeypatch):
     assert commands[2] == ["manage.py", "makemigrations", "--check", "--dry-run"]
     assert commands[3][:4] == ["manage.py", "spectacular", "--validate", "--fail-on-warn"]
     assert commands[3][4] == "--file"
-    assert commands[4] == ["-m", "pytest", "-k", "health", "-x"]
-    pytest_env = runner.calls[4][1]
+    assert commands[4] == ["manage.py", "graphql_schema", "--check"]  # issue #15
+    assert commands[5] == ["-m", "pytest", "-k", "health", "-x"]
+    pytest_env = runner.calls[5][1]
     assert pytest_env["OPSPORTAL_MONGO_COMPILE"] == "1"
     assert pytest_env["SECRET_KEY"]
     assert "OPSPORTAL_TEST_FLUSH" not in pytest_env
     # then the whole suite again, flushing between tests instead of rolling back (as on MongoDB),
     # without the tests the first run covered that per-test isolation cannot change
-    assert commands[5] == ["-m", "pytest", "-m", "not live_server_gunicorn and not browser", "-k", "health", "-x"]
-    assert runner.calls[5][1]["OPSPORTAL_TEST_FLUSH"] == "1"
-    assert runner.calls[5][1]["OPSPORTAL_MONGO_COMPILE"] == "1"
+    assert commands[6] == ["-m", "pytest", "-m", "not live_server_gunicorn and not browser", "-k", "health", "-x"]
+    assert runner.calls[6][1]["OPSPORTAL_TEST_FLUSH"] == "1"
+    assert runner.calls[6][1]["OPSPORTAL_MONGO_COMPILE"] == "1"
     # then the MongoDB execute mode's differential suite (issue #17), whatever the user's arguments
-    assert commands[6] == ["-m", "pytest", "tests/mongo_execute", "opsportal/tests/test_mongo_emulator.py"]
-    assert runner.calls[6][1]["OPSPORTAL_MONGO_EXECUTE"] == "1"
-    assert "OPSPORTAL_TEST_FLUSH" not in runner.calls[6][1]
-    assert len(commands) == 7
+    assert commands[7] == ["-m", "pytest", "tests/mongo_execute", "opsportal/tests/test_mongo_emulator.py"]
+    assert runner.calls[7][1]["OPSPORTAL_MONGO_EXECUTE"] == "1"
+    assert "OPSPORTAL_TEST_FLUSH" not in runner.calls[7][1]
+    assert len(commands) == 8
 
 
 def test_the_flush_run_keeps_the_users_own_mark_selection(dev, monkeypatch):
@@ -312,7 +313,7 @@ def test_the_flush_run_keeps_the_users_own_mark_selection(dev, monkeypatch):
     monkeypatch.setattr(dev, "prepare", lambda requirements, no_install: Path("/venv/bin/python"))
     monkeypatch.setattr(dev.subprocess, "run", runner)
     assert dev.command_test(no_install=False, pytest_args=["-m", "browser"]) == 0
-    assert runner.commands[5][1:] == ["-m", "pytest", "-m", "browser"]
+    assert runner.commands[6][1:] == ["-m", "pytest", "-m", "browser"]
 
 
 def test_test_uses_real_mongodb_when_mongodb_uri_is_set(dev, monkeypatch, capsys):
@@ -322,8 +323,8 @@ def test_test_uses_real_mongodb_when_mongodb_uri_is_set(dev, monkeypatch, capsys
     monkeypatch.setenv("MONGODB_URI", "mongodb://ci:hunter2@localhost:27017/opsportal")
 
     assert dev.command_test(no_install=False, pytest_args=[]) == 0
-    assert "OPSPORTAL_MONGO_COMPILE" not in runner.calls[4][1]
-    assert len(runner.calls) == 5, "one pytest run: on MongoDB it flushes between tests already (and no emulator)"
+    assert "OPSPORTAL_MONGO_COMPILE" not in runner.calls[5][1]
+    assert len(runner.calls) == 6, "one pytest run: on MongoDB it flushes between tests already (and no emulator)"
     out = capsys.readouterr().out
     assert "hunter2" not in out
     assert "mongodb://ci:***@localhost:27017/opsportal" in out
@@ -335,7 +336,7 @@ def test_test_fails_when_any_check_fails_but_runs_them_all(dev, monkeypatch, cap
     monkeypatch.setattr(dev.subprocess, "run", runner)
 
     assert dev.command_test(no_install=False, pytest_args=[]) == 1
-    assert len(runner.calls) == 7
+    assert len(runner.calls) == 8
     assert "failed: ruff format --check" in capsys.readouterr().err
 
 
