@@ -21,6 +21,7 @@ from dashboard.api.serializers import DashboardStatsSerializer
 from dashboard.selectors import dashboard_stats
 from environments.api.views import EnvironmentViewSet
 from environments.models import Environment as EnvironmentModel
+from events.stream import latest_sequence
 from graphql_api import types as t
 from graphql_api.auth import Viewer, require_read, require_write
 from graphql_api.errors import TypedErrors
@@ -240,6 +241,13 @@ class Query:
     def workflow(self, info: Info, id: strawberry.ID) -> t.Workflow | None:
         reader(info)
         return get_or_404(WorkflowModel.objects.all(), id)
+
+    @strawberry.field(
+        description="The newest event sequence: subscribe with `after` set to it to get every change from now on."
+    )
+    def event_sequence(self, info: Info) -> int:
+        reader(info)
+        return latest_sequence()
 
     @strawberry.field(
         description="`GET /api/v1/dashboard/stats`, the same document: releases by status, pending approvals, "

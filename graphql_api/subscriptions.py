@@ -17,10 +17,12 @@ import asyncio
 import json
 from collections.abc import AsyncGenerator
 from itertools import groupby
+from typing import Any
 
 import strawberry
 from asgiref.sync import sync_to_async
 from django.http import QueryDict
+from graphql import GraphQLError
 from strawberry.scalars import JSON
 from strawberry.types import Info
 
@@ -28,7 +30,8 @@ from events.filtersets import MAX_SEQUENCE, EventFilterSet
 from events.models import Event as EventModel
 from events.stream import POLL_SECONDS, RECENT, EventFilter, StreamedEvent, next_events
 from graphql_api.auth import require_read
-from graphql_api.types import Release, ReleaseBatch
+from graphql_api.errors import error_extensions, error_message
+from graphql_api.types import Release, ReleaseBatch, preload
 from opsportal.errors import ValidationFailed
 from releases.models import Release as ReleaseModel
 
@@ -89,11 +92,6 @@ def event_filter(filter: EventFilterInput | None) -> EventFilter:
     return filterset.event_filter()
 
 
-def _check_after(after: int | None) -> None:
-    if after is not None and not 0 <= after <= MAX_SEQUENCE:
-        raise ValidationFailed({"after": ["An event sequence (a whole number, 0 or more)."]})
-
-
 async def sequences(*, after: int | None, filters: EventFilter) -> AsyncGenerator[list[StreamedEvent], None]:
     """The matching events after `after` (None: from now on), one committed change at a time, forever."""
     head = await sync_to_async(RECENT.refresh)()
@@ -117,10 +115,30 @@ def about_release(event: StreamedEvent, release_id: str) -> bool:
 
 
 def _read_release(release_id: str) -> ReleaseModel | None:
+    """The release as it is now, with everything its fields read (they are resolved on the event loop)."""
     release = ReleaseModel.objects.filter(pk=release_id).first()
     if release is not None:
-        ReleaseBatch([release])
+        preload(ReleaseBatch([release]))
     return release
+
+
+async def _checked(check: Any, *args: Any) -> Any:
+    """`check(*args)` off the event loop; a refusal raised as a GraphQL error with the REST envelope (the
+    error message of the subscription carries `extensions` like any other answer)."""
+    try:
+        return await sync_to_async(check)(*args)
+    except Exception as exc:
+        extensions = error_extensions(exc)
+        if extensions is None:
+            raise
+        raise GraphQLError(error_message(exc), extensions=extensions) from exc
+
+
+def _start(viewer: Any, after: int | None, filter: EventFilterInput | None = None) -> EventFilter:
+    require_read(viewer)
+    if after is not None and not 0 <= after <= MAX_SEQUENCE:
+        raise ValidationFailed({"after": ["An event sequence (a whole number, 0 or more)."]})
+    return event_filter(filter)
 
 
 @strawberry.type
@@ -132,9 +150,7 @@ class Subscription:
         filter: EventFilterInput | None = None,
         after: int | None = None,
     ) -> AsyncGenerator[EventSequence, None]:
-        await sync_to_async(require_read)(info.context["viewer"])
-        _check_after(after)
-        filters = await sync_to_async(event_filter)(filter)
+        filters = await _checked(_start, info.context["viewer"], after, filter)
         async for events in sequences(after=after, filters=filters):
             yield EventSequence(seq=events[0].seq, events=[_event(e) for e in events])
 
@@ -145,8 +161,7 @@ class Subscription:
         id: strawberry.ID,
         after: int | None = None,
     ) -> AsyncGenerator[ReleaseChange, None]:
-        await sync_to_async(require_read)(info.context["viewer"])
-        _check_after(after)
+        await _checked(_start, info.context["viewer"], after)
         async for events in sequences(after=after, filters=EventFilter()):
             mine = [event for event in events if about_release(event, id)]
             if mine:

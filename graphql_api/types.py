@@ -157,6 +157,13 @@ class ReleaseBatch:
         return self._loaded[key]
 
 
+def preload(batch: ReleaseBatch) -> None:
+    """Everything a `Release`'s nested fields read, loaded now: for answers resolved on the event loop (a
+    subscription), where the database may not be touched."""
+    for key, loader in LOADERS.items():
+        batch.load(key, loader)
+
+
 def batch_of(release: ReleaseModel) -> ReleaseBatch:
     return getattr(release, "_graphql_batch", None) or ReleaseBatch([release])
 
@@ -195,6 +202,32 @@ def _history_of(releases: list[ReleaseModel]) -> dict[str, list[AuditEvent]]:
             if len(per_release[target]) < NESTED_LIMIT:
                 per_release[target].append(event)
     return per_release
+
+
+def _teams_of(releases: list[ReleaseModel]) -> dict[str, TeamModel]:
+    return _by_id(TeamModel, {r.team_id for r in releases})
+
+
+def _workflows_of(releases: list[ReleaseModel]) -> dict[str, WorkflowModel]:
+    return _by_id(WorkflowModel, {r.workflow_id for r in releases})
+
+
+def _deployed_to_of(releases: list[ReleaseModel]) -> dict[str, list[str]]:
+    return release_deployed_to(releases=releases)
+
+
+def _summaries_of(releases: list[ReleaseModel]) -> dict[str, list[dict[str, Any]]]:
+    return release_environment_summaries(releases=releases)
+
+
+LOADERS: dict[str, Callable[[list[ReleaseModel]], Any]] = {
+    "teams": _teams_of,
+    "workflows": _workflows_of,
+    "deployed_to": _deployed_to_of,
+    "summaries": _summaries_of,
+    "deployments": _deployments_of,
+    "history": _history_of,
+}
 
 
 def _limit(limit: int) -> int:
@@ -411,17 +444,17 @@ class Release:
 
     @strawberry.field(description="The release's team, with its members.")
     def team(self, root: strawberry.Parent[ReleaseModel]) -> Team | None:
-        teams = batch_of(root).load("teams", lambda rs: _by_id(TeamModel, {r.team_id for r in rs}))
+        teams = batch_of(root).load("teams", _teams_of)
         return teams.get(root.team_id)
 
     @strawberry.field(description="The workflow the release follows.")
     def workflow(self, root: strawberry.Parent[ReleaseModel]) -> Workflow | None:
-        workflows = batch_of(root).load("workflows", lambda rs: _by_id(WorkflowModel, {r.workflow_id for r in rs}))
+        workflows = batch_of(root).load("workflows", _workflows_of)
         return workflows.get(root.workflow_id)
 
     @strawberry.field(description="Ids of the environments (in promotion order) where this is the current release.")
     def deployed_to(self, root: strawberry.Parent[ReleaseModel]) -> list[str]:
-        deployed = batch_of(root).load("deployed_to", lambda rs: release_deployed_to(releases=rs))
+        deployed = batch_of(root).load("deployed_to", _deployed_to_of)
         return deployed.get(root.pk, [])
 
     @strawberry.field(
@@ -429,7 +462,7 @@ class Release:
         "deployment there."
     )
     def environments(self, root: strawberry.Parent[ReleaseModel]) -> list[ReleaseEnvironmentSummary]:
-        summaries = batch_of(root).load("summaries", lambda rs: release_environment_summaries(releases=rs))
+        summaries = batch_of(root).load("summaries", _summaries_of)
         return [ReleaseEnvironmentSummary(**summary) for summary in summaries.get(root.pk, [])]
 
     @strawberry.field(description=f"The release's deployments, newest first (at most {NESTED_LIMIT}).")

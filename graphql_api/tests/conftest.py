@@ -79,3 +79,62 @@ def engineer(db, team):
 @pytest.fixture
 def viewer(db):
     return make_user("vera", VIEWERS)
+
+
+@dataclass
+class LiveASGI:
+    """The ASGI server (gunicorn.asgi.conf.py, uvicorn workers) beside `live_gunicorn`, on its database."""
+
+    ws_url: str
+    rest: Any  # the LiveServer of live_gunicorn: REST calls and tokens
+
+    def transport(self, user: str | None = None, **kwargs: Any) -> Any:
+        from gql.transport.websockets import WebsocketsTransport
+
+        payload = {"Authorization": f"Bearer {self.rest.token(user)}"} if user else {}
+        return WebsocketsTransport(
+            url=self.ws_url,
+            init_payload=payload,
+            subprotocols=[WebsocketsTransport.GRAPHQLWS_SUBPROTOCOL],
+            **kwargs,
+        )
+
+
+@pytest.fixture(scope="session")
+def live_asgi(live_gunicorn) -> Any:
+    import subprocess
+    import sys
+    import time
+    import urllib.request
+
+    from opsportal.testing.live_gunicorn import ROOT, free_port
+
+    port = free_port()
+    log_path = live_gunicorn.log_path.with_name("asgi.log")
+    with log_path.open("wb") as log:
+        process = subprocess.Popen(  # noqa: S603 - our own server
+            [sys.executable, "-m", "gunicorn", "-c", "gunicorn.asgi.conf.py", "--bind", f"127.0.0.1:{port}"],
+            cwd=ROOT, env=live_gunicorn.env, stdout=log, stderr=subprocess.STDOUT,
+        )  # fmt: skip
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            if process.poll() is not None:
+                raise RuntimeError(f"the ASGI server exited early:\n{log_path.read_text()[-3000:]}")
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/health", timeout=5) as response:
+                    if response.status == 200:
+                        break
+            except OSError:
+                pass
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"the ASGI server did not answer:\n{log_path.read_text()[-3000:]}")
+            time.sleep(0.2)
+        yield LiveASGI(ws_url=f"ws://127.0.0.1:{port}/graphql", rest=live_gunicorn)
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(timeout=10)
