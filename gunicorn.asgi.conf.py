@@ -23,3 +23,22 @@ wsgi_app = "opsportal.asgi:application"
 worker_class = "uvicorn_worker.UvicornWorker"
 workers = env_int("WS_CONCURRENCY", 1)  # noqa: F821
 threads = 1
+
+
+def when_ready(server):
+    """`dev.py run` starts this server beside the REST one (EXIT_WITH_PARENT=1): stop when the process that
+    started it ends, as the worker does (`run_worker --exit-with-parent`)."""
+    if not env_bool("EXIT_WITH_PARENT", False):  # noqa: F821 - defined by gunicorn.conf.py
+        return
+    import signal
+    import threading
+    import time
+
+    parent = os.getppid()  # noqa: F821
+
+    def watch() -> None:
+        while os.getppid() == parent:  # noqa: F821
+            time.sleep(1)
+        os.kill(os.getpid(), signal.SIGTERM)  # noqa: F821
+
+    threading.Thread(target=watch, name="exit-with-parent", daemon=True).start()

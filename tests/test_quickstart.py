@@ -239,7 +239,11 @@ def test_run_prepares_the_database_then_execs_gunicorn(dev, tmp_path, monkeypatc
     assert steps == ["migrate", "collectstatic", "load_sample_data_if_empty", "ensure_demo_admin"]
     assert ["collectstatic", "--noinput"] == manage.commands[1][2:4]
     # one worker beside the server, stopping with it (issue #11)
-    assert started == [["/venv/bin/python", "manage.py", "run_worker", "--exit-with-parent"]]
+    assert started == [
+        ["/venv/bin/python", "manage.py", "run_worker", "--exit-with-parent"],
+        # and the ASGI server of GraphQL subscriptions, also stopping with it (issue #15)
+        ["/venv/bin/python", "-m", "gunicorn", "-c", str(tmp_path / "gunicorn.asgi.conf.py")],
+    ]
     argv, env = exec_info.value.args
     assert argv[1:5] == ["-m", "gunicorn", "-c", str(tmp_path / "gunicorn.conf.py")]
     assert argv[-1] == "opsportal.wsgi:application"
@@ -248,7 +252,7 @@ def test_run_prepares_the_database_then_execs_gunicorn(dev, tmp_path, monkeypatc
     assert (env["HOST"], env["PORT"]) == ("127.0.0.1", "8080")
 
     out = capsys.readouterr().out
-    for url in ("/api/v1/", "/docs", "/redoc", "/admin/", "/health"):
+    for url in ("/api/v1/", "/docs", "/redoc", "/admin/", "/health", "/graphql"):
         assert f"http://127.0.0.1:8080{url}" in out
     assert "admin / admin" in out
 
