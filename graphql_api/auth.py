@@ -16,7 +16,8 @@ from typing import Any
 
 from django.conf import settings
 from django.contrib.auth.models import AnonymousUser
-from django.http import HttpRequest
+from django.http import HttpRequest, QueryDict
+from django.utils.datastructures import MultiValueDict
 from rest_framework import exceptions as drf_exceptions
 from rest_framework.request import Request
 from rest_framework.settings import api_settings
@@ -45,6 +46,9 @@ def authenticate(request: HttpRequest) -> Viewer:
     """The viewer of `request`, by the REST API's authentication classes (a refused credential is kept
     in `refusal`, so that the error comes back as a GraphQL error, not a crash of the transport)."""
     drf_request = Request(request, authenticators=[cls() for cls in api_settings.DEFAULT_AUTHENTICATION_CLASSES])
+    # The body is GraphQL's (strawberry reads it): the session's CSRF check must not parse it as a form.
+    drf_request._data = drf_request._full_data = QueryDict()
+    drf_request._files = MultiValueDict()
     try:
         return Viewer(user=drf_request.user, auth=drf_request.auth)
     except drf_exceptions.AuthenticationFailed as exc:

@@ -146,3 +146,18 @@ def test_an_inactive_users_token_reads_nothing(db):
     user.is_active = False
     user.save()
     assert graphql("{ releases { count } }", bearer=token).error["extensions"]["status"] == 401
+
+
+def test_a_session_needs_its_csrf_token_as_in_rest(manager):
+    """The admin's session works for /graphql (GraphiQL uses it) with the CSRF check REST makes."""
+    from django.test import Client
+
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(manager)
+    body = '{"query": "{ releases { count } }"}'
+    refused = client.post("/graphql", body, content_type="application/json").json()
+    assert refused["errors"][0]["extensions"] == {"code": "permission_denied", "status": 403}
+    client.get("/admin/login/")  # sets the CSRF cookie
+    token = client.cookies["csrftoken"].value
+    allowed = client.post("/graphql", body, content_type="application/json", HTTP_X_CSRFTOKEN=token).json()
+    assert allowed == {"data": {"releases": {"count": 0}}}
