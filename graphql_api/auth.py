@@ -36,6 +36,7 @@ class Viewer:
     user: Any = field(default_factory=AnonymousUser)
     auth: Any = None
     refusal: Exception | None = None  # a credential that was sent and refused (401), raised on first use
+    request: Any = field(default=None, repr=False)  # the DRF request it was authenticated as (for throttling)
 
     @property
     def actor(self) -> Any:
@@ -50,11 +51,25 @@ def authenticate(request: HttpRequest) -> Viewer:
     drf_request._data = drf_request._full_data = QueryDict()
     drf_request._files = MultiValueDict()
     try:
-        return Viewer(user=drf_request.user, auth=drf_request.auth)
+        return Viewer(user=drf_request.user, auth=drf_request.auth, request=drf_request)
     except drf_exceptions.AuthenticationFailed as exc:
-        return Viewer(refusal=exc)
+        return Viewer(refusal=exc, request=drf_request)
     except drf_exceptions.PermissionDenied as exc:  # the session's CSRF check
-        return Viewer(refusal=Forbidden(str(exc.detail), code="permission_denied"))
+        return Viewer(refusal=Forbidden(str(exc.detail), code="permission_denied"), request=drf_request)
+
+
+def throttle_wait(viewer: Viewer) -> float | None:
+    """Seconds to wait when the REST API's throttles refuse this viewer now (the same counters: one budget
+    for both APIs), else None."""
+    request = viewer.request
+    if viewer.refusal is not None:  # unknown user: counted by address, as an anonymous REST request
+        request._user, request._auth = AnonymousUser(), None
+    waits = [
+        throttle.wait() or 1.0
+        for throttle in (cls() for cls in api_settings.DEFAULT_THROTTLE_CLASSES)
+        if not throttle.allow_request(request, None)
+    ]
+    return max(waits) if waits else None
 
 
 def authenticate_connection(payload: dict[str, Any] | None) -> Viewer:

@@ -7,6 +7,7 @@ otherwise to signed-in staff only (others get a 404 page, as for any unknown pag
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 from cross_web import HTTPException
@@ -20,7 +21,7 @@ from django.views.decorators.csrf import csrf_exempt
 from strawberry.channels import GraphQLWSConsumer
 from strawberry.django.views import GraphQLView
 
-from graphql_api.auth import authenticate, authenticate_connection
+from graphql_api.auth import authenticate, authenticate_connection, throttle_wait
 from opsportal.api.exceptions import payload_too_large
 from opsportal.limits import document_problems
 
@@ -35,28 +36,35 @@ def subscription_url(request: HttpRequest) -> str:
     return f"{scheme}://{host}:{settings.GRAPHQL_WS_PORT}/graphql"
 
 
+def _errors(message: str, code: str, status: int) -> JsonResponse:
+    """A request answered before GraphQL runs, as a GraphQL error with the REST envelope's code."""
+    return JsonResponse(
+        {"errors": [{"message": message, "extensions": {"code": code, "status": status}}]}, status=status
+    )
+
+
 # The session check of CSRF happens in authentication (as in REST); JWT and API tokens need none.
 @method_decorator(csrf_exempt, name="dispatch")
 class PortalGraphQLView(GraphQLView):
     allow_queries_via_get = False  # a GET never changes anything, and a query in a URL ends up in logs
 
     def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
-        """A request GraphQL cannot even read (bad JSON, bad text, too large) is answered as a GraphQL error
-        with the REST envelope's code, not as text."""
+        """Throttled as REST is (429, `Retry-After`); a request GraphQL cannot even read (bad JSON, bad text,
+        too large) is answered as a GraphQL error with the REST envelope's code, not as text."""
+        viewer = request.graphql_viewer = authenticate(request)
+        wait = throttle_wait(viewer)
+        if wait is not None:
+            response = _errors("Request was throttled.", "throttled", 429)
+            response["Retry-After"] = str(math.ceil(wait))
+            return response
         try:
             return self.run(request=request)
         except HTTPException as exc:
             code = {405: "method_not_allowed", 413: "payload_too_large"}.get(exc.status_code, "invalid")
-            return JsonResponse(
-                {"errors": [{"message": exc.reason, "extensions": {"code": code, "status": exc.status_code}}]},
-                status=exc.status_code,
-            )
+            return _errors(exc.reason, code, exc.status_code)
         except RequestDataTooBig:
             body = payload_too_large()
-            return JsonResponse(
-                {"errors": [{"message": body["detail"], "extensions": {"code": body["code"], "status": 413}}]},
-                status=413,
-            )
+            return _errors(body["detail"], body["code"], 413)
 
     def parse_json(self, data: str | bytes) -> Any:
         """The body, refused (400) when a string holds a lone surrogate or a NUL, or it nests too deep: the
@@ -68,7 +76,7 @@ class PortalGraphQLView(GraphQLView):
         return parsed
 
     def get_context(self, request: HttpRequest, response: HttpResponse) -> dict[str, Any]:
-        return {"request": request, "response": response, "viewer": authenticate(request)}
+        return {"request": request, "response": response, "viewer": request.graphql_viewer}
 
     def render_graphql_ide(self, request: HttpRequest) -> HttpResponse:
         if not (settings.DEBUG or (request.user.is_authenticated and request.user.is_staff)):

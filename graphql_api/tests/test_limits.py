@@ -88,3 +88,22 @@ def test_a_body_over_the_size_limit_and_broken_json_are_refused_without_a_500(ma
         nested = {"x": nested}
     deep = graphql("query($v: JSON) { releases { count } }", {"v": nested}, user=manager)
     assert deep.status == 400 and "nested" in deep.error["message"]
+
+
+def test_graphql_shares_the_rest_throttle_budget(manager, monkeypatch):
+    from django.core.cache import cache
+    from rest_framework.test import APIClient
+    from rest_framework.throttling import SimpleRateThrottle
+
+    monkeypatch.setattr(SimpleRateThrottle, "THROTTLE_RATES", {"anon": "2/min", "user": "3/min"})
+    cache.clear()
+    try:
+        rest = APIClient()
+        rest.force_authenticate(manager)
+        assert rest.get("/api/v1/teams").status_code == 200
+        assert [graphql("{ teams { count } }", user=manager).status for _ in range(3)] == [200, 200, 429]
+        throttled = graphql("{ teams { count } }", user=manager)
+        assert throttled.error["extensions"] == {"code": "throttled", "status": 429}
+        assert [graphql("{ teams { count } }", bearer="forged").status for _ in range(3)][-1] == 429
+    finally:
+        cache.clear()
