@@ -19,7 +19,7 @@ from graphql import GraphQLError
 from rest_framework import exceptions as drf_exceptions
 from strawberry.extensions import SchemaExtension
 
-from opsportal.api.exceptions import _code_and_sentence, _flatten
+from opsportal.api.exceptions import _code_and_sentence, _flatten, refusal_log
 from opsportal.errors import ApplicationError
 from opsportal.limits import short_message
 from opsportal.unavailable import database_unavailable, log_unavailable
@@ -82,6 +82,18 @@ def typed_error(error: GraphQLError) -> GraphQLError:
     if extensions is None:
         log.error("GraphQL resolver failed", exc_info=original)
         extensions = {"code": "internal_error", "status": 500}
+    elif isinstance(original, ApplicationError):
+        refusal_log.info(
+            original.code,
+            extra={
+                "event": "refused",
+                "code": original.code,
+                "status": original.status_code,
+                "detail": original.message,
+                "path": "/graphql",
+                "field": ".".join(str(part) for part in error.path or ()),
+            },
+        )
     return GraphQLError(
         error_message(original), nodes=error.nodes, path=error.path, original_error=None, extensions=extensions
     )
