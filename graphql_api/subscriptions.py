@@ -9,6 +9,8 @@ shared buffer of recent events, or from the outbox when it reaches further back 
 Without `after` it starts at the newest change. A client that reconnects passes the `seq` of the last
 message it received. An idle subscription costs no thread and no database connection: it sleeps on the
 event loop, and the process's streams share one poll of the outbox every `events.stream.POLL_SECONDS`.
+Other reads use channels' `database_sync_to_async`, which closes the connections Django would close at the
+end of a request.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from typing import Any
 
 import strawberry
 from asgiref.sync import sync_to_async
+from channels.db import database_sync_to_async
 from django.http import QueryDict
 from graphql import GraphQLError
 from strawberry.scalars import JSON
@@ -126,7 +129,7 @@ async def _checked(check: Any, *args: Any) -> Any:
     """`check(*args)` off the event loop; a refusal raised as a GraphQL error with the REST envelope (the
     error message of the subscription carries `extensions` like any other answer)."""
     try:
-        return await sync_to_async(check)(*args)
+        return await database_sync_to_async(check)(*args)
     except Exception as exc:
         extensions = error_extensions(exc)
         if extensions is None:
@@ -165,5 +168,5 @@ class Subscription:
         async for events in sequences(after=after, filters=EventFilter()):
             mine = [event for event in events if about_release(event, id)]
             if mine:
-                release = await sync_to_async(_read_release)(id)
+                release = await database_sync_to_async(_read_release)(id)
                 yield ReleaseChange(seq=mine[0].seq, events=[_event(e) for e in mine], release=release)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
+from channels.db import database_sync_to_async
 from cross_web import HTTPException
 from django.conf import settings
 from django.core.exceptions import RequestDataTooBig
@@ -95,6 +96,4 @@ class PortalGraphQLWSConsumer(GraphQLWSConsumer):
         return {"request": request, "ws": request, "viewer": authenticate_connection(None)}
 
     async def on_ws_connect(self, context: dict[str, Any]) -> None:
-        from asgiref.sync import sync_to_async
-
-        context["viewer"] = await sync_to_async(authenticate_connection)(context.get("connection_params"))
+        context["viewer"] = await database_sync_to_async(authenticate_connection)(context.get("connection_params"))

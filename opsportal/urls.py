@@ -4,8 +4,7 @@ from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 
-from graphql_api.schema import schema as graphql_schema
-from graphql_api.views import PortalGraphQLView
+from graphql_api.endpoint import graphql_endpoint
 from opsportal.api_docs import redoc_bundle
 from opsportal.views import health, health_live
 
@@ -22,7 +21,7 @@ urlpatterns = [
     path("redoc/", SpectacularRedocView.as_view(url_name="schema")),
     path("redoc/redoc.standalone.js", redoc_bundle, name="redoc-bundle"),
     path("admin/", admin.site.urls),
-    path("graphql", PortalGraphQLView.as_view(schema=graphql_schema), name="graphql"),
+    path("graphql", graphql_endpoint, name="graphql"),
 ]
 
 handler400 = "opsportal.views.bad_request"

@@ -468,6 +468,12 @@ def fetch(url: str) -> tuple[int, dict[str, str], bytes]:
         return error.code, dict(error.headers), error.read()
 
 
+def fetch_html(url: str) -> str:
+    request = urllib.request.Request(url, headers={"Accept": "text/html"})  # noqa: S310 - http://127.0.0.1 only
+    with urllib.request.urlopen(request, timeout=10) as response:  # noqa: S310
+        return response.read().decode()
+
+
 class Portal:
     def __init__(self, base: str, process: subprocess.Popen, log: Path, database: Path) -> None:
         self.base, self.process, self.log, self.database = base, process, log, database
@@ -482,7 +488,7 @@ class Portal:
 @contextlib.contextmanager
 def running_portal(tmp_path: Path, **env_overrides: str) -> Iterator[Portal]:
     """`python dev.py run --no-install` on a free port, a temporary SQLite file and STATIC_ROOT."""
-    port = free_port()
+    port, ws_port = free_port(), free_port()
     settings_dir = tmp_path / "settings"
     settings_dir.mkdir()
     # Only STATIC_ROOT moves (out of the working tree); everything else is the real settings.
@@ -494,6 +500,7 @@ def running_portal(tmp_path: Path, **env_overrides: str) -> Iterator[Portal]:
     env = {name: value for name, value in os.environ.items() if name not in drop}
     env.update(
         PORT=str(port),
+        GRAPHQL_WS_PORT=str(ws_port),
         OPSPORTAL_SQLITE_PATH=str(tmp_path / "db.sqlite3"),
         WEB_CONCURRENCY="1",
         DJANGO_SETTINGS_MODULE="quickstart_settings",
@@ -511,6 +518,7 @@ def running_portal(tmp_path: Path, **env_overrides: str) -> Iterator[Portal]:
             start_new_session=True,
         )
     portal = Portal(f"http://127.0.0.1:{port}", process, log, tmp_path / "db.sqlite3")
+    portal.ws_base = f"http://127.0.0.1:{ws_port}"
     try:
         deadline = time.monotonic() + STARTUP_TIMEOUT
         while True:
@@ -555,6 +563,19 @@ def test_dev_py_run_serves_the_demo_end_to_end(tmp_path):
         status, _, body = portal.get("/api/v1/teams")
         assert status == 200
         assert "results" in json.loads(body)
+
+        # GraphQL (issue #15): GraphiQL with local assets; the subscriptions server beside, on its own port
+        graphiql = fetch_html(portal.base + "/graphql")
+        assert "unpkg" not in graphiql and static_urls(graphiql.encode())
+        for url in static_urls(graphiql.encode()):
+            assert portal.get(url)[0] == 200, url
+        deadline = time.monotonic() + STARTUP_TIMEOUT
+        while True:
+            with contextlib.suppress(OSError):
+                if fetch(portal.ws_base + "/health")[0] == 200:
+                    break
+            assert time.monotonic() < deadline, portal.output()
+            time.sleep(0.3)
         output = portal.output()
 
     assert f"{portal.base}/docs" in output
@@ -586,3 +607,6 @@ def test_dev_py_run_with_production_settings(tmp_path):
             assert "max-age" in headers.get("Cache-Control", ""), url
         assert portal.get("/api/v1/teams")[0] == 401
         assert portal.get("/admin/login/")[0] == 200
+        with pytest.raises(urllib.error.HTTPError) as graphiql:  # GraphiQL: staff only without DEBUG
+            fetch_html(portal.base + "/graphql")
+        assert graphiql.value.code == 404
