@@ -29,7 +29,9 @@ RUN useradd --system --user-group --home-dir /app --no-create-home opsportal \
     && chown -R opsportal:opsportal /app/data
 USER opsportal
 
+# 8080: REST, GraphQL queries and mutations (gunicorn.conf.py); 8082: GraphQL subscriptions (gunicorn.asgi.conf.py).
 EXPOSE 8080
+EXPOSE 8082
 HEALTHCHECK --interval=15s --timeout=5s --start-period=30s --retries=3 \
     CMD ["python", "-c", "import urllib.request; urllib.request.urlopen('http://127.0.0.1:8080/health', timeout=4)"]
 

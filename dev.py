@@ -63,9 +63,10 @@ USAGE = """usage: python3 dev.py run  [--no-install]
 
   run    create .venv, install requirements.txt, migrate, collect static files, load the
          sample data into an empty database, ensure the demo admin, serve with gunicorn
-         and one worker beside it (manage.py run_worker: webhooks, periodic jobs)
+         and one worker beside it (manage.py run_worker: webhooks, periodic jobs) and the
+         ASGI server of GraphQL subscriptions (gunicorn.asgi.conf.py, port 8082)
   test   create .venv, install requirements-dev.txt, then ruff check, ruff format --check,
-         makemigrations --check, the OpenAPI schema check and pytest (MongoDB compile mode
+         makemigrations --check, the OpenAPI schema check, the schema.graphql check and pytest (MongoDB compile mode
          on unless MONGODB_URI is set), then pytest again flushing the database between
          tests instead of rolling back (on MongoDB the one run already does), then the
          MongoDB execute mode's differential suite (not with MONGODB_URI); extra
@@ -241,6 +242,7 @@ def command_run(no_install: bool) -> None:
     host, port = env.get("HOST") or RUN_DEFAULTS["HOST"], env.get("PORT") or RUN_DEFAULTS["PORT"]
     user = env.get("OPSPORTAL_DEMO_USER") or RUN_DEFAULTS["OPSPORTAL_DEMO_USER"]
     password = env.get("OPSPORTAL_DEMO_PASSWORD") or RUN_DEFAULTS["OPSPORTAL_DEMO_PASSWORD"]
+    ws_port = env.get("GRAPHQL_WS_PORT") or "8082"
     shown = "localhost" if host in {"0.0.0.0", "::", "[::]"} else host  # noqa: S104 - display only
     base = f"http://{shown}:{port}"
     database = (
@@ -256,6 +258,7 @@ def command_run(no_install: bool) -> None:
         f"    Admin        {base}/admin/\n"
         f"    Health       {base}/health\n"
         f"    Events       {base}/api/v1/events/stream (live)   webhooks {base}/api/v1/webhooks\n"
+        f"    GraphQL      {base}/graphql (GraphiQL in a browser)   subscriptions ws://{shown}:{ws_port}/graphql\n"
         "    Worker       manage.py run_worker (webhook deliveries, periodic jobs) runs beside the server\n"
         f"    Login        {user} / {password}\n"
         f"  DEBUG={env.get('DEBUG')}  OPSPORTAL_ANONYMOUS_READ={env.get('OPSPORTAL_ANONYMOUS_READ')}"
@@ -263,6 +266,7 @@ def command_run(no_install: bool) -> None:
         flush=True,
     )
     start_worker(python, env)
+    start_subscriptions_server(python, env)
     argv = [str(python), "-m", "gunicorn", "-c", str(ROOT / "gunicorn.conf.py"), "opsportal.wsgi:application"]
     os.chdir(ROOT)
     os.execve(argv[0], argv, env)  # noqa: S606 - replaces this process with the server, by design
@@ -275,6 +279,14 @@ def start_worker(python: Path, env: dict[str, str]) -> None:
     say("manage.py run_worker --exit-with-parent (webhook deliveries and periodic jobs, beside the server)")
     command = [str(python), "manage.py", "run_worker", "--exit-with-parent"]
     subprocess.Popen(command, cwd=ROOT, env=env)  # noqa: S603 - our venv's python, our manage.py
+
+
+def start_subscriptions_server(python: Path, env: dict[str, str]) -> None:
+    """The ASGI server of GraphQL subscriptions (WebSocket /graphql) beside the REST one (README "GraphQL"),
+    stopping with it like the worker."""
+    say("gunicorn -c gunicorn.asgi.conf.py (GraphQL subscriptions over WebSocket, beside the server)")
+    command = [str(python), "-m", "gunicorn", "-c", str(ROOT / "gunicorn.asgi.conf.py")]
+    subprocess.Popen(command, cwd=ROOT, env={**env, "EXIT_WITH_PARENT": "1"})  # noqa: S603 - our venv's gunicorn
 
 
 def flush_run_args(pytest_args: list[str]) -> list[str]:
@@ -307,6 +319,7 @@ def command_test(no_install: bool, pytest_args: list[str]) -> int:
                 "OpenAPI schema valid",
                 [str(python), "manage.py", "spectacular", "--validate", "--fail-on-warn", "--file", schema],
             ),
+            ("GraphQL schema.graphql up to date", [str(python), "manage.py", "graphql_schema", "--check"]),
             ("pytest", [str(python), "-m", "pytest", *pytest_args]),
         ]
         extra_env: dict[str, dict[str, str]] = {}

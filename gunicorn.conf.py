@@ -25,7 +25,13 @@ _port = env_int("PORT", 8080)
 
 wsgi_app = "opsportal.wsgi:application"
 chdir = str(ROOT)
-bind = [f"[{_host}]:{_port}" if ":" in _host and not _host.startswith("[") else f"{_host}:{_port}"]
+
+
+def _bind_to(port: int) -> list[str]:
+    return [f"[{_host}]:{port}" if ":" in _host and not _host.startswith("[") else f"{_host}:{port}"]
+
+
+bind = _bind_to(_port)
 workers = env_int("WEB_CONCURRENCY", 2)
 # Threaded workers: an open event stream (`GET /api/v1/events/stream`, Server-Sent Events) holds one of a
 # worker's WEB_THREADS threads, not the whole process, so API requests keep being served beside open streams;

@@ -56,6 +56,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from release_view import ReleaseViews  # bench/release_view.py (bench/ is on the path of `bench/run.py`)
+
 ROOT = Path(__file__).resolve().parent.parent
 BENCH = ROOT / "bench"
 OUT = ROOT / "bench-out"
@@ -166,6 +168,15 @@ SCENARIOS = {
         Scenario(
             "write_mix", "Write mix: create → submit → approve → deploy ‖ reject → rollback", "(chained, see below)"
         ),
+        # Issue #15: a release view, one GraphQL query vs the REST calls it replaces (bench/release_view.py).
+        Scenario(
+            "release_view_rest",
+            "Release view over REST: detail, deployments, history, team, workflow (5 calls; req/s = views/s)",
+            "/api/v1/releases/{release} + …",
+        ),
+        Scenario(
+            "release_view_graphql", "Release view over GraphQL: one nested query (req/s = views/s)", "POST /graphql"
+        ),
         _CORE[4],
         Scenario("base_list100", "Baseline list, page of 100", "/bench/baseline/releases?page_size=100", "list100"),
         _CORE[5],
@@ -177,13 +188,14 @@ CONDITIONAL = ("list20_304", "detail_304")
 REDIS = ("list20_redis", "detail_redis")
 FOUR_WORKERS = tuple(f"{s.name}_w4" for s in _CORE)
 READS = ("list20", "list100", "detail", "base_list20", "base_list100", "base_detail")
+VIEWS = ("release_view_rest", "release_view_graphql")
 AGGREGATES = ("analytics", "dashboard", "env_status")
 DATASETS = {
     d.name: d
     for d in [
         # One deployment per release in each, so that growth compares like with like: reads over
         # 1k → 100k releases, aggregates over 10k → 100k deployments.
-        Dataset("1k", 1_000, 1_000, READS),
+        Dataset("1k", 1_000, 1_000, (*READS, *VIEWS)),
         # list20_streams right after list20: the same list, with 100 event streams open (issue #11).
         Dataset(
             "10k", 10_000, 10_000, ("list20", "list20_streams", "detail", "base_list20", "base_detail", *AGGREGATES)
@@ -192,7 +204,7 @@ DATASETS = {
             "100k",
             100_000,
             100_000,
-            (*READS, *CONDITIONAL, *REDIS, *FOUR_WORKERS, "polling_mix", *AGGREGATES, "write_mix"),
+            (*READS, *CONDITIONAL, *REDIS, *FOUR_WORKERS, "polling_mix", *VIEWS, *AGGREGATES, "write_mix"),
         ),
     ]
 }
@@ -452,6 +464,12 @@ class Bench:
                     result = WriteMix(server.port, tokens, self.args).run()
                 elif name == "polling_mix":
                     result = PollingMix(server.port, tokens[WRITER], self.args).run()
+                elif name in VIEWS:
+                    views = ReleaseViews(
+                        HOST, server.port, tokens[WRITER], facts["release_ids"], self.args.connections,
+                        via=name.removeprefix("release_view_"),
+                    )  # fmt: skip
+                    result = views.run(self.args.duration, self.args.warmup, summarize)
                 elif name == "list20_streams":
                     with Streams(server.port, tokens[WRITER]) as streams:
                         result = self.wrk_run(server, SCENARIOS["list20"], facts, tokens[WRITER])

@@ -228,6 +228,21 @@ def format_events(events: list[StreamedEvent]) -> str:
     return "".join(lines)
 
 
+def next_events(
+    position: int, *, head: int, filters: EventFilter, recent: RecentEvents = RECENT
+) -> tuple[list[StreamedEvent], int]:
+    """The events after `position` that match `filters` (whole sequences, in order) and the position to read
+    from next: from the shared buffer, or from the database when the buffer does not reach back that far
+    (then at most one page, up to `head`). Also what GraphQL subscriptions read (`graphql_api.subscriptions`)."""
+    buffered = recent.after(position)
+    if buffered is None:  # further back than the buffer: read the database
+        page = events_after(position, up_to=head, filters=filters)
+        _release_connections()
+        return page, page[-1].seq if page else head
+    matching = [e for e in buffered if filters.matches(name=e.name, team=e.team, environment=e.environment)]
+    return matching, buffered[-1].seq if buffered else max(position, head)
+
+
 def event_stream(
     *,
     position: int | None,
@@ -247,15 +262,7 @@ def event_stream(
         yield f": connected at {position}\nretry: {RETRY_MS}\n\n"
         started = last_write = time.monotonic()
         while time.monotonic() - started < max_seconds:
-            buffered = recent.after(position)
-            if buffered is None:  # further back than the buffer: read the database
-                page = events_after(position, up_to=head, filters=filters)
-                _release_connections()
-                matching = page
-                position = page[-1].seq if page else head
-            else:
-                matching = [e for e in buffered if filters.matches(name=e.name, team=e.team, environment=e.environment)]
-                position = buffered[-1].seq if buffered else max(position, head)
+            matching, position = next_events(position, head=head, filters=filters, recent=recent)
             if matching:
                 yield format_events(matching)
                 last_write = time.monotonic()

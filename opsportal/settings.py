@@ -80,6 +80,7 @@ INSTALLED_APPS = [
     "events",
     "incidents",
     "evidence",
+    "graphql_api",
     *database_settings.backend_apps(MONGODB_URI),
 ]
 
@@ -162,6 +163,11 @@ TRUSTED_PROXIES = parse_trusted_proxies(env_str("TRUSTED_PROXIES", ""))
 
 # --- REST framework
 ANONYMOUS_READ = env_bool("OPSPORTAL_ANONYMOUS_READ", False)
+
+# GraphQL subscriptions (WebSocket) are served by the ASGI server beside the REST one (gunicorn.asgi.conf.py,
+# README "GraphQL"): GraphiQL points its subscriptions there. GRAPHQL_WS_URL, when set, wins (behind a proxy).
+GRAPHQL_WS_PORT = env_int("GRAPHQL_WS_PORT", 8082)
+GRAPHQL_WS_URL = env_str("GRAPHQL_WS_URL", "")
 # How long a POST's Idempotency-Key claim is owned by the request that made it: a retry after
 # that (the request died) takes the key over (`opsportal.services`).
 OPSPORTAL_IDEMPOTENCY_LEASE_SECONDS = env_int("OPSPORTAL_IDEMPOTENCY_LEASE_SECONDS", 60)

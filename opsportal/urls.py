@@ -4,6 +4,7 @@ from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 
+from graphql_api.endpoint import graphql_endpoint
 from opsportal.api_docs import redoc_bundle
 from opsportal.views import health, health_live
 
@@ -20,6 +21,7 @@ urlpatterns = [
     path("redoc/", SpectacularRedocView.as_view(url_name="schema")),
     path("redoc/redoc.standalone.js", redoc_bundle, name="redoc-bundle"),
     path("admin/", admin.site.urls),
+    path("graphql", graphql_endpoint, name="graphql"),
 ]
 
 handler400 = "opsportal.views.bad_request"

@@ -79,7 +79,22 @@ def assert_runnable(steps: list[list[str]]) -> None:
 
 
 def test_compose_has_mongo_mongo_express_portal_and_worker(compose):
-    assert set(compose["services"]) == {"mongo", "mongo-express", "portal", "worker"}
+    assert set(compose["services"]) == {"mongo", "mongo-express", "portal", "portal-ws", "worker"}
+
+
+def test_the_graphql_subscriptions_server_runs_beside_the_portal_on_8082(compose, monkeypatch):
+    """Issue #15: the ASGI server (uvicorn workers) with the portal's image and settings."""
+    ws, portal = compose["services"]["portal-ws"], compose["services"]["portal"]
+    assert ws["command"] == ["gunicorn", "-c", "gunicorn.asgi.conf.py"]
+    assert (ws["image"], ws["environment"]) == (portal["image"], portal["environment"])
+    assert published_ports(ws) == {8082}
+    assert ws["depends_on"]["portal"]["condition"] == "service_healthy"
+    monkeypatch.delenv("GRAPHQL_WS_PORT", raising=False)
+    load_gunicorn_config(monkeypatch)  # a clean environment, without a developer's .env
+    config = runpy.run_path(str(ROOT / "gunicorn.asgi.conf.py"))
+    assert config["worker_class"] == "uvicorn_worker.UvicornWorker"
+    assert config["wsgi_app"] == "opsportal.asgi:application"
+    assert config["bind"] == ["0.0.0.0:8082"]
 
 
 def test_worker_runs_run_worker_with_the_portals_settings(compose):

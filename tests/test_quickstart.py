@@ -239,7 +239,11 @@ def test_run_prepares_the_database_then_execs_gunicorn(dev, tmp_path, monkeypatc
     assert steps == ["migrate", "collectstatic", "load_sample_data_if_empty", "ensure_demo_admin"]
     assert ["collectstatic", "--noinput"] == manage.commands[1][2:4]
     # one worker beside the server, stopping with it (issue #11)
-    assert started == [["/venv/bin/python", "manage.py", "run_worker", "--exit-with-parent"]]
+    assert started == [
+        ["/venv/bin/python", "manage.py", "run_worker", "--exit-with-parent"],
+        # and the ASGI server of GraphQL subscriptions, also stopping with it (issue #15)
+        ["/venv/bin/python", "-m", "gunicorn", "-c", str(tmp_path / "gunicorn.asgi.conf.py")],
+    ]
     argv, env = exec_info.value.args
     assert argv[1:5] == ["-m", "gunicorn", "-c", str(tmp_path / "gunicorn.conf.py")]
     assert argv[-1] == "opsportal.wsgi:application"
@@ -248,7 +252,7 @@ def test_run_prepares_the_database_then_execs_gunicorn(dev, tmp_path, monkeypatc
     assert (env["HOST"], env["PORT"]) == ("127.0.0.1", "8080")
 
     out = capsys.readouterr().out
-    for url in ("/api/v1/", "/docs", "/redoc", "/admin/", "/health"):
+    for url in ("/api/v1/", "/docs", "/redoc", "/admin/", "/health", "/graphql"):
         assert f"http://127.0.0.1:8080{url}" in out
     assert "admin / admin" in out
 
@@ -290,21 +294,22 @@ def test_test_runs_every_check_then_pytest_with_compile_mode(dev, monkeypatch):
     assert commands[2] == ["manage.py", "makemigrations", "--check", "--dry-run"]
     assert commands[3][:4] == ["manage.py", "spectacular", "--validate", "--fail-on-warn"]
     assert commands[3][4] == "--file"
-    assert commands[4] == ["-m", "pytest", "-k", "health", "-x"]
-    pytest_env = runner.calls[4][1]
+    assert commands[4] == ["manage.py", "graphql_schema", "--check"]  # issue #15
+    assert commands[5] == ["-m", "pytest", "-k", "health", "-x"]
+    pytest_env = runner.calls[5][1]
     assert pytest_env["OPSPORTAL_MONGO_COMPILE"] == "1"
     assert pytest_env["SECRET_KEY"]
     assert "OPSPORTAL_TEST_FLUSH" not in pytest_env
     # then the whole suite again, flushing between tests instead of rolling back (as on MongoDB),
     # without the tests the first run covered that per-test isolation cannot change
-    assert commands[5] == ["-m", "pytest", "-m", "not live_server_gunicorn and not browser", "-k", "health", "-x"]
-    assert runner.calls[5][1]["OPSPORTAL_TEST_FLUSH"] == "1"
-    assert runner.calls[5][1]["OPSPORTAL_MONGO_COMPILE"] == "1"
+    assert commands[6] == ["-m", "pytest", "-m", "not live_server_gunicorn and not browser", "-k", "health", "-x"]
+    assert runner.calls[6][1]["OPSPORTAL_TEST_FLUSH"] == "1"
+    assert runner.calls[6][1]["OPSPORTAL_MONGO_COMPILE"] == "1"
     # then the MongoDB execute mode's differential suite (issue #17), whatever the user's arguments
-    assert commands[6] == ["-m", "pytest", "tests/mongo_execute", "opsportal/tests/test_mongo_emulator.py"]
-    assert runner.calls[6][1]["OPSPORTAL_MONGO_EXECUTE"] == "1"
-    assert "OPSPORTAL_TEST_FLUSH" not in runner.calls[6][1]
-    assert len(commands) == 7
+    assert commands[7] == ["-m", "pytest", "tests/mongo_execute", "opsportal/tests/test_mongo_emulator.py"]
+    assert runner.calls[7][1]["OPSPORTAL_MONGO_EXECUTE"] == "1"
+    assert "OPSPORTAL_TEST_FLUSH" not in runner.calls[7][1]
+    assert len(commands) == 8
 
 
 def test_the_flush_run_keeps_the_users_own_mark_selection(dev, monkeypatch):
@@ -312,7 +317,7 @@ def test_the_flush_run_keeps_the_users_own_mark_selection(dev, monkeypatch):
     monkeypatch.setattr(dev, "prepare", lambda requirements, no_install: Path("/venv/bin/python"))
     monkeypatch.setattr(dev.subprocess, "run", runner)
     assert dev.command_test(no_install=False, pytest_args=["-m", "browser"]) == 0
-    assert runner.commands[5][1:] == ["-m", "pytest", "-m", "browser"]
+    assert runner.commands[6][1:] == ["-m", "pytest", "-m", "browser"]
 
 
 def test_test_uses_real_mongodb_when_mongodb_uri_is_set(dev, monkeypatch, capsys):
@@ -322,8 +327,8 @@ def test_test_uses_real_mongodb_when_mongodb_uri_is_set(dev, monkeypatch, capsys
     monkeypatch.setenv("MONGODB_URI", "mongodb://ci:hunter2@localhost:27017/opsportal")
 
     assert dev.command_test(no_install=False, pytest_args=[]) == 0
-    assert "OPSPORTAL_MONGO_COMPILE" not in runner.calls[4][1]
-    assert len(runner.calls) == 5, "one pytest run: on MongoDB it flushes between tests already (and no emulator)"
+    assert "OPSPORTAL_MONGO_COMPILE" not in runner.calls[5][1]
+    assert len(runner.calls) == 6, "one pytest run: on MongoDB it flushes between tests already (and no emulator)"
     out = capsys.readouterr().out
     assert "hunter2" not in out
     assert "mongodb://ci:***@localhost:27017/opsportal" in out
@@ -335,7 +340,7 @@ def test_test_fails_when_any_check_fails_but_runs_them_all(dev, monkeypatch, cap
     monkeypatch.setattr(dev.subprocess, "run", runner)
 
     assert dev.command_test(no_install=False, pytest_args=[]) == 1
-    assert len(runner.calls) == 7
+    assert len(runner.calls) == 8
     assert "failed: ruff format --check" in capsys.readouterr().err
 
 
@@ -463,6 +468,12 @@ def fetch(url: str) -> tuple[int, dict[str, str], bytes]:
         return error.code, dict(error.headers), error.read()
 
 
+def fetch_html(url: str) -> str:
+    request = urllib.request.Request(url, headers={"Accept": "text/html"})  # noqa: S310 - http://127.0.0.1 only
+    with urllib.request.urlopen(request, timeout=10) as response:  # noqa: S310
+        return response.read().decode()
+
+
 class Portal:
     def __init__(self, base: str, process: subprocess.Popen, log: Path, database: Path) -> None:
         self.base, self.process, self.log, self.database = base, process, log, database
@@ -477,7 +488,7 @@ class Portal:
 @contextlib.contextmanager
 def running_portal(tmp_path: Path, **env_overrides: str) -> Iterator[Portal]:
     """`python dev.py run --no-install` on a free port, a temporary SQLite file and STATIC_ROOT."""
-    port = free_port()
+    port, ws_port = free_port(), free_port()
     settings_dir = tmp_path / "settings"
     settings_dir.mkdir()
     # Only STATIC_ROOT moves (out of the working tree); everything else is the real settings.
@@ -489,6 +500,7 @@ def running_portal(tmp_path: Path, **env_overrides: str) -> Iterator[Portal]:
     env = {name: value for name, value in os.environ.items() if name not in drop}
     env.update(
         PORT=str(port),
+        GRAPHQL_WS_PORT=str(ws_port),
         OPSPORTAL_SQLITE_PATH=str(tmp_path / "db.sqlite3"),
         WEB_CONCURRENCY="1",
         DJANGO_SETTINGS_MODULE="quickstart_settings",
@@ -506,6 +518,7 @@ def running_portal(tmp_path: Path, **env_overrides: str) -> Iterator[Portal]:
             start_new_session=True,
         )
     portal = Portal(f"http://127.0.0.1:{port}", process, log, tmp_path / "db.sqlite3")
+    portal.ws_base = f"http://127.0.0.1:{ws_port}"
     try:
         deadline = time.monotonic() + STARTUP_TIMEOUT
         while True:
@@ -550,6 +563,19 @@ def test_dev_py_run_serves_the_demo_end_to_end(tmp_path):
         status, _, body = portal.get("/api/v1/teams")
         assert status == 200
         assert "results" in json.loads(body)
+
+        # GraphQL (issue #15): GraphiQL with local assets; the subscriptions server beside, on its own port
+        graphiql = fetch_html(portal.base + "/graphql")
+        assert "unpkg" not in graphiql and static_urls(graphiql.encode())
+        for url in static_urls(graphiql.encode()):
+            assert portal.get(url)[0] == 200, url
+        deadline = time.monotonic() + STARTUP_TIMEOUT
+        while True:
+            with contextlib.suppress(OSError):
+                if fetch(portal.ws_base + "/health")[0] == 200:
+                    break
+            assert time.monotonic() < deadline, portal.output()
+            time.sleep(0.3)
         output = portal.output()
 
     assert f"{portal.base}/docs" in output
@@ -581,3 +607,6 @@ def test_dev_py_run_with_production_settings(tmp_path):
             assert "max-age" in headers.get("Cache-Control", ""), url
         assert portal.get("/api/v1/teams")[0] == 401
         assert portal.get("/admin/login/")[0] == 200
+        with pytest.raises(urllib.error.HTTPError) as graphiql:  # GraphiQL: staff only without DEBUG
+            fetch_html(portal.base + "/graphql")
+        assert graphiql.value.code == 404
