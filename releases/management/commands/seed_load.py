@@ -53,10 +53,10 @@ from pymongo.errors import PyMongoError
 
 from environments.choices import Health, Tier
 from environments.models import Environment
-from opsportal.clock import now_ms
-from opsportal.services import collection_changed
 from evidence.models import ReleaseEvidence
 from incidents.models import Incident
+from opsportal.clock import now_ms
+from opsportal.services import collection_changed
 from opsportal.uow import is_mongodb, run_in_unit
 from releases.choices import (
     ApprovalDecision,
