@@ -34,7 +34,7 @@ from events.models import Event as EventModel
 from events.stream import POLL_SECONDS, RECENT, EventFilter, StreamedEvent, next_events
 from graphql_api.auth import require_read
 from graphql_api.errors import error_extensions, error_message
-from graphql_api.types import Release, ReleaseBatch, preload
+from graphql_api.types import Batch, Release, preload
 from opsportal.errors import ValidationFailed
 from releases.models import Release as ReleaseModel
 
@@ -121,7 +121,7 @@ def _read_release(release_id: str) -> ReleaseModel | None:
     """The release as it is now, with everything its fields read (they are resolved on the event loop)."""
     release = ReleaseModel.objects.filter(pk=release_id).first()
     if release is not None:
-        preload(ReleaseBatch([release]))
+        preload(Batch([release]))
     return release
 
 
