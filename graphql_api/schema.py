@@ -130,14 +130,14 @@ class Query:
             ReleaseViewSet, release_list(), filters=filter, search=search, ordering=ordering, page=page,
             page_size=page_size,
         )  # fmt: skip
-        t.ReleaseBatch(found.results)
+        t.Batch(found.results)
         return t.ReleasePage(**vars(found))
 
     @strawberry.field(description="One release with everything nested in it.")
     def release(self, info: Info, id: strawberry.ID) -> t.Release | None:
         reader(info)
         release = get_or_404(release_list(), id)
-        t.ReleaseBatch([release])
+        t.Batch([release])
         return release
 
     @strawberry.field(
@@ -191,6 +191,7 @@ class Query:
             EnvironmentViewSet, EnvironmentModel.objects.all(), filters=filter, search=search, ordering=ordering,
             page=page, page_size=page_size,
         )  # fmt: skip
+        t.Batch(found.results)
         return EnvironmentPage(**vars(found))
 
     @strawberry.field
@@ -310,7 +311,7 @@ def _release(release_id: str) -> Any:
 
 
 def _batched(release: Any) -> Any:
-    t.ReleaseBatch([release])
+    t.Batch([release])
     return release
 
 

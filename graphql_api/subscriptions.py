@@ -4,6 +4,9 @@
   webhooks' filters), one message per committed change (an audit event's sequence and its events).
 - `release(id, after)`: the changes of one release: the events about it, with the release as it is after.
 
+A subscription ends (`token_expired`) at the first change after its JWT or API token expired, before
+sending it: the client subscribes again with a fresh credential and `after`, and misses nothing.
+
 `after` is a sequence: the subscription sends every change after it, none twice, in order — from the
 shared buffer of recent events, or from the outbox when it reaches further back (`events.stream.next_events`).
 Without `after` it starts at the newest change. A client that reconnects passes the `seq` of the last
@@ -18,6 +21,7 @@ from __future__ import annotations
 import asyncio
 import json
 from collections.abc import AsyncGenerator
+from datetime import UTC, datetime
 from itertools import groupby
 from typing import Any
 
@@ -34,7 +38,7 @@ from events.models import Event as EventModel
 from events.stream import POLL_SECONDS, RECENT, EventFilter, StreamedEvent, next_events
 from graphql_api.auth import require_read
 from graphql_api.errors import error_extensions, error_message
-from graphql_api.types import Release, ReleaseBatch, preload
+from graphql_api.types import Batch, Release, preload
 from opsportal.errors import ValidationFailed
 from releases.models import Release as ReleaseModel
 
@@ -121,7 +125,7 @@ def _read_release(release_id: str) -> ReleaseModel | None:
     """The release as it is now, with everything its fields read (they are resolved on the event loop)."""
     release = ReleaseModel.objects.filter(pk=release_id).first()
     if release is not None:
-        preload(ReleaseBatch([release]))
+        preload(Batch([release]))
     return release
 
 
@@ -135,6 +139,25 @@ async def _checked(check: Any, *args: Any) -> Any:
         if extensions is None:
             raise
         raise GraphQLError(error_message(exc), extensions=extensions) from exc
+
+
+EXPIRED_MESSAGE = "The credential of this subscription has expired: subscribe again with a fresh one (and `after`)."
+
+
+def credential_expired(viewer: Any, now: datetime | None = None) -> bool:
+    """Whether the JWT or API token the subscription was opened with has expired since: a subscription does
+    not outlive its credential (it ends with `token_expired`; the client resumes with a fresh one)."""
+    now = now or datetime.now(UTC)
+    auth = viewer.auth
+    expires = getattr(auth, "expires_at", None)  # an API token
+    if expires is None and hasattr(auth, "payload"):  # a JWT
+        exp = auth.payload.get("exp")
+        expires = datetime.fromtimestamp(exp, UTC) if isinstance(exp, int | float) else None
+    return expires is not None and expires <= now
+
+
+def _expired_error() -> GraphQLError:
+    return GraphQLError(EXPIRED_MESSAGE, extensions={"code": "token_expired", "status": 401})
 
 
 def _start(viewer: Any, after: int | None, filter: EventFilterInput | None = None) -> EventFilter:
@@ -153,8 +176,11 @@ class Subscription:
         filter: EventFilterInput | None = None,
         after: int | None = None,
     ) -> AsyncGenerator[EventSequence, None]:
-        filters = await _checked(_start, info.context["viewer"], after, filter)
+        viewer = info.context["viewer"]
+        filters = await _checked(_start, viewer, after, filter)
         async for events in sequences(after=after, filters=filters):
+            if credential_expired(viewer):
+                raise _expired_error()
             yield EventSequence(seq=events[0].seq, events=[_event(e) for e in events])
 
     @strawberry.subscription(description="The changes of one release, each with the release as it is after.")
@@ -164,9 +190,12 @@ class Subscription:
         id: strawberry.ID,
         after: int | None = None,
     ) -> AsyncGenerator[ReleaseChange, None]:
-        await _checked(_start, info.context["viewer"], after)
+        viewer = info.context["viewer"]
+        await _checked(_start, viewer, after)
         async for events in sequences(after=after, filters=EventFilter()):
             mine = [event for event in events if about_release(event, id)]
+            if mine and credential_expired(viewer):
+                raise _expired_error()
             if mine:
                 release = await database_sync_to_async(_read_release)(id)
                 yield ReleaseChange(seq=mine[0].seq, events=[_event(e) for e in mine], release=release)

@@ -1,7 +1,7 @@
 """The GraphQL types. Names and fields mirror the REST API's (OpenAPI component names, snake_case JSON keys,
 the same enum values), so a client moving between the two meets one vocabulary.
 
-Lists of releases never cost a query per item: a page of releases shares one `ReleaseBatch`, and the
+Lists never cost a query per item: a page of releases (or environments) shares one `Batch`, and the
 first item that needs per-environment summaries, deployments, teams, workflows or history loads them for
 every release of the page at once (the same selectors the REST serializers use for a page).
 """
@@ -23,7 +23,7 @@ from strawberry.scalars import JSON
 from audit.models import AuditEvent
 from environments.choices import Health, Tier
 from environments.models import Environment as EnvironmentModel
-from environments.selectors import environment_freeze_state
+from environments.selectors import RECENT_DEPLOYMENTS, environment_freeze_state
 from releases.choices import (
     ApprovalDecision,
     DeploymentKind,
@@ -141,31 +141,32 @@ class Trigger:
 
 
 @dataclass
-class ReleaseBatch:
-    """The releases of one answer (a page, or one release); what their nested fields need, loaded once."""
+class Batch:
+    """The documents of one answer (a page of releases or environments, or one of them); what their nested
+    fields need, loaded once for all of them."""
 
-    releases: list[ReleaseModel]
+    items: list[Any]
 
     def __post_init__(self) -> None:
         self._loaded: dict[str, Any] = {}
-        for release in self.releases:
-            release._graphql_batch = self  # type: ignore[attr-defined]
+        for item in self.items:
+            item._graphql_batch = self
 
-    def load(self, key: str, compute: Callable[[list[ReleaseModel]], T]) -> T:
+    def load(self, key: str, compute: Callable[[list[Any]], T]) -> T:
         if key not in self._loaded:
-            self._loaded[key] = compute(self.releases)
+            self._loaded[key] = compute(self.items)
         return self._loaded[key]
 
 
-def preload(batch: ReleaseBatch) -> None:
+def preload(batch: Batch) -> None:
     """Everything a `Release`'s nested fields read, loaded now: for answers resolved on the event loop (a
     subscription), where the database may not be touched."""
     for key, loader in LOADERS.items():
         batch.load(key, loader)
 
 
-def batch_of(release: ReleaseModel) -> ReleaseBatch:
-    return getattr(release, "_graphql_batch", None) or ReleaseBatch([release])
+def batch_of(item: Any) -> Batch:
+    return getattr(item, "_graphql_batch", None) or Batch([item])
 
 
 def _by_id(model: type, ids: set[Any]) -> dict[str, Any]:
@@ -228,6 +229,29 @@ LOADERS: dict[str, Callable[[list[ReleaseModel]], Any]] = {
     "deployments": _deployments_of,
     "history": _history_of,
 }
+
+
+def _environment_status_of(environments: list[EnvironmentModel]) -> dict[str, dict[str, Any]]:
+    """Per environment, what `GET /environments/{id}/status` shows (`environments.selectors.environment_status`)
+    for a whole page at once: its latest `RECENT_DEPLOYMENTS` deployments — the highest sequences, found by
+    the unique (environment, sequence) index without reading older history — and the releases they and the
+    environment name, in two queries for any number of environments."""
+    wanted = Q(environment_id="", sequence=0)  # never matches: the query count stays the same without history
+    for environment in environments:
+        wanted |= Q(environment_id=environment.pk, sequence__gt=environment.deployment_seq - RECENT_DEPLOYMENTS)
+    recent = list(DeploymentModel.objects.filter(wanted).order_by("-started_at", "-sequence"))
+    release_ids = {d.release_id for d in recent} | {e.current_release_id for e in environments}
+    releases = _by_id(ReleaseModel, release_ids)
+    Batch(list(releases.values()))
+    status: dict[str, dict[str, Any]] = {}
+    for environment in environments:
+        mine = [d for d in recent if d.environment_id == environment.pk][:RECENT_DEPLOYMENTS]
+        status[environment.pk] = {
+            "current_release": releases.get(environment.current_release_id),
+            "last_deployment": mine[0] if mine else None,
+            "recent_deployments": mine,
+        }
+    return status
 
 
 def _limit(limit: int) -> int:
@@ -303,6 +327,14 @@ class Environment:
     @strawberry.field(description="When the active freeze ends (null when not frozen).")
     def frozen_until(self, root: strawberry.Parent[EnvironmentModel]) -> datetime | None:
         return environment_freeze_state(root)[1]
+
+    @strawberry.field(
+        description="What runs here and how it got there (`GET /environments/{id}/status`): the current release, "
+        f"the last and the {RECENT_DEPLOYMENTS} most recent deployments."
+    )
+    def status(self, root: strawberry.Parent[EnvironmentModel]) -> EnvironmentStatus:
+        found = batch_of(root).load("status", _environment_status_of)[root.pk]
+        return EnvironmentStatus(**found)
 
 
 @strawberry.type(description="One deploy or rollback of a release to an environment.")
@@ -492,3 +524,10 @@ class ReleasePage(Page):
 @strawberry.type(description="A page of deployments.")
 class DeploymentPage(Page):
     results: list[Deployment]
+
+
+@strawberry.type(description="What runs in an environment and how it got there.")
+class EnvironmentStatus:
+    current_release: Release | None
+    last_deployment: Deployment | None
+    recent_deployments: list[Deployment]

@@ -161,3 +161,37 @@ def test_a_session_needs_its_csrf_token_as_in_rest(manager):
     token = client.cookies["csrftoken"].value
     allowed = client.post("/graphql", body, content_type="application/json", HTTP_X_CSRFTOKEN=token).json()
     assert allowed == {"data": {"releases": {"count": 0}}}
+
+
+ENV_STATUS = """{ environments(page_size: 100) { results { id health status {
+    current_release { id version environments { environment is_current } }
+    last_deployment { id status } recent_deployments { id release started_at } } } } }"""
+
+
+def test_environments_with_status_read_as_rest_in_a_constant_number_of_queries(api, manager, envs):
+    from opsportal.testing.factories import make_environment
+
+    def count() -> tuple[int, list]:
+        with CaptureQueriesContext(connection) as captured:
+            results = graphql(ENV_STATUS, user=manager).data["environments"]["results"]
+        return len(captured), results
+
+    releases = [make_release() for _ in range(7)]
+    for release in releases:
+        services.release_deploy(release=release, environment=envs["development"], actor=manager)
+    services.release_deploy(release=releases[0], environment=envs["staging"], actor=manager)
+    few, results = count()
+    for n in range(6):
+        extra = make_environment(f"extra-{n}")
+        services.release_deploy(release=releases[n], environment=extra, actor=manager)
+    many, more = count()
+    assert len(more) == len(results) + 6 and many == few, f"{few} queries for 3 environments, {many} for 9"
+    for env in results:
+        rest = api.get(f"/api/v1/environments/{env['id']}/status").json()
+        mine = env["status"]
+        assert [d["id"] for d in mine["recent_deployments"]] == [d["id"] for d in rest["recent_deployments"]]
+        assert (mine["last_deployment"] or {}).get("id") == (rest["last_deployment"] or {}).get("id")
+        assert (mine["current_release"] or {}).get("id") == (rest["current_release"] or {}).get("id")
+    development = next(env for env in results if env["id"] == "development")
+    assert len(development["status"]["recent_deployments"]) == 5
+    assert development["status"]["current_release"]["version"] == releases[-1].version

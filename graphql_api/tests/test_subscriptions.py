@@ -196,3 +196,23 @@ def test_queries_go_over_http_not_the_websocket(live_asgi):
         return refused.value
 
     assert asyncio.run(attempt()).errors[0]["extensions"]["code"] == "subscriptions_only"
+
+
+@pytest.mark.django_db
+def test_a_subscription_does_not_outlive_its_credential(manager):
+    from datetime import UTC, datetime, timedelta
+
+    from rest_framework_simplejwt.tokens import AccessToken
+
+    from graphql_api.auth import Viewer
+    from graphql_api.subscriptions import credential_expired
+    from tokens.services import api_token_create
+
+    token = AccessToken.for_user(manager)
+    now = datetime.now(UTC)
+    assert not credential_expired(Viewer(user=manager, auth=token), now)
+    assert credential_expired(Viewer(user=manager, auth=token), now + timedelta(days=1))
+    api_token, _ = api_token_create(actor=manager, name="ci", scopes=["read"], expires_at=now + timedelta(hours=1))
+    assert not credential_expired(Viewer(user=manager, auth=api_token), now)
+    assert credential_expired(Viewer(user=manager, auth=api_token), now + timedelta(hours=2))
+    assert not credential_expired(Viewer(), now)  # anonymous (with anonymous reads on): nothing expires
