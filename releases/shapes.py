@@ -13,23 +13,10 @@ from typing import Any
 
 from django.utils import timezone
 
-DEPLOYMENT_ROW = (
-    "id",
-    "release_id",
-    "environment_id",
-    "kind",
-    "status",
-    "sequence",
-    "started_at",
-    "finished_at",
-    "deployed_by",
-    "notes",
-    "pipeline_url",
-    "rolled_back_from_id",
-    "became_current",
-    "previous_deployment_id",
-    "revision",
-)
+from releases.models import Deployment
+
+# Every stored field of a deployment, as `.values()` names them (`release_id`), in the model's order.
+DEPLOYMENT_ROW = tuple(field.attname for field in Deployment._meta.concrete_fields)
 
 
 def api_datetime(value: datetime | None) -> str | None:

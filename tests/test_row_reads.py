@@ -16,15 +16,8 @@ from environments.models import Environment
 from opsportal.api.renderers import JSONRenderer
 from opsportal.testing.factories import make_release, make_standard_environments, make_team, make_workflow
 from releases import services
+from releases.api import rows
 from releases.api import schema as examples
-from releases.api.rows import (
-    RELEASE_DETAIL_ROW,
-    RELEASE_ROW,
-    deployment_data,
-    environments_now,
-    release_detail_data,
-    release_list_data,
-)
 from releases.api.serializers import DeploymentSerializer, ReleaseListItemSerializer, ReleaseSerializer
 from releases.models import Deployment, Release
 from releases.shapes import DEPLOYMENT_ROW
@@ -37,6 +30,10 @@ RELEASES_URL = "/api/v1/releases"
 
 def _at(text: str) -> datetime:
     return parse_datetime(text.replace("Z", "+00:00"))
+
+
+def _times(hour: str) -> dict[str, datetime]:
+    return {"started_at": _at(f"{hour}:00:00Z"), "finished_at": _at(f"{hour}:05:00.250Z")}
 
 
 @pytest.fixture
@@ -85,24 +82,14 @@ def example_release(db):
     deployment = examples.DEPLOYMENT_EXAMPLE
     common = {"release": release, "environment": envs["staging"], "deployed_by": deployment["deployed_by"]}
     previous = Deployment.objects.create(
-        id=deployment["previous_deployment"],
-        sequence=deployment["sequence"] - 1,
-        started_at=_at("2024-01-21T10:00:00Z"),
-        finished_at=_at("2024-01-21T10:05:00.250Z"),
-        **common,
+        id=deployment["previous_deployment"], sequence=deployment["sequence"] - 1, **common, **_times("2024-01-21T10")
     )
+    shown_fields = ("id", "kind", "status", "sequence", "notes", "pipeline_url", "became_current", "revision")
     Deployment.objects.create(
-        id=deployment["id"],
-        kind=deployment["kind"],
-        status=deployment["status"],
-        sequence=deployment["sequence"],
+        **{key: deployment[key] for key in shown_fields},
         started_at=_at(deployment["started_at"]),
         finished_at=_at(deployment["finished_at"]),
-        notes=deployment["notes"],
-        pipeline_url=deployment["pipeline_url"],
-        became_current=deployment["became_current"],
         previous_deployment=previous,
-        revision=deployment["revision"],
         **common,
     )
     Environment.objects.filter(pk="staging").update(current_release=release)
@@ -112,49 +99,53 @@ def example_release(db):
     return release
 
 
-def _release_rows(ids, fields=RELEASE_DETAIL_ROW):
+def _release_rows(ids, fields=rows.RELEASE_DETAIL_ROW):
     return list(Release.objects.filter(pk__in=ids).order_by("id").values(*fields))
 
 
 def test_release_list_items_render_as_the_serializer_renders_them(world):
     releases = list(Release.objects.filter(pk__in=[r.pk for r in world]).order_by("id"))
-    assert render(release_list_data(_release_rows([r.pk for r in world], RELEASE_ROW), environments_now())) == render(
-        ReleaseListItemSerializer(releases, many=True).data
-    )
+    assert render(
+        rows.release_list_data(_release_rows([r.pk for r in world], rows.RELEASE_ROW), rows.environments_now())
+    ) == render(ReleaseListItemSerializer(releases, many=True).data)
 
 
 def test_release_details_render_as_the_serializer_renders_them(world):
     for release in world:
         release.refresh_from_db()
         (row,) = _release_rows([release.pk])
-        assert render(release_detail_data(row, environments_now())) == render(ReleaseSerializer(release).data), (
-            release.pk
-        )
+        assert render(rows.release_detail_data(row, rows.environments_now())) == render(
+            ReleaseSerializer(release).data
+        ), release.pk
 
 
 def test_deployments_render_as_the_serializer_renders_them(world):
     deployments = list(Deployment.objects.order_by("id"))
     assert {d.status for d in deployments} >= {"succeeded", "in_progress", "rolled_back"}
     assert any(d.finished_at is None for d in deployments) and any(d.rolled_back_from_id for d in deployments)
-    rows = list(Deployment.objects.order_by("id").values(*DEPLOYMENT_ROW))
-    assert render([deployment_data(row) for row in rows]) == render(DeploymentSerializer(deployments, many=True).data)
+    stored = list(Deployment.objects.order_by("id").values(*DEPLOYMENT_ROW))
+    assert render([rows.deployment_data(row) for row in stored]) == render(
+        DeploymentSerializer(deployments, many=True).data
+    )
 
 
 def test_audit_events_render_as_the_serializer_renders_them(world):
     events = list(AuditEvent.objects.order_by("seq"))
     assert len({event.action for event in events}) >= 3
-    rows = list(AuditEvent.objects.order_by("seq").values(*AUDIT_EVENT_ROW))
-    assert render([audit_event_data(row) for row in rows]) == render(AuditEventSerializer(events, many=True).data)
+    stored = list(AuditEvent.objects.order_by("seq").values(*AUDIT_EVENT_ROW))
+    assert render([audit_event_data(row) for row in stored]) == render(AuditEventSerializer(events, many=True).data)
 
 
 def test_the_objects_of_the_openapi_examples_render_alike(example_release):
     (row,) = _release_rows([example_release.pk])
-    assert render(release_detail_data(row, environments_now())) == render(ReleaseSerializer(example_release).data)
-    (item,) = _release_rows([example_release.pk], RELEASE_ROW)
-    assert render(release_list_data([item], environments_now())) == render(
+    assert render(rows.release_detail_data(row, rows.environments_now())) == render(
+        ReleaseSerializer(example_release).data
+    )
+    (item,) = _release_rows([example_release.pk], rows.RELEASE_ROW)
+    assert render(rows.release_list_data([item], rows.environments_now())) == render(
         ReleaseListItemSerializer([example_release], many=True).data
     )
-    detail = release_detail_data(row, environments_now())
+    detail = rows.release_detail_data(row, rows.environments_now())
     # The stored example is the example: same keys, same values but for how a time is written.
     assert list(detail) == list(examples.RELEASE_EXAMPLE)
     assert detail["environments"][1]["deployment"]["id"] == examples.DEPLOYMENT_EXAMPLE["id"]
@@ -197,9 +188,9 @@ def test_the_embedded_summary_follows_reports_and_rollbacks(world, superuser):
     services.release_rollback(release=replaced, environment=staging, actor=superuser)
     for release in Release.objects.order_by("id"):
         (row,) = _release_rows([release.pk])
-        assert render(release_detail_data(row, environments_now())) == render(ReleaseSerializer(release).data), (
-            release.pk
-        )
+        assert render(rows.release_detail_data(row, rows.environments_now())) == render(
+            ReleaseSerializer(release).data
+        ), release.pk
 
 
 def test_the_browsable_api_still_draws_the_row_reads(world, api):

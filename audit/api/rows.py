@@ -5,21 +5,10 @@ from __future__ import annotations
 
 from typing import Any
 
-AUDIT_EVENT_ROW = (
-    "id",
-    "seq",
-    "at",
-    "actor",
-    "action",
-    "object_type",
-    "object_id",
-    "changes",
-    "request_id",
-    "client_ip",
-    "prev_hash",
-    "hash",
-    "hash_scheme",
-)
+from audit.api.serializers import AuditEventSerializer
+
+# The serializer's fields, all stored ones: the row is the event as stored.
+AUDIT_EVENT_ROW = tuple(AuditEventSerializer.Meta.fields)
 
 
 def audit_event_data(row: dict[str, Any]) -> dict[str, Any]:

@@ -9,26 +9,13 @@ from typing import Any
 
 from environments.models import Environment
 from opsportal.api.rows import on_forget
+from releases.api.serializers import RELEASE_DOCUMENT_FIELDS
 from releases.selectors import features_progress
 from releases.services import ACTIONS_BY_STATUS
 from releases.shapes import deployment_document
 
-RELEASE_ROW = (
-    "id",
-    "name",
-    "version",
-    "description",
-    "status",
-    "team_id",
-    "workflow_id",
-    "target_date",
-    "created_by",
-    "created_at",
-    "updated_at",
-    "revision",
-    "features",
-    "approvals",
-)
+# The stored fields the serializers show, references as their ids (`team_id`).
+RELEASE_ROW = tuple({"team": "team_id", "workflow": "workflow_id"}.get(name, name) for name in RELEASE_DOCUMENT_FIELDS)
 RELEASE_DETAIL_ROW = (*RELEASE_ROW, "environments")
 # A deployment as the API shows it (`DeploymentSerializer`): the same function the embedded summaries use.
 deployment_data = deployment_document

@@ -2,7 +2,7 @@
 
 from django.db import migrations, models
 
-from releases.shapes import DEPLOYMENT_ROW, environments_document, latest_deployments
+from releases.shapes import environments_document, latest_deployments
 
 
 def fill_summaries(apps, schema_editor):
@@ -10,16 +10,14 @@ def fill_summaries(apps, schema_editor):
     Deployment = apps.get_model("releases", "Deployment")
     Environment = apps.get_model("environments", "Environment")
     current = dict(Environment.objects.values_list("id", "current_release_id"))
-    rows = Deployment.objects.order_by().values(*DEPLOYMENT_ROW).iterator(chunk_size=5000)
+    fields = [field.attname for field in Deployment._meta.concrete_fields]
+    rows = Deployment.objects.order_by().values(*fields).iterator(chunk_size=5000)
     for release_id, latest in latest_deployments(rows).items():
         Release.objects.filter(pk=release_id).update(environments=environments_document(release_id, latest, current))
 
 
 class Migration(migrations.Migration):
-    dependencies = [
-        ("releases", "0005_input_limits"),
-        ("environments", "0002_initial"),
-    ]
+    dependencies = [("releases", "0005_input_limits"), ("environments", "0002_initial")]
 
     operations = [
         migrations.AddField(
