@@ -10,6 +10,7 @@ limits REST (reads need `read`, only `deployRelease` and `reportDeploymentStatus
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from types import SimpleNamespace
 from typing import Any
@@ -17,12 +18,15 @@ from typing import Any
 from django.conf import settings
 from django.contrib.auth.models import AnonymousUser
 from django.http import HttpRequest, QueryDict
+from django.http.request import RawPostDataException
 from django.utils.datastructures import MultiValueDict
+from graphql import GraphQLError, OperationDefinitionNode, OperationType, parse
 from rest_framework import exceptions as drf_exceptions
 from rest_framework.request import Request
 from rest_framework.settings import api_settings
 
 from graphql_api.errors import Unauthenticated
+from graphql_api.limits import MAX_TOKENS
 from opsportal.errors import Forbidden
 from tokens.permissions import ApiTokenScopes
 
@@ -58,10 +62,26 @@ def authenticate(request: HttpRequest) -> Viewer:
         return Viewer(refusal=Forbidden(str(exc.detail), code="permission_denied"), request=drf_request)
 
 
+def only_queries(request: Request) -> bool:
+    """Whether the GraphQL document of this POST holds queries only: it then counts against the read budget,
+    as REST's GETs do (reads never write a counter to the database). Anything unreadable counts as a write."""
+    try:
+        body = json.loads(request._request.body)
+        document = parse(body["query"], max_tokens=MAX_TOKENS)
+    except (ValueError, TypeError, KeyError, GraphQLError, RawPostDataException):
+        return False
+    return all(
+        definition.operation == OperationType.QUERY
+        for definition in document.definitions
+        if isinstance(definition, OperationDefinitionNode)
+    )
+
+
 def throttle_wait(viewer: Viewer) -> float | None:
     """Seconds to wait when the REST API's throttles refuse this viewer now (the same counters: one budget
     for both APIs), else None."""
     request = viewer.request
+    request.counts_as_read = only_queries(request)
     if viewer.refusal is not None:  # unknown user: counted by address, as an anonymous REST request
         request._user, request._auth = AnonymousUser(), None
     waits = [

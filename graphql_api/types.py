@@ -214,11 +214,11 @@ def _workflows_of(releases: list[ReleaseModel]) -> dict[str, WorkflowModel]:
 
 
 def _deployed_to_of(releases: list[ReleaseModel]) -> dict[str, list[str]]:
-    return release_deployed_to(releases=releases)
+    return release_deployed_to(release_ids=[release.pk for release in releases])
 
 
 def _summaries_of(releases: list[ReleaseModel]) -> dict[str, list[dict[str, Any]]]:
-    return release_environment_summaries(releases=releases)
+    return release_environment_summaries(release_ids=[release.pk for release in releases])
 
 
 LOADERS: dict[str, Callable[[list[ReleaseModel]], Any]] = {

@@ -104,6 +104,10 @@ def test_graphql_shares_the_rest_throttle_budget(manager, monkeypatch):
         assert [graphql("{ teams { count } }", user=manager).status for _ in range(3)] == [200, 200, 429]
         throttled = graphql("{ teams { count } }", user=manager)
         assert throttled.error["extensions"] == {"code": "throttled", "status": 429}
+        # queries spend the read budget, as REST's GETs do; a mutation spends the write budget (shared by
+        # every worker), which the reads have not touched
+        submitted = graphql('mutation { submit_release(id: "no-such-release") { id } }', user=manager)
+        assert submitted.status == 200 and submitted.error["extensions"]["code"] == "not_found"
         assert [graphql("{ teams { count } }", bearer="forged").status for _ in range(3)][-1] == 429
     finally:
         cache.clear()

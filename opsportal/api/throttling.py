@@ -38,10 +38,12 @@ SHARED_CACHE = "default"
 
 
 class ReadWriteCacheMixin:
-    """Reads count in the `throttle` cache (no database write per read), writes in the shared one."""
+    """Reads count in the `throttle` cache (no database write per read), writes in the shared one. A read is
+    a safe method, or a request marked `counts_as_read` (a GraphQL query, which arrives as a POST)."""
 
     def allow_request(self, request: Request, view: Any) -> bool:
-        self.cache = caches[READ_CACHE if request.method in SAFE_METHODS else SHARED_CACHE]
+        reading = getattr(request, "counts_as_read", None) or request.method in SAFE_METHODS
+        self.cache = caches[READ_CACHE if reading else SHARED_CACHE]
         return super().allow_request(request, view)
 
 
