@@ -22,8 +22,8 @@ from django.views.decorators.csrf import csrf_exempt
 from strawberry.channels import GraphQLWSConsumer
 from strawberry.django.views import GraphQLView
 
-from graphql_api.graphiql import graphiql_allowed, graphiql_js_version
 from graphql_api.auth import authenticate, authenticate_connection, throttle_wait
+from graphql_api.graphiql import graphiql_allowed, graphiql_js_version
 from opsportal.api.exceptions import payload_too_large
 from opsportal.limits import document_problems
 

@@ -569,6 +569,9 @@ def test_dev_py_run_serves_the_demo_end_to_end(tmp_path):
         assert "unpkg" not in graphiql and static_urls(graphiql.encode())
         for url in static_urls(graphiql.encode()):
             assert portal.get(url)[0] == 200, url
+        (script,) = re.findall(r'src="(/graphql/graphiql\.min\.js[^"]*)"', graphiql)  # from its gzip copy
+        status, _, body = portal.get(script)  # urllib asks for no gzip: the decoded script
+        assert status == 200 and len(body) > 3 * 1024 * 1024, script
         deadline = time.monotonic() + STARTUP_TIMEOUT
         while True:
             with contextlib.suppress(OSError):
