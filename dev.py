@@ -272,13 +272,14 @@ def command_run(no_install: bool) -> None:
     os.execve(argv[0], argv, env)  # noqa: S606 - replaces this process with the server, by design
 
 
-def start_worker(python: Path, env: dict[str, str]) -> None:
+def start_worker(python: Path, env: dict[str, str]) -> subprocess.Popen:
     """One `manage.py run_worker` beside the server (webhook deliveries, periodic jobs). Its parent becomes the
-    gunicorn master (this process execs it): the worker stops when the server does (`--exit-with-parent`), and
+    gunicorn master (this process execs it, keeping its PID): the worker stops when the server does
+    (`--exit-with-parent PID`, given here so that a worker slow to start still knows whose end to watch), and
     Ctrl+C reaches both."""
     say("manage.py run_worker --exit-with-parent (webhook deliveries and periodic jobs, beside the server)")
-    command = [str(python), "manage.py", "run_worker", "--exit-with-parent"]
-    subprocess.Popen(command, cwd=ROOT, env=env)  # noqa: S603 - our venv's python, our manage.py
+    command = [str(python), "manage.py", "run_worker", "--exit-with-parent", str(os.getpid())]
+    return subprocess.Popen(command, cwd=ROOT, env=env)  # noqa: S603 - our venv's python, our manage.py
 
 
 def start_subscriptions_server(python: Path, env: dict[str, str]) -> None:

@@ -240,7 +240,7 @@ def test_run_prepares_the_database_then_execs_gunicorn(dev, tmp_path, monkeypatc
     assert ["collectstatic", "--noinput"] == manage.commands[1][2:4]
     # one worker beside the server, stopping with it (issue #11)
     assert started == [
-        ["/venv/bin/python", "manage.py", "run_worker", "--exit-with-parent"],
+        ["/venv/bin/python", "manage.py", "run_worker", "--exit-with-parent", str(os.getpid())],
         # and the ASGI server of GraphQL subscriptions, also stopping with it (issue #15)
         ["/venv/bin/python", "-m", "gunicorn", "-c", str(tmp_path / "gunicorn.asgi.conf.py")],
     ]
