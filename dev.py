@@ -282,12 +282,12 @@ def start_worker(python: Path, env: dict[str, str]) -> subprocess.Popen:
     return subprocess.Popen(command, cwd=ROOT, env=env)  # noqa: S603 - our venv's python, our manage.py
 
 
-def start_subscriptions_server(python: Path, env: dict[str, str]) -> None:
+def start_subscriptions_server(python: Path, env: dict[str, str]) -> subprocess.Popen:
     """The ASGI server of GraphQL subscriptions (WebSocket /graphql) beside the REST one (README "GraphQL"),
     stopping with it like the worker."""
     say("gunicorn -c gunicorn.asgi.conf.py (GraphQL subscriptions over WebSocket, beside the server)")
     command = [str(python), "-m", "gunicorn", "-c", str(ROOT / "gunicorn.asgi.conf.py")]
-    subprocess.Popen(command, cwd=ROOT, env={**env, "EXIT_WITH_PARENT": "1"})  # noqa: S603 - our venv's gunicorn
+    return subprocess.Popen(command, cwd=ROOT, env={**env, "EXIT_WITH_PARENT_PID": str(os.getpid())})  # noqa: S603 - our venv's gunicorn
 
 
 def flush_run_args(pytest_args: list[str]) -> list[str]:

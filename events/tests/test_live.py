@@ -26,6 +26,7 @@ from opsportal.testing.live_gunicorn import (
     live_mongodb_uri,
     live_server_env,
 )
+from opsportal.testing.orphans import start_from_dev_py, wait_gone
 
 pytestmark = pytest.mark.live_server_gunicorn
 
@@ -248,39 +249,8 @@ def test_each_of_many_open_streams_sees_a_new_event_within_two_seconds(live):
 def test_the_worker_of_dev_py_run_stops_with_its_parent(live, tmp_path, parent_lives):
     """`--exit-with-parent`: the worker `dev.py run` starts beside gunicorn ends when gunicorn does, however long
     the worker takes to start (Django's set-up on a busy machine can outlast its parent)."""
-    log, pid_file = tmp_path / "worker.log", tmp_path / "worker.pid"
-    script = (  # the process that becomes gunicorn in `dev.py run`: starts the worker as dev.py does, then ends
-        "import os, sys, time\n"
-        "from pathlib import Path\n"
-        "import dev\n"
-        "worker = dev.start_worker(Path(sys.executable), dict(os.environ))\n"
-        f"Path({str(pid_file)!r}).write_text(str(worker.pid))\n"
-        f"time.sleep({parent_lives})\n"
-    )
-    with log.open("ab") as sink:
-        subprocess.run(  # noqa: S603 - our interpreter
-            [sys.executable, "-c", script],
-            cwd=ROOT,
-            env=live.env,
-            stdout=sink,
-            stderr=subprocess.STDOUT,
-            timeout=60,
-            check=True,
-        )
-    pid = int(pid_file.read_text())
-
-    def gone() -> bool:
-        try:
-            os.kill(pid, 0)
-        except ProcessLookupError:
-            return True
-        # reaped by init once it exits; a zombie counts as gone
-        return Path(f"/proc/{pid}/stat").exists() and Path(f"/proc/{pid}/stat").read_text().split()[2] == "Z"
-
-    try:
-        wait_until(gone, timeout=60, what="the orphaned worker to stop")  # its start-up included
-    finally:
-        if not gone():
-            os.kill(pid, signal.SIGKILL)
+    log = tmp_path / "worker.log"
+    pid = start_from_dev_py("start_worker", live.env, log, parent_lives)
+    wait_gone(pid, timeout=60, what="the orphaned worker")  # its start-up included
     output = log.read_text(errors="replace")
     assert "parent process gone, stopping" in output, output  # stopped for that reason, not by crashing
