@@ -272,21 +272,22 @@ def command_run(no_install: bool) -> None:
     os.execve(argv[0], argv, env)  # noqa: S606 - replaces this process with the server, by design
 
 
-def start_worker(python: Path, env: dict[str, str]) -> None:
+def start_worker(python: Path, env: dict[str, str]) -> subprocess.Popen:
     """One `manage.py run_worker` beside the server (webhook deliveries, periodic jobs). Its parent becomes the
-    gunicorn master (this process execs it): the worker stops when the server does (`--exit-with-parent`), and
+    gunicorn master (this process execs it, keeping its PID): the worker stops when the server does
+    (`--exit-with-parent PID`, given here so that a worker slow to start still knows whose end to watch), and
     Ctrl+C reaches both."""
     say("manage.py run_worker --exit-with-parent (webhook deliveries and periodic jobs, beside the server)")
-    command = [str(python), "manage.py", "run_worker", "--exit-with-parent"]
-    subprocess.Popen(command, cwd=ROOT, env=env)  # noqa: S603 - our venv's python, our manage.py
+    command = [str(python), "manage.py", "run_worker", "--exit-with-parent", str(os.getpid())]
+    return subprocess.Popen(command, cwd=ROOT, env=env)  # noqa: S603 - our venv's python, our manage.py
 
 
-def start_subscriptions_server(python: Path, env: dict[str, str]) -> None:
+def start_subscriptions_server(python: Path, env: dict[str, str]) -> subprocess.Popen:
     """The ASGI server of GraphQL subscriptions (WebSocket /graphql) beside the REST one (README "GraphQL"),
     stopping with it like the worker."""
     say("gunicorn -c gunicorn.asgi.conf.py (GraphQL subscriptions over WebSocket, beside the server)")
     command = [str(python), "-m", "gunicorn", "-c", str(ROOT / "gunicorn.asgi.conf.py")]
-    subprocess.Popen(command, cwd=ROOT, env={**env, "EXIT_WITH_PARENT": "1"})  # noqa: S603 - our venv's gunicorn
+    return subprocess.Popen(command, cwd=ROOT, env={**env, "EXIT_WITH_PARENT_PID": str(os.getpid())})  # noqa: S603 - our venv's gunicorn
 
 
 def flush_run_args(pytest_args: list[str]) -> list[str]:

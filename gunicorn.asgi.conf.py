@@ -26,15 +26,15 @@ threads = 1
 
 
 def when_ready(server):
-    """`dev.py run` starts this server beside the REST one (EXIT_WITH_PARENT=1): stop when the process that
-    started it ends, as the worker does (`run_worker --exit-with-parent`)."""
-    if not env_bool("EXIT_WITH_PARENT", False):  # noqa: F821 - defined by gunicorn.conf.py
+    """`dev.py run` starts this server beside the REST one (EXIT_WITH_PARENT_PID=its PID, gunicorn's once it
+    execs): stop when that process ends, as the worker does (`run_worker --exit-with-parent PID`). The PID comes
+    from the parent, not from `os.getppid()` here, so a start slower than the parent's life still stops."""
+    parent = env_int("EXIT_WITH_PARENT_PID", 0)  # noqa: F821 - defined by gunicorn.conf.py
+    if parent <= 0:
         return
     import signal
     import threading
     import time
-
-    parent = os.getppid()  # noqa: F821
 
     def watch() -> None:
         while os.getppid() == parent:  # noqa: F821

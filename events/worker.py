@@ -51,18 +51,19 @@ class Worker:
         poll_seconds: float = 1.0,
         lease_seconds: int | None = None,
         jobs: bool = True,
-        exit_with_parent: bool = False,
+        parent_pid: int | None = None,
         name: str | None = None,
         inline: bool = False,
     ) -> None:
-        """`inline`: send on the calling thread instead of a pool (tests inside one transaction)."""
+        """`parent_pid`: stop once that process is no longer this one's parent (it ended; `--exit-with-parent`).
+        `inline`: send on the calling thread instead of a pool (tests inside one transaction)."""
         self.name = name or worker_name()
         self.concurrency = max(1, concurrency)
         self.poll_seconds = poll_seconds
         self.lease_seconds = lease_seconds
         self.jobs = registered_jobs() if jobs else []
         self.stopping = threading.Event()
-        self._parent = os.getppid() if exit_with_parent else None
+        self._parent = parent_pid
         self._pool = None if inline else ThreadPoolExecutor(max_workers=self.concurrency, thread_name_prefix="delivery")
         self._inflight: set[Future] = set()
         self._jobs_checked = 0.0

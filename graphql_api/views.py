@@ -23,6 +23,7 @@ from strawberry.channels import GraphQLWSConsumer
 from strawberry.django.views import GraphQLView
 
 from graphql_api.auth import authenticate, authenticate_connection, throttle_wait
+from graphql_api.graphiql import graphiql_allowed, graphiql_js_version
 from opsportal.api.exceptions import payload_too_large
 from opsportal.limits import document_problems
 
@@ -80,11 +81,10 @@ class PortalGraphQLView(GraphQLView):
         return {"request": request, "response": response, "viewer": request.graphql_viewer}
 
     def render_graphql_ide(self, request: HttpRequest) -> HttpResponse:
-        if not (settings.DEBUG or (request.user.is_authenticated and request.user.is_staff)):
+        if not graphiql_allowed(request):
             raise Http404("GraphiQL is for signed-in staff.")
-        html = render_to_string(
-            "graphql_api/graphiql.html", {"subscription_url": subscription_url(request)}, request=request
-        )
+        context = {"subscription_url": subscription_url(request), "graphiql_js_version": graphiql_js_version()}
+        html = render_to_string("graphql_api/graphiql.html", context, request=request)
         return HttpResponse(html)
 
 

@@ -5,6 +5,7 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 
 from graphql_api.endpoint import graphql_endpoint
+from graphql_api.graphiql import graphiql_js
 from opsportal.api_docs import redoc_bundle
 from opsportal.views import health, health_live
 
@@ -22,6 +23,7 @@ urlpatterns = [
     path("redoc/redoc.standalone.js", redoc_bundle, name="redoc-bundle"),
     path("admin/", admin.site.urls),
     path("graphql", graphql_endpoint, name="graphql"),
+    path("graphql/graphiql.min.js", graphiql_js, name="graphiql-js"),
 ]
 
 handler400 = "opsportal.views.bad_request"

@@ -28,6 +28,8 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.core.management import call_command
 
+from opsportal.testing.live_gunicorn import live_server_env
+from opsportal.testing.orphans import start_from_dev_py, wait_gone
 from releases.models import Release
 from teams.models import Team
 
@@ -225,7 +227,10 @@ def test_run_prepares_the_database_then_execs_gunicorn(dev, tmp_path, monkeypatc
     started: list[list[str]] = []
     monkeypatch.setattr(dev, "prepare", lambda requirements, no_install: Path("/venv/bin/python"))
     monkeypatch.setattr(dev.subprocess, "run", manage)
-    monkeypatch.setattr(dev.subprocess, "Popen", lambda command, **kwargs: started.append(command))
+    environments: list[dict[str, str]] = []
+    monkeypatch.setattr(
+        dev.subprocess, "Popen", lambda command, **kwargs: started.append(command) or environments.append(kwargs["env"])
+    )
     monkeypatch.setattr(dev.os, "execve", fake_execve)
     monkeypatch.setattr(dev.os, "chdir", lambda path: None)
     monkeypatch.delenv("OPSPORTAL_DEMO_USER", raising=False)
@@ -240,10 +245,11 @@ def test_run_prepares_the_database_then_execs_gunicorn(dev, tmp_path, monkeypatc
     assert ["collectstatic", "--noinput"] == manage.commands[1][2:4]
     # one worker beside the server, stopping with it (issue #11)
     assert started == [
-        ["/venv/bin/python", "manage.py", "run_worker", "--exit-with-parent"],
+        ["/venv/bin/python", "manage.py", "run_worker", "--exit-with-parent", str(os.getpid())],
         # and the ASGI server of GraphQL subscriptions, also stopping with it (issue #15)
         ["/venv/bin/python", "-m", "gunicorn", "-c", str(tmp_path / "gunicorn.asgi.conf.py")],
     ]
+    assert environments[1]["EXIT_WITH_PARENT_PID"] == str(os.getpid())  # this process, which becomes gunicorn
     argv, env = exec_info.value.args
     assert argv[1:5] == ["-m", "gunicorn", "-c", str(tmp_path / "gunicorn.conf.py")]
     assert argv[-1] == "opsportal.wsgi:application"
@@ -569,6 +575,9 @@ def test_dev_py_run_serves_the_demo_end_to_end(tmp_path):
         assert "unpkg" not in graphiql and static_urls(graphiql.encode())
         for url in static_urls(graphiql.encode()):
             assert portal.get(url)[0] == 200, url
+        (script,) = re.findall(r'src="(/graphql/graphiql\.min\.js[^"]*)"', graphiql)  # from its gzip copy
+        status, _, body = portal.get(script)  # urllib asks for no gzip: the decoded script
+        assert status == 200 and len(body) > 3 * 1024 * 1024, script
         deadline = time.monotonic() + STARTUP_TIMEOUT
         while True:
             with contextlib.suppress(OSError):
@@ -610,3 +619,21 @@ def test_dev_py_run_with_production_settings(tmp_path):
         with pytest.raises(urllib.error.HTTPError) as graphiql:  # GraphiQL: staff only without DEBUG
             fetch_html(portal.base + "/graphql")
         assert graphiql.value.code == 404
+
+
+@pytest.mark.live_server_gunicorn
+@pytest.mark.skipif(os.name == "nt", reason="POSIX signals")
+@pytest.mark.parametrize(
+    "parent_lives",
+    [0.0, 3.0],
+    ids=["parent-ends-before-the-server-is-up", "parent-ends-while-the-server-runs"],
+)
+def test_the_subscriptions_server_of_dev_py_run_stops_with_its_parent(tmp_path, parent_lives):
+    """`EXIT_WITH_PARENT_PID`: the ASGI server `dev.py run` starts beside gunicorn ends when gunicorn does,
+    however long it takes to start."""
+    env = {**live_server_env(tmp_path, free_port()), "GRAPHQL_WS_PORT": str(free_port()), "LOG_LEVEL": "INFO"}
+    log = tmp_path / "asgi.log"
+    pid = start_from_dev_py("start_subscriptions_server", env, log, parent_lives)
+    wait_gone(pid, timeout=STARTUP_TIMEOUT, what="the orphaned subscriptions server")
+    output = log.read_text(errors="replace")
+    assert "Handling signal: term" in output, output  # stopped by its watch, not by failing to start

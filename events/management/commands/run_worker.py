@@ -2,13 +2,32 @@
 
 from __future__ import annotations
 
+import argparse
 import logging
+import os
 
 from django.core.management.base import BaseCommand
 
 from events.worker import Worker
 
 log = logging.getLogger("opsportal.worker")
+
+
+def _pid(value: str) -> int:
+    try:
+        pid = int(value)
+    except ValueError:
+        pid = 0
+    if pid <= 0:
+        raise argparse.ArgumentTypeError(f"not a process id: {value!r}")
+    return pid
+
+
+def _parent_pid(option: int | None) -> int | None:
+    """`--exit-with-parent PID` → PID; bare `--exit-with-parent` (0) → the parent now; absent → None."""
+    if option is None:
+        return None
+    return option or os.getppid()
 
 
 class Command(BaseCommand):
@@ -27,8 +46,16 @@ class Command(BaseCommand):
         parser.add_argument("--no-jobs", action="store_true", help="Deliveries only; leave periodic jobs to others.")
         parser.add_argument(
             "--exit-with-parent",
-            action="store_true",
-            help="Stop when the process that started this one ends (dev.py run starts it beside gunicorn).",
+            nargs="?",
+            type=_pid,
+            const=0,
+            default=None,
+            metavar="PID",
+            help=(
+                "Stop when the process that started this one ends (dev.py run starts it beside gunicorn). Give that "
+                "process's PID (dev.py does): without it, the parent is the one this worker has once Django is up, "
+                "which misses a parent that ended during the start."
+            ),
         )
 
     def handle(self, *args, **options) -> None:
@@ -37,7 +64,7 @@ class Command(BaseCommand):
             poll_seconds=options["poll"],
             lease_seconds=options["lease"],
             jobs=not options["no_jobs"],
-            exit_with_parent=options["exit_with_parent"],
+            parent_pid=_parent_pid(options["exit_with_parent"]),
         )
         if options["once"]:
             try:
