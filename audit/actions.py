@@ -22,6 +22,9 @@ class AuditAction(models.TextChoices):
     RELEASE_DEPLOYED = "release.deployed"
     RELEASE_ROLLED_BACK = "release.rolled_back"
     RELEASE_REPAIRED = "release.repaired"
+    # Issue #12: written by the worker's approval-expiry job (actor `system`).
+    RELEASE_APPROVAL_EXPIRING = "release.approval_expiring"
+    RELEASE_APPROVAL_EXPIRED = "release.approval_expired"
 
     DEPLOYMENT_CREATED = "deployment.created"
     DEPLOYMENT_ROLLED_BACK = "deployment.rolled_back"

@@ -42,7 +42,6 @@ class EnvironmentAdmin(ServiceModelAdmin):
         "health_badge",
         "current_release_display",
         "requires_approval",
-        "min_approvals",
         "frozen_display",
     )
     list_filter = ("tier", "health", "requires_approval")
@@ -51,11 +50,12 @@ class EnvironmentAdmin(ServiceModelAdmin):
     fieldsets = (
         (None, {"fields": ("id", "name", "tier", "order", "url", "description", "revision")}),
         ("Now", {"fields": ("status_panel", "recent_deployments")}),
-        ("Approval and health", {"fields": ("requires_approval", "min_approvals", "health")}),
+        ("Approval and health", {"fields": ("approval_policy", "requires_approval", "health")}),
         ("Configuration", {"fields": ("config",)}),
         ("Freeze windows", {"fields": ("freeze_windows",)}),
     )
     services = SERVICES
+    readonly_fields = ("requires_approval",)
     readonly_on_change = ("id",)
     change_only_fields = ("status_panel", "recent_deployments")
     service_fields = (
@@ -66,14 +66,14 @@ class EnvironmentAdmin(ServiceModelAdmin):
         "url",
         "description",
         "config",
-        "requires_approval",
-        "min_approvals",
+        "approval_policy",
         "freeze_windows",
         "health",
     )
     json_schemas = {
         "config": widget_schema(schemas.CONFIG),
         "freeze_windows": widget_schema(schemas.FREEZE_WINDOWS),
+        "approval_policy": widget_schema(schemas.APPROVAL_POLICY),
     }
 
     # --- list

@@ -3,12 +3,13 @@
 from django.db import models
 
 from environments.choices import Health, Tier
+from environments.policies import empty_policy
 from opsportal.document_models import NamedDocument
 from opsportal.schemas import JSONSchemaValidator
 
 
 class Environment(NamedDocument):
-    """An environment with its embedded config and freeze windows.
+    """An environment with its embedded config, approval policy and freeze windows.
 
     `current_release`/`current_deployment` are derived from deployments and maintained by
     the deployment services in the same conditional update that claims the environment
@@ -21,8 +22,17 @@ class Environment(NamedDocument):
     config = models.JSONField(
         default=dict, blank=True, validators=[JSONSchemaValidator("environments.schemas.CONFIG", "config")]
     )
-    requires_approval = models.BooleanField(default=False)
-    min_approvals = models.PositiveIntegerField(default=0)
+    # What a release needs before it may deploy here (issue #12; `environments.policies`). No rules:
+    # no approval needed. Replaces `requires_approval`/`min_approvals` (migration 0006).
+    approval_policy = models.JSONField(
+        default=empty_policy,
+        blank=True,
+        validators=[JSONSchemaValidator("environments.schemas.APPROVAL_POLICY", "approval_policy")],
+    )
+    # Derived from the policy by the services (it has rules), kept as a field for filters and the admin.
+    requires_approval = models.BooleanField(
+        default=False, editable=False, help_text="Derived: whether the approval policy has rules."
+    )
     freeze_windows = models.JSONField(
         default=list,
         blank=True,

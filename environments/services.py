@@ -9,11 +9,14 @@ from datetime import datetime
 from typing import Any
 
 from environments.models import Environment
+from environments.policies import POLICY_DEFAULTS, policy_requires_approval
 from environments.selectors import parse_freeze_moment
 from opsportal.documents import DocumentKind, DocumentServices, Errors, editable_fields, model_errors
+from opsportal.schemas import schema_errors
+from teams.models import Team
 from workflows.models import Workflow
 
-DERIVED_FIELDS = ("current_release", "current_deployment", "deployment_seq")
+DERIVED_FIELDS = ("current_release", "current_deployment", "deployment_seq", "requires_approval")
 EDITABLE_FIELDS = editable_fields(Environment, exclude=DERIVED_FIELDS)
 
 
@@ -49,9 +52,34 @@ def _validate(candidate: Environment) -> Errors:
         windows, errors["freeze_windows"] = _clean_freeze_windows(candidate.freeze_windows)
         if not errors["freeze_windows"]:
             candidate.freeze_windows = windows
-    if candidate.requires_approval and not candidate.min_approvals:
-        errors["min_approvals"] = ["must be at least 1 when requires_approval is set."]
+    if isinstance(candidate.approval_policy, dict):
+        # Every key stored (the defaults of those not given); the schema then checks the whole policy.
+        policy = {**POLICY_DEFAULTS, **candidate.approval_policy}
+        if isinstance(policy["rules"], list):
+            policy["rules"] = [{"name": "", **rule} if isinstance(rule, dict) else rule for rule in policy["rules"]]
+        candidate.approval_policy = policy
+        if not schema_errors("environments.schemas.APPROVAL_POLICY", "approval_policy", candidate.approval_policy):
+            errors["approval_policy"] = _policy_errors(candidate.approval_policy)
+    candidate.requires_approval = policy_requires_approval(candidate.approval_policy)
     return model_errors(candidate, errors, exclude=DERIVED_FIELDS)
+
+
+def _policy_errors(policy: dict[str, Any]) -> list[str]:
+    """Rules that name a team that does not exist, or a role group that does not exist."""
+    from django.contrib.auth.models import Group
+
+    rules = [rule for rule in policy.get("rules") or [] if isinstance(rule, dict)]
+    teams = {rule["team"] for rule in rules if isinstance(rule.get("team"), str)}
+    groups = {rule["group"] for rule in rules if isinstance(rule.get("group"), str)}
+    known_teams = set(Team.objects.filter(pk__in=teams).values_list("id", flat=True)) if teams else set()
+    known_groups = set(Group.objects.filter(name__in=groups).values_list("name", flat=True)) if groups else set()
+    errors = []
+    for index, rule in enumerate(rules):
+        if isinstance(rule.get("team"), str) and rule["team"] not in known_teams:
+            errors.append(f"rules[{index}].team: no team '{rule['team']}'.")
+        if isinstance(rule.get("group"), str) and rule["group"] not in known_groups:
+            errors.append(f"rules[{index}].group: no group '{rule['group']}'.")
+    return errors
 
 
 def _references(environment: Environment) -> dict[str, Any]:
@@ -83,7 +111,13 @@ def _describe_blockers(blockers: dict[str, Any]) -> str:
 
 
 ENVIRONMENTS = DocumentKind(
-    Environment, EDITABLE_FIELDS, _validate, _describe_blockers, _references, manage="manage environments"
+    Environment,
+    EDITABLE_FIELDS,
+    _validate,
+    _describe_blockers,
+    _references,
+    manage="manage environments",
+    derived=("requires_approval",),
 )
 
 
@@ -97,7 +131,7 @@ def environment_update(
 ) -> Environment:
     """Change an environment's editable fields, conditionally on its revision (see `DocumentKind.update`).
 
-    Changing `requires_approval`/`min_approvals` or the freeze windows takes effect on the next deploy.
+    Changing the approval policy or the freeze windows takes effect on the next deploy check.
     """
     return ENVIRONMENTS.update(document=environment, actor=actor, data=data, expected_revision=expected_revision)
 

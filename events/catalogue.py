@@ -65,6 +65,11 @@ EVENT_TYPES: tuple[EventType, ...] = (
     _own("approval.requested", "A release entered `pending_approval`: it waits for a Release Manager."),
     _own("approval.recorded", "An approval was recorded, but the release needs more before it is approved."),
     _own("release.approved", "A release became `approved`."),
+    _own(
+        "approval.expiring",
+        "Approvals of a release stop counting soon under an environment's policy (`expiresAt`; issue #12).",
+    ),
+    _own("approval.expired", "Approvals of a release stopped counting under an environment's policy (issue #12)."),
     _own("release.rejected", "A release was rejected (`customData.changes.reason`)."),
     _own("release.deployed", "A release became `deployed` (it now runs on a production-tier environment)."),
     _own("release.rolled_back", "A release became `rolled_back` (taken off a production-tier environment)."),
@@ -242,6 +247,9 @@ def _on_release(audit: AuditEvent) -> list[Draft]:
             return [draft("release.approved")]
         approvals = _new(changes, "approvals")
         return [draft("approval.recorded", approvals=approvals, requiredApprovals=changes.get("required_approvals"))]
+    if action in (A.RELEASE_APPROVAL_EXPIRING, A.RELEASE_APPROVAL_EXPIRED):
+        name = "approval.expiring" if action == A.RELEASE_APPROVAL_EXPIRING else "approval.expired"
+        return [draft(name, environment=environment, approvals=changes.get("approvals") or [])]
     if action in (A.RELEASE_DEPLOYED, A.RELEASE_ROLLED_BACK):
         name = "release.deployed" if action == A.RELEASE_DEPLOYED else "release.rolled_back"
         return [draft(name, environment=environment, deployment=changes.get("deployment"))]
@@ -437,6 +445,12 @@ def _example_subject(name: str) -> tuple[dict[str, Any], dict[str, Any]]:
     if name == "approval.requested":
         release = {**_RELEASE, "status": "pending_approval"}
         return release_subject(release, requiredApprovals=1), {"status": ["draft", "pending_approval"]}
+    if name in ("approval.expiring", "approval.expired"):
+        approvals = [{"user": "carol", "at": "2026-11-17T10:15:00.000Z", "expires_at": "2026-11-20T10:15:00.000Z"}]
+        return release_subject(_RELEASE, environment="production", approvals=approvals), {
+            "environment": "production",
+            "approvals": approvals,
+        }
     if name == "webhook.test":
         return {
             "id": "665f1c2e9b1e8a3d4c5b6a99",
@@ -456,6 +470,8 @@ _EXAMPLE_ACTIONS = {
     "environment.health_changed": A.DEPLOYMENT_STATUS_REPORTED,
     "approval.requested": A.RELEASE_SUBMITTED,
     "approval.recorded": A.RELEASE_APPROVED,
+    "approval.expiring": A.RELEASE_APPROVAL_EXPIRING,
+    "approval.expired": A.RELEASE_APPROVAL_EXPIRED,
     "deployment.started": A.DEPLOYMENT_CREATED,
     "deployment.succeeded": A.DEPLOYMENT_CREATED,
     "deployment.failed": A.DEPLOYMENT_STATUS_REPORTED,

@@ -38,6 +38,9 @@ class Release(models.Model):
     approvals = models.JSONField(
         default=list, blank=True, validators=[JSONSchemaValidator("releases.schemas.APPROVALS", "approvals")]
     )
+    # When the next approval-expiry notice falls due (issue #12; `releases.approvals.next_approval_notice`),
+    # kept by the approve service and the expiry job: the job reads the releases due, never all of them.
+    approval_notice_at = models.DateTimeField(null=True, blank=True, editable=False)
     # The names and descriptions of the embedded features and tasks, lower-cased, kept up to date
     # by the services: search looks here, because MongoDB cannot search inside sub-documents
     # with a regex (DESIGN §3).
@@ -51,6 +54,7 @@ class Release(models.Model):
             models.Index(fields=["team", "-created_at"], name="release_team_idx"),
             models.Index(fields=["workflow", "-created_at"], name="release_workflow_idx"),
             models.Index(fields=["target_date"], name="release_target_idx"),
+            models.Index(fields=["approval_notice_at"], name="release_approval_notice_idx"),
             models.Index(fields=["name"], name="release_name_idx"),
             # `version` is unique (a partial index on MongoDB, unused for equality lookups and
             # sorts): the plain index serves lookups by version and `ordering=version`.

@@ -15,8 +15,17 @@ ENVIRONMENT_EXAMPLE = {
     "url": "https://opsportal.example.com",
     "description": "Customer-facing production cluster.",
     "config": {"replicas": 6, "region": "eu-west-1", "debug": False},
+    "approval_policy": {
+        "rules": [
+            {"name": "Release Managers", "approvals": 2, "group": "Release Managers"},
+            {"name": "Security", "approvals": 1, "team": "security-team"},
+        ],
+        "expires_after": 259200,
+        "warn_before": 86400,
+        "creator_can_approve": False,
+        "deployer_four_eyes": True,
+    },
     "requires_approval": True,
-    "min_approvals": 1,
     "freeze_windows": [
         {"starts_at": "2026-12-21T00:00:00Z", "ends_at": "2027-01-04T00:00:00Z", "reason": "Holiday change freeze"}
     ],

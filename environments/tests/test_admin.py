@@ -25,11 +25,11 @@ viewer = user_fixture("viewer", VIEWERS, is_staff=True)
 def form_data(env: Environment, **overrides) -> dict:
     data = change_form_data(
         env,
-        ["name", "tier", "order", "url", "description", "min_approvals", "health"],
-        ["config", "freeze_windows"],
-        **{"requires_approval": "on" if env.requires_approval else "", **overrides},
+        ["name", "tier", "order", "url", "description", "health"],
+        ["config", "freeze_windows", "approval_policy"],
+        **overrides,
     )
-    return {key: value for key, value in data.items() if value != "" or key not in ("requires_approval",)}
+    return data
 
 
 def test_change_page_shows_current_release_health_and_recent_deployments(client, superuser):
@@ -45,7 +45,8 @@ def test_change_page_shows_current_release_health_and_recent_deployments(client,
     assert "Current release:</strong> <a" in html and "Checkout (1.0.0)" in html
     assert 'data-status="healthy"' in html
     assert "Recent deployments" in html and 'data-status="succeeded"' in html
-    assert html.count('data-django-jsonform-container="true"') == 2  # config and freeze windows as forms
+    # config, freeze windows and the approval policy as forms
+    assert html.count('data-django-jsonform-container="true"') == 3
 
 
 def save_freeze_windows(client, user, windows: list[dict]):
@@ -97,10 +98,10 @@ def test_adding_without_an_id_uses_the_slug_of_the_name(client, superuser):
         "order": 5,
         "url": "",
         "description": "",
-        "min_approvals": 0,
         "health": "unknown",
         "config": "{}",
         "freeze_windows": "[]",
+        "approval_policy": '{"rules": []}',
     }
     response = client.post(reverse("admin:environments_environment_add"), data)
     assert response.status_code == 302

@@ -117,7 +117,9 @@ def test_retrieve_with_and_without_trailing_slash(api):
         body = response.json()
         assert body["id"] == "production"
         assert body["requires_approval"] is True
-        assert body["min_approvals"] == 1
+        assert body["approval_policy"]["rules"] == [
+            {"name": "Release Managers", "approvals": 1, "group": "Release Managers"}
+        ]
         assert body["current_release"] is None
 
 
@@ -164,6 +166,10 @@ def test_create_with_explicit_id(api):
     assert Environment.objects.get(pk="qa").name == "Quality"
 
 
+def _rules(*rules: dict) -> dict:
+    return {"rules": list(rules)}
+
+
 @pytest.mark.parametrize(
     ("payload", "field", "fragment"),
     [
@@ -200,7 +206,22 @@ def test_create_with_explicit_id(api):
             "freeze_windows",
             "time zone",
         ),
-        ({"name": "X", "requires_approval": True, "min_approvals": 0}, "min_approvals", "at least 1"),
+        (
+            {"name": "X", "approval_policy": {"rules": [{"approvals": 0, "group": "Release Managers"}]}},
+            "approval_policy",
+            "minimum",
+        ),
+        ({"name": "X", "approval_policy": {"rules": [{"approvals": 1}]}}, "approval_policy", "rules[0]"),
+        (
+            {"name": "X", "approval_policy": {"rules": [{"approvals": 1, "team": "ghosts"}]}},
+            "approval_policy",
+            "no team",
+        ),
+        (
+            {"name": "X", "approval_policy": {"rules": [{"approvals": 1, "group": "Nobody"}]}},
+            "approval_policy",
+            "no group",
+        ),
         ({"name": ""}, "name", "blank"),
     ],
 )
@@ -248,15 +269,21 @@ def test_put_replaces_editable_fields(api):
         "url": "https://prod.example.com",
         "description": "Live",
         "config": {},
-        "requires_approval": True,
-        "min_approvals": 2,
+        "approval_policy": {"rules": [{"approvals": 2, "group": "Release Managers"}], "expires_after": 3600},
         "freeze_windows": [],
         "health": "healthy",
     }
     response = api.put(f"{URL}/production", payload)
     assert response.status_code == 200, response.json()
     environment = Environment.objects.get(pk="production")
-    assert (environment.name, environment.order, environment.min_approvals) == ("Prod", 9, 2)
+    assert (environment.name, environment.order, environment.requires_approval) == ("Prod", 9, True)
+    assert environment.approval_policy == {
+        "rules": [{"name": "", "approvals": 2, "group": "Release Managers"}],
+        "expires_after": 3600,
+        "warn_before": 86400,
+        "creator_can_approve": False,
+        "deployer_four_eyes": False,
+    }
 
 
 def test_update_with_a_stale_revision_is_409_and_changes_nothing(api):

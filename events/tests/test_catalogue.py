@@ -167,7 +167,8 @@ def test_release_create_update_reject_delete(envs, team, alice, carol):
 
 
 def test_an_approval_short_of_the_required_count(release, alice, carol, envs):
-    environment_update(environment=envs["production"], actor=alice, data={"min_approvals": 2})
+    policy = {"rules": [{"approvals": 2, "group": "Release Managers"}]}
+    environment_update(environment=envs["production"], actor=alice, data={"approval_policy": policy})
     release_submit(release=release, actor=alice)
     events = Recorder()
     release_approve(release=release, actor=carol)

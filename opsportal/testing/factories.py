@@ -27,6 +27,16 @@ def make_team(**fields: Any) -> Team:
 
 
 def make_environment(id: str | None = None, **fields: Any) -> Environment:
+    """`requires_approval=True, min_approvals=N` (the old flags) give the policy "N from Release Managers";
+    `approval_policy` sets one directly (`requires_approval` follows it)."""
+    from environments.policies import default_policy, policy_requires_approval, policy_with_defaults
+
+    legacy_required, legacy_count = fields.pop("requires_approval", None), fields.pop("min_approvals", None)
+    if legacy_required:
+        fields.setdefault("approval_policy", default_policy(legacy_count or 1))
+    if "approval_policy" in fields:
+        fields["approval_policy"] = policy_with_defaults(fields["approval_policy"])
+        fields["requires_approval"] = policy_requires_approval(fields["approval_policy"])
     n = _n()
     defaults = {"id": id or f"env-{n}", "name": (id or f"env-{n}").title(), "tier": Tier.DEVELOPMENT, "order": n}
     return Environment.objects.create(**{**defaults, **fields})
@@ -62,7 +72,22 @@ def make_release(**fields: Any) -> Release:
         "description": "",
         "features": copy.deepcopy(SAMPLE_FEATURES),
     }
-    return Release.objects.create(**{**defaults, **fields})
+    release = Release(**{**defaults, **fields})
+    if release.status in ("approved", "deployed") and "approvals" not in fields:
+        # An approved release as the approve service leaves it: one Release Manager's approval of its content.
+        release.approvals = [factory_approval(release)]
+    release.save(force_insert=True)
+    return release
+
+
+def factory_approval(release: Release, user: str = "factory-approver", **fields: Any) -> dict[str, Any]:
+    """An approval of `release`'s current content by a Release Manager (`fields` override)."""
+    from opsportal.clock import now_ms
+    from releases.approvals import release_content_digest
+
+    at = fields.pop("at", None) or now_ms().isoformat().replace("+00:00", "Z")
+    entry = {"user": user, "decision": "approved", "comment": "", "at": at, "groups": ["Release Managers"]}
+    return {**entry, "teams": [], "digest": release_content_digest(release), **fields}
 
 
 def make_user(username: str, *roles: str, **fields: Any) -> Any:
@@ -84,3 +109,16 @@ def client_for(user: Any) -> Any:
     client = APIClient()
     client.force_authenticate(user)
     return client
+
+
+def set_approval_policy(environment_id: str, rules: list[dict[str, Any]] | int, **policy: Any) -> None:
+    """Give an environment an approval policy directly (`rules` as a list, or N for "N from Release
+    Managers"); `requires_approval` follows it as the services keep it."""
+    from environments.policies import policy_requires_approval, policy_with_defaults, release_managers_rule
+
+    if isinstance(rules, int):
+        rules = [release_managers_rule(rules)] if rules else []
+    full = policy_with_defaults({**policy, "rules": [{"name": "", **rule} for rule in rules]})
+    Environment.objects.filter(pk=environment_id).update(
+        approval_policy=full, requires_approval=policy_requires_approval(full)
+    )

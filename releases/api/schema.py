@@ -104,11 +104,33 @@ def _release(status: str, revision: int, **fields: Any) -> dict[str, Any]:
             _environment_summary("staging", "Staging", DEPLOYMENT_EXAMPLE),
             _environment_summary("production", "Production", None),
         ],
+        "approval_status": [_approval_status(approvers=[a["user"] for a in fields.get("approvals", [])])],
         **fields,
     }
 
 
-APPROVAL = {"user": "carol", "decision": "approved", "comment": "LGTM", "at": "2024-01-21T08:00:00.000Z"}
+def _approval_status(approvers: list[str]) -> dict[str, Any]:
+    """Production's policy (2 from Release Managers, 1 from the security team) on these approvals."""
+    managers = {"rule": "Release Managers", "needed": 2, "have": len(approvers), "expired": 0, "stale": 0}
+    security = {"rule": "Security", "needed": 1, "have": 0, "expired": 0, "stale": 0, "met": False, "approvers": []}
+    return {
+        "environment": "production",
+        "name": "Production",
+        "met": False,
+        "rules": [{**managers, "met": len(approvers) >= 2, "approvers": approvers}, security],
+        "deployer_is_only_approver": False,
+    }
+
+
+APPROVAL = {
+    "user": "carol",
+    "decision": "approved",
+    "comment": "LGTM",
+    "at": "2024-01-21T08:00:00.000Z",
+    "digest": "sha256:5d41402abc4b2a76b9719d911017c592e3b0c44298fc1c149afbf4c8996fb924",
+    "groups": ["Release Managers"],
+    "teams": ["platform-team"],
+}
 RELEASE_EXAMPLE = _release("pending_approval", 3)
 DRAFT_EXAMPLE = _release(
     "draft",
@@ -127,7 +149,7 @@ REJECTED_EXAMPLE = _release(
     approvals=[{**APPROVAL, "decision": "rejected", "comment": "Missing rollback plan."}],
 )
 RELEASE_LIST_EXAMPLE = {
-    **{key: value for key, value in RELEASE_EXAMPLE.items() if key != "environments"},
+    **{key: value for key, value in RELEASE_EXAMPLE.items() if key not in ("environments", "approval_status")},
     "deployed_to": ["staging"],
 }
 METRICS_EXAMPLE = {

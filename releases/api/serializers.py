@@ -17,7 +17,12 @@ from opsportal.schemas import JSONSchemaValidator
 from releases.choices import DeploymentStatus, ReleaseAction, ReleaseStatus
 from releases.models import Deployment, Release
 from releases.schemas import APPROVALS, FEATURES
-from releases.selectors import release_deployed_to, release_environment_summaries, release_progress
+from releases.selectors import (
+    release_approval_status,
+    release_deployed_to,
+    release_environment_summaries,
+    release_progress,
+)
 from releases.services import BLOCKER_CODES, release_allowed_actions
 
 # The statuses a new deployment may start with, and those a pipeline may report (enum components).
@@ -102,6 +107,34 @@ class ReleaseEnvironmentSummarySerializer(serializers.Serializer):
     )
 
 
+class ReleaseUnmetRuleSerializer(serializers.Serializer):
+    """An approval rule that is not met: `have` fresh approvals of `needed`; matching approvals that no
+    longer count: `expired` (older than the policy's `expires_after`) and `stale` (given on other content)."""
+
+    rule = serializers.CharField()
+    needed = serializers.IntegerField()
+    have = serializers.IntegerField()
+    expired = serializers.IntegerField()
+    stale = serializers.IntegerField()
+
+
+class ReleaseApprovalRuleSerializer(ReleaseUnmetRuleSerializer):
+    """An approval rule evaluated on the release's current approvals."""
+
+    met = serializers.BooleanField()
+    approvers = serializers.ListField(child=serializers.CharField(), help_text="Whose approvals count for it.")
+
+
+class ReleaseApprovalStatusSerializer(serializers.Serializer):
+    """Whether the release's current approvals meet one environment's approval policy, rule by rule."""
+
+    environment = serializers.CharField()
+    name = serializers.CharField()
+    met = serializers.BooleanField()
+    rules = ReleaseApprovalRuleSerializer(many=True)
+    deployer_is_only_approver = serializers.BooleanField()
+
+
 class ReleaseListSerializer(serializers.ListSerializer):
     """Computes what the items need for a whole page at once: a constant number of queries."""
 
@@ -131,6 +164,10 @@ class ReleaseSerializer(serializers.ModelSerializer):
         help_text="Per environment (in promotion order): is this release current there, and its latest "
         "deployment there."
     )
+    approval_status = serializers.SerializerMethodField(
+        help_text="Per environment with an approval policy (in promotion order): whether the current "
+        "approvals meet it now, rule by rule."
+    )
 
     class Meta:
         model = Release
@@ -139,6 +176,7 @@ class ReleaseSerializer(serializers.ModelSerializer):
             "allowed_actions",
             "progress",
             "environments",
+            "approval_status",
         ]
         list_serializer_class = ReleaseListSerializer
         read_only_fields = ["id", "status", "created_by", "created_at", "updated_at", "revision"]
@@ -169,6 +207,10 @@ class ReleaseSerializer(serializers.ModelSerializer):
             for summary in summaries[release.pk]
         ]
 
+    @extend_schema_field(ReleaseApprovalStatusSerializer(many=True))
+    def get_approval_status(self, release: Release) -> list[dict[str, Any]]:
+        return release_approval_status(release)
+
 
 class ReleaseListItemSerializer(ReleaseSerializer):
     """A release in a list page: everything but the per-environment deployment summaries, which
@@ -179,7 +221,9 @@ class ReleaseListItemSerializer(ReleaseSerializer):
     )
 
     class Meta(ReleaseSerializer.Meta):
-        fields = [field for field in ReleaseSerializer.Meta.fields if field != "environments"] + ["deployed_to"]
+        fields = [
+            field for field in ReleaseSerializer.Meta.fields if field not in ("environments", "approval_status")
+        ] + ["deployed_to"]
 
     def prepare_page(self, releases: list[Release]) -> None:
         self.context[DEPLOYED_TO] = release_deployed_to(releases=releases)
@@ -229,7 +273,10 @@ class ReleaseDeployBlockerSerializer(serializers.Serializer):
         choices=ReleaseStatus.choices, required=False, help_text="invalid_status, approval_required: release status."
     )
     required_approvals = serializers.IntegerField(
-        required=False, help_text="approval_required: how many approvals a release needs."
+        required=False, help_text="approval_required: how many approvals the environment's policy asks for in all."
+    )
+    unmet_rules = ReleaseUnmetRuleSerializer(
+        many=True, required=False, help_text="approval_required: the policy's rules that are not met now."
     )
     workflow = serializers.CharField(required=False, help_text="workflow_order: the workflow id.")
     required_environment = serializers.CharField(

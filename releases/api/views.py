@@ -124,9 +124,10 @@ class ReleaseViewSet(IdempotentPostMixin, RevisionETagMixin, viewsets.ModelViewS
     @APPROVE_SCHEMA
     @action(detail=True, methods=["post"])
     def approve(self, request: Request, pk: str | None = None) -> Response:
-        """Approve a draft or pending release. It becomes `approved` once it has the required number of
-        approvals (the largest `min_approvals` of the environments that require approval, at least 1).
-        The creator cannot approve (four eyes) and nobody approves twice."""
+        """Approve a draft or pending release. It becomes `approved` once its approvals meet the approval
+        policy of every environment that has one (without any: one Release Manager). The approval records
+        the digest of the content approved. The creator cannot approve unless every policy allows it (four
+        eyes, no bypass for superusers) and nobody approves twice."""
         return self._release_response(call_service(self, services.release_approve, ReleaseApproveInputSerializer))
 
     @REJECT_SCHEMA
@@ -173,7 +174,8 @@ class ReleaseViewSet(IdempotentPostMixin, RevisionETagMixin, viewsets.ModelViewS
         environment = Environment.objects.filter(pk=env_id).first()
         if environment is None:
             raise ValidationFailed({"environment": [f"Unknown environment '{env_id}'."]})
-        blockers = services.release_deploy_check(release=self.get_object(), environment=environment)
+        deployer = request.user.get_username() if request.user.is_authenticated else ""
+        blockers = services.release_deploy_check(release=self.get_object(), environment=environment, deployer=deployer)
         # The blockers as the service states them: exactly what a refused deploy would carry.
         return Response({"allowed": not blockers, "blockers": blockers})
 

@@ -3,14 +3,17 @@
 One module per concern, re-exported here so callers import from `releases.services`:
 - `permissions`: who may do what to a release;
 - `lifecycle`: create, update, delete, submit, approve, reject (and the state table);
-- `deployments`: the deploy check, deploy, rollback and deployment status reports.
+- `deployments`: the deploy check, deploy, rollback and deployment status reports;
+- `approvals`: the approval-expiry notices (issue #12).
 """
 
+from releases.services.approvals import approvals_notify_expiry, release_notify_approval_expiry
 from releases.services.deployments import (
     BLOCKER_ALREADY_DEPLOYED,
     BLOCKER_APPROVAL_REQUIRED,
     BLOCKER_CODES,
     BLOCKER_DEPLOYMENT_IN_PROGRESS,
+    BLOCKER_FOUR_EYES,
     BLOCKER_FREEZE_WINDOW,
     BLOCKER_INVALID_STATUS,
     BLOCKER_WORKFLOW_ORDER,
@@ -40,11 +43,13 @@ __all__ = [
     "BLOCKER_APPROVAL_REQUIRED",
     "BLOCKER_CODES",
     "BLOCKER_DEPLOYMENT_IN_PROGRESS",
+    "BLOCKER_FOUR_EYES",
     "BLOCKER_FREEZE_WINDOW",
     "BLOCKER_INVALID_STATUS",
     "BLOCKER_WORKFLOW_ORDER",
     "COUNTS_AS_APPROVED",
     "WRITABLE_FIELDS",
+    "approvals_notify_expiry",
     "deployment_report_status",
     "release_allowed_actions",
     "release_approve",
@@ -52,6 +57,7 @@ __all__ = [
     "release_delete",
     "release_deploy",
     "release_deploy_check",
+    "release_notify_approval_expiry",
     "release_reject",
     "release_rollback",
     "release_submit",

@@ -27,12 +27,13 @@ from audit.actions import AuditAction
 from audit.services import audit_record, now_ms
 from environments.choices import Health, Tier
 from environments.models import Environment
+from environments.policies import default_policy, policy_with_defaults
 from environments.selectors import environment_active_freeze
 from opsportal.errors import Conflict, NotFound, ValidationFailed
 from opsportal.uow import Transient, unit_of_work
 from releases.choices import DeploymentKind, DeploymentStatus, ReleaseAction, ReleaseStatus
 from releases.models import Deployment, Release
-from releases.selectors import release_required_approvals
+from releases.selectors import release_approval_status
 from releases.services.lifecycle import (
     ALLOWED_FROM,
     COUNTS_AS_APPROVED,
@@ -56,9 +57,11 @@ BLOCKER_WORKFLOW_ORDER = "workflow_order"
 BLOCKER_FREEZE_WINDOW = "freeze_window"
 BLOCKER_ALREADY_DEPLOYED = "already_deployed"
 BLOCKER_DEPLOYMENT_IN_PROGRESS = "deployment_in_progress"
+BLOCKER_FOUR_EYES = "four_eyes"
 BLOCKER_CODES = (
     BLOCKER_INVALID_STATUS,
     BLOCKER_APPROVAL_REQUIRED,
+    BLOCKER_FOUR_EYES,
     BLOCKER_WORKFLOW_ORDER,
     BLOCKER_FREEZE_WINDOW,
     BLOCKER_ALREADY_DEPLOYED,
@@ -80,14 +83,65 @@ def _workflow_stage(release: Release, environment: Environment) -> tuple[Workflo
     return workflow, (stages.index(environment.pk) if environment.pk in stages else None)
 
 
-def release_deploy_check(*, release: Release, environment: Environment) -> list[dict[str, Any]]:
+def _unmet_message(rule: dict[str, Any]) -> str:
+    lost = [f"{rule[key]} {key}" for key in ("expired", "stale") if rule[key]]
+    return f"{rule['rule']} needs {rule['needed']}, has {rule['have']}" + (f" ({', '.join(lost)})" if lost else "")
+
+
+def _approval_blockers(
+    release: Release, environment: Environment, stage: dict[str, Any], *, deployer: str
+) -> list[dict[str, Any]]:
+    """`approval_required` (status, unmet rules) and `four_eyes` (the deployer is the only approver)."""
+    if release.status == S.REJECTED:
+        return []
+    if environment.requires_approval:
+        policy = policy_with_defaults(environment.approval_policy)
+    elif stage.get("requires_approval"):
+        policy = default_policy()  # a workflow stage that requires approval: the default rule
+    else:
+        return []
+    entry = {"environment": environment.pk, "name": environment.name, "policy": policy}
+    evaluation = release_approval_status(release, policies=[entry], at=now_ms(), deployer=deployer)[0]
+    unmet = [{key: rule[key] for key in ("rule", "needed", "have", "expired", "stale")} for rule in evaluation["rules"]]
+    unmet = [rule for rule in unmet if rule["have"] < rule["needed"]]
+    blockers = []
+    if release.status not in COUNTS_AS_APPROVED or unmet:
+        reasons = []
+        if release.status not in COUNTS_AS_APPROVED:
+            reasons.append(f"this one is '{release.status}'")
+        reasons.extend(_unmet_message(rule) for rule in unmet)
+        blockers.append(
+            {
+                "code": BLOCKER_APPROVAL_REQUIRED,
+                "message": f"{environment.name} only takes approved releases; {'; '.join(reasons)}.",
+                "status": release.status,
+                "required_approvals": sum(rule["needed"] for rule in evaluation["rules"]),
+                "unmet_rules": unmet,
+            }
+        )
+    if evaluation["deployer_is_only_approver"]:
+        blockers.append(
+            {
+                "code": BLOCKER_FOUR_EYES,
+                "message": f"{environment.name}'s policy says the deployer ({deployer}) cannot be this "
+                "release's only approver.",
+                "status": release.status,
+            }
+        )
+    return blockers
+
+
+def release_deploy_check(*, release: Release, environment: Environment, deployer: str = "") -> list[dict[str, Any]]:
     """What stands between this release and `environment`; an empty list means it may be deployed.
 
     Each blocker is `{"code", "message", ...context}`:
     - `invalid_status`: a rejected release never deploys.
-    - `approval_required`: the environment (or its workflow stage) requires approval and the
-      release is not `approved` or `deployed`. So drafts, pending and rolled-back releases may
-      deploy only where no approval is needed.
+    - `approval_required`: the environment's approval policy has rules (or its workflow stage
+      requires approval: one Release Manager) and the release is not `approved` or `deployed`, or
+      its current approvals do not meet every rule now (`unmet_rules`: `rule`, `needed`, `have`,
+      and how many matching approvals no longer count: `expired`, `stale` — given on other content).
+      So drafts, pending and rolled-back releases may deploy only where no approval is needed.
+    - `four_eyes`: the policy forbids it and `deployer` would be the release's only approver.
     - `workflow_order`: the release follows a workflow, and the environment is not one of its
       stages, or is stage N > 0 and the release has no succeeded deployment on stage N-1.
     - `freeze_window`: now is inside one of the environment's freeze windows (`until`: the end of the
@@ -108,16 +162,7 @@ def release_deploy_check(*, release: Release, environment: Environment) -> list[
 
     workflow, stage_index = _workflow_stage(release, environment)
     stage = workflow.stages[stage_index] if workflow is not None and stage_index is not None else {}
-    needs_approval = environment.requires_approval or bool(stage.get("requires_approval"))
-    if needs_approval and status not in COUNTS_AS_APPROVED and status != S.REJECTED:
-        blockers.append(
-            {
-                "code": BLOCKER_APPROVAL_REQUIRED,
-                "message": f"{environment.name} only takes approved releases; this one is '{status}'.",
-                "status": status,
-                "required_approvals": release_required_approvals(),
-            }
-        )
+    blockers.extend(_approval_blockers(release, environment, stage, deployer=deployer))
 
     if workflow is not None:
         stages = [s.get("environment") for s in workflow.stages or []]
@@ -342,7 +387,7 @@ def release_deploy(
     except DjangoValidationError as error:
         raise _validation_failed(error) from None
 
-    blockers = release_deploy_check(release=release, environment=environment)
+    blockers = release_deploy_check(release=release, environment=environment, deployer=_username(actor))
     overridden = [b for b in blockers if b["code"] == BLOCKER_FREEZE_WINDOW] if override_freeze else []
     blockers = [b for b in blockers if b not in overridden]
     if blockers:

@@ -8,7 +8,7 @@ from audit.models import AuditEvent
 from audit.services import now_ms
 from environments.models import Environment
 from opsportal.errors import Conflict, Forbidden, PreconditionFailed, ValidationFailed
-from opsportal.testing.factories import make_environment, make_release, make_workflow
+from opsportal.testing.factories import make_environment, make_release, make_workflow, set_approval_policy
 from releases.models import Deployment, Release
 from releases.services import (
     deployment_report_status,
@@ -247,8 +247,8 @@ def test_creator_cannot_approve_their_own_release(alice, envs):
     assert release.status == "pending_approval" and release.approvals == []
 
 
-def test_approval_needs_the_largest_min_approvals_and_nobody_approves_twice(alice, carol, dave, envs):
-    Environment.objects.filter(pk="production").update(min_approvals=2)
+def test_approval_needs_the_policy_met_and_nobody_approves_twice(alice, carol, dave, envs):
+    set_approval_policy("production", 2)
     release = new_release(alice)
     release_submit(release=release, actor=alice)
     release_approve(release=release, actor=carol)

@@ -43,6 +43,15 @@ def _environment(pk: str) -> Any:
     return Environment.objects.get(pk=pk)
 
 
+def _set_policy(environment_id: str, rules: list[dict[str, Any]], **policy: Any) -> None:
+    """An approval policy set directly (`requires_approval` follows it, as the services keep it)."""
+    from environments.models import Environment
+    from environments.policies import policy_with_defaults
+
+    full = policy_with_defaults({**policy, "rules": [{"name": "", **rule} for rule in rules]})
+    Environment.objects.filter(pk=environment_id).update(approval_policy=full, requires_approval=bool(rules))
+
+
 def _query(path: str, **params: Any) -> str:
     params = {key: value for key, value in params.items() if value is not None}
     return f"{path}?{urlencode(params)}" if params else path
@@ -61,12 +70,12 @@ def release_and_deployment_lists(ctx: Context) -> Any:
 
 @scenario(covers=["releases.selectors.release_required_approvals"])
 def required_approvals(ctx: Context) -> Any:
-    """Max(min_approvals) over environments that require approval, before and after changing them."""
+    """The largest total of an approval policy, before and after changing them (issue #12)."""
     from environments.models import Environment
     from releases.selectors import release_required_approvals
 
     answers = [release_required_approvals()]
-    Environment.objects.filter(pk="staging").update(requires_approval=True, min_approvals=3)
+    _set_policy("staging", [{"approvals": 3, "group": "Release Managers"}])
     answers.append(release_required_approvals())
     Environment.objects.update(requires_approval=False)
     answers.append(release_required_approvals())
@@ -596,11 +605,10 @@ def release_crud(ctx: Context) -> Any:
 )
 def approval_lifecycle(ctx: Context) -> Any:
     """Submit, approve (four eyes, twice, count reached), reject, resubmit: conditional status updates."""
-    from environments.models import Environment
     from releases.services import release_approve, release_create, release_reject, release_submit
 
     alice, bob, erin = ctx.user("alice"), ctx.user("bob"), ctx.user("erin")
-    Environment.objects.filter(pk="production").update(min_approvals=2)
+    _set_policy("production", [{"approvals": 2, "group": "Release Managers"}])
     release = release_create(actor=alice, data={"name": "Two approvals", "version": "4.0.0", "team": "platform-team"})
     answers: dict[str, Any] = {"submit": release_submit(release=release, actor=alice)}
     answers["submit_again"] = ctx.attempt(lambda: release_submit(release=_release(release.pk), actor=alice))
@@ -619,6 +627,38 @@ def approval_lifecycle(ctx: Context) -> Any:
     )
     answers["approve_fixture"] = release_approve(release=_release("release-3"), actor=bob)
     answers["pending"] = ctx.get("/api/v1/dashboard/stats")["body"]["pending_approvals"]
+    return answers
+
+
+ISSUE_12_APPROVALS = ("selectors.release_approval_policies", "selectors.release_approval_status")
+ISSUE_12_NOTICES = ("services.release_notify_approval_expiry", "services.approvals_notify_expiry")
+
+
+@scenario(covers=[f"releases.{name}" for name in (*ISSUE_12_APPROVALS, *ISSUE_12_NOTICES)], writes=True)
+def approval_policies_and_expiry(ctx: Context) -> Any:
+    """Rules by group and team, expiry at the boundary, the expiry notices, a digest mismatch (issue #12)."""
+    from releases.models import Release
+    from releases.selectors import release_approval_policies, release_approval_status
+    from releases.services import approvals_notify_expiry, release_approve, release_notify_approval_expiry
+
+    bob, erin = ctx.user("bob"), ctx.user("erin")
+    rules = [{"approvals": 1, "group": "Release Managers"}, {"approvals": 1, "team": "security-team"}]
+    _set_policy("production", rules, expires_after=3600, warn_before=600)
+    answers: dict[str, Any] = {"policies": release_approval_policies()}
+    answers["first"] = release_approve(release=_release("release-3"), actor=bob)
+    answers["second"] = ctx.attempt(lambda: release_approve(release=_release("release-3"), actor=erin))
+    answers["status"] = release_approval_status(_release("release-3"))
+    ctx.clock.advance(minutes=49)
+    answers["not_due"] = approvals_notify_expiry()
+    ctx.clock.advance(minutes=1)
+    answers["expiring"] = approvals_notify_expiry()
+    answers["one_release"] = release_notify_approval_expiry(release_id="release-3")
+    ctx.clock.advance(minutes=10)
+    answers["expired"] = approvals_notify_expiry()
+    answers["after_expiry"] = release_approval_status(_release("release-3"))
+    Release.objects.filter(pk="release-3").update(version="3.3.3-edited")
+    answers["stale"] = release_approval_status(_release("release-3"), policies=release_approval_policies())
+    answers["release"] = _release("release-3")
     return answers
 
 
