@@ -36,6 +36,13 @@ class AuditAction(models.TextChoices):
     ENVIRONMENT_DELETED = "environment.deleted"
     ENVIRONMENT_REPAIRED = "environment.repaired"
 
+    FREEZE_CREATED = "freeze.created"
+    FREEZE_UPDATED = "freeze.updated"
+    FREEZE_DELETED = "freeze.deleted"
+    # Issue #12: the worker's calendar job, at each occurrence's edges (actor `system`).
+    FREEZE_STARTED = "freeze.started"
+    FREEZE_ENDED = "freeze.ended"
+
     TEAM_CREATED = "team.created"
     TEAM_UPDATED = "team.updated"
     TEAM_DELETED = "team.deleted"

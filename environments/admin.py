@@ -52,7 +52,6 @@ class EnvironmentAdmin(ServiceModelAdmin):
         ("Now", {"fields": ("status_panel", "recent_deployments")}),
         ("Approval and health", {"fields": ("approval_policy", "requires_approval", "health")}),
         ("Configuration", {"fields": ("config",)}),
-        ("Freeze windows", {"fields": ("freeze_windows",)}),
     )
     services = SERVICES
     readonly_fields = ("requires_approval",)
@@ -67,12 +66,10 @@ class EnvironmentAdmin(ServiceModelAdmin):
         "description",
         "config",
         "approval_policy",
-        "freeze_windows",
         "health",
     )
     json_schemas = {
         "config": widget_schema(schemas.CONFIG),
-        "freeze_windows": widget_schema(schemas.FREEZE_WINDOWS),
         "approval_policy": widget_schema(schemas.APPROVAL_POLICY),
     }
 

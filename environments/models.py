@@ -9,7 +9,7 @@ from opsportal.schemas import JSONSchemaValidator
 
 
 class Environment(NamedDocument):
-    """An environment with its embedded config, approval policy and freeze windows.
+    """An environment with its embedded config and approval policy (its freezes: `Freeze`).
 
     `current_release`/`current_deployment` are derived from deployments and maintained by
     the deployment services in the same conditional update that claims the environment
@@ -33,11 +33,6 @@ class Environment(NamedDocument):
     requires_approval = models.BooleanField(
         default=False, editable=False, help_text="Derived: whether the approval policy has rules."
     )
-    freeze_windows = models.JSONField(
-        default=list,
-        blank=True,
-        validators=[JSONSchemaValidator("environments.schemas.FREEZE_WINDOWS", "freeze_windows")],
-    )
     health = models.CharField(max_length=20, choices=Health.choices, default=Health.UNKNOWN)
     current_release = models.ForeignKey(
         "releases.Release", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
@@ -60,3 +55,47 @@ class Environment(NamedDocument):
     @property
     def is_production(self) -> bool:
         return self.tier == Tier.PRODUCTION
+
+
+class Freeze(NamedDocument):
+    """A change freeze in the calendar (issue #12): one-off (`starts_at` → `ends_at`) or recurring (an
+    RFC 5545 `rrule` from `starts_at`, each occurrence lasting `duration_minutes`, in the IANA
+    `timezone`, with `exdates` left out). Scope: `environments` and `tiers` (both empty: every
+    environment), and optionally `teams` (empty: every team's releases). `source` names what created it
+    (`ics:<uid>` for an imported holiday calendar), so importing the same file again updates instead of
+    duplicating. Replaces the freeze windows embedded in environments (migration 0007). Occurrences and
+    the freeze rule: `environments.calendar`.
+    """
+
+    reason = models.CharField(max_length=500, blank=True, default="")
+    created_by = models.CharField(max_length=150, blank=True, default="")
+    timezone = models.CharField(max_length=64, default="UTC", help_text="IANA time zone, e.g. Europe/Berlin.")
+    starts_at = models.DateTimeField(help_text="The (first) occurrence's start.")
+    ends_at = models.DateTimeField(null=True, blank=True, help_text="One-off freezes: the end (exclusive).")
+    rrule = models.CharField(
+        max_length=500, blank=True, default="", help_text="RFC 5545 RRULE, e.g. FREQ=WEEKLY;BYDAY=SA (no DTSTART)."
+    )
+    duration_minutes = models.PositiveIntegerField(
+        null=True, blank=True, help_text="Recurring freezes: how long each occurrence lasts."
+    )
+    exdates = models.JSONField(
+        default=list, blank=True, validators=[JSONSchemaValidator("environments.schemas.EXDATES", "exdates")]
+    )
+    environments = models.JSONField(
+        default=list, blank=True, validators=[JSONSchemaValidator("environments.schemas.SCOPE_IDS", "environments")]
+    )
+    tiers = models.JSONField(
+        default=list, blank=True, validators=[JSONSchemaValidator("environments.schemas.SCOPE_TIERS", "tiers")]
+    )
+    teams = models.JSONField(
+        default=list, blank=True, validators=[JSONSchemaValidator("environments.schemas.SCOPE_IDS", "teams")]
+    )
+    source = models.CharField(max_length=300, blank=True, default="")
+
+    class Meta(NamedDocument.Meta):
+        ordering = ["starts_at", "id"]
+        indexes = [
+            *NamedDocument.Meta.indexes,
+            models.Index(fields=["starts_at", "id"], name="freeze_starts_idx"),
+            models.Index(fields=["source"], name="freeze_source_idx"),
+        ]

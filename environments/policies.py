@@ -20,7 +20,7 @@ rules asks for no approval.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -112,15 +112,7 @@ class RuleResult:
         return self.have >= self.needed
 
     def as_dict(self) -> dict[str, Any]:
-        return {
-            "rule": self.rule,
-            "needed": self.needed,
-            "have": self.have,
-            "expired": self.expired,
-            "stale": self.stale,
-            "met": self.met,
-            "approvers": self.approvers,
-        }
+        return {**asdict(self), "met": self.met}
 
 
 @dataclass

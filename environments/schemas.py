@@ -65,3 +65,15 @@ APPROVAL_POLICY = closed_object(
     },
     required=["rules"],
 )
+
+EXDATES = {
+    "type": "array",
+    "title": "Excluded occurrences",
+    "description": "Start times of occurrences left out: local date-times in the freeze's time zone "
+    "(`2026-12-26T00:00:00`) or dates (`2026-12-26`).",
+    "items": {"type": "string", "minLength": 10, "maxLength": 32},
+    "maxItems": 500,
+}
+SCOPE_IDS = {"type": "array", "items": {"type": "string", "minLength": 1, "maxLength": 64}, "maxItems": 100}
+# Tier names (checked by the service: one enum component per set of values in the API schema).
+SCOPE_TIERS = {"type": "array", "items": {"type": "string", "maxLength": 20}, "maxItems": 3}

@@ -8,9 +8,12 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from environments.models import Environment
+from django.db.models import Q
+
+from environments.calendar import rrule_error, zone
+from environments.choices import Tier
+from environments.models import Environment, Freeze
 from environments.policies import POLICY_DEFAULTS, policy_requires_approval
-from environments.selectors import parse_freeze_moment
 from opsportal.documents import DocumentKind, DocumentServices, Errors, editable_fields, model_errors
 from opsportal.schemas import schema_errors
 from teams.models import Team
@@ -20,38 +23,10 @@ DERIVED_FIELDS = ("current_release", "current_deployment", "deployment_seq", "re
 EDITABLE_FIELDS = editable_fields(Environment, exclude=DERIVED_FIELDS)
 
 
-def _iso(moment: datetime) -> str:
-    return moment.isoformat().replace("+00:00", "Z")
-
-
-def _clean_freeze_windows(windows: list[dict[str, Any]]) -> tuple[list[dict[str, Any]], list[str]]:
-    """Windows with bounds normalized to UTC `…Z`, and the messages of the invalid ones."""
-    cleaned: list[dict[str, Any]] = []
-    errors: list[str] = []
-    for index, window in enumerate(windows):
-        path = f"freeze_windows[{index}]"
-        starts = parse_freeze_moment(window.get("starts_at"))
-        ends = parse_freeze_moment(window.get("ends_at"))
-        for key, moment in (("starts_at", starts), ("ends_at", ends)):
-            if moment is None:
-                errors.append(
-                    f"{path}.{key}: must be an ISO 8601 date-time with a time zone, e.g. 2026-12-20T00:00:00Z."
-                )
-        if starts and ends and ends <= starts:
-            errors.append(f"{path}.ends_at: must be after starts_at ({_iso(starts)}).")
-        if starts and ends:
-            cleaned.append({"reason": "", **window, "starts_at": _iso(starts), "ends_at": _iso(ends)})
-    return cleaned, errors
-
-
 def _validate(candidate: Environment) -> Errors:
-    """Schema, field and cross-field rules on the environment as it would be saved; freeze
-    windows are normalized to UTC once they are all valid."""
+    """Schema, field and cross-field rules on the environment as it would be saved; the approval policy
+    is stored with every key, and `requires_approval` derived from it."""
     errors: Errors = {}
-    if isinstance(candidate.freeze_windows, list) and all(isinstance(w, dict) for w in candidate.freeze_windows):
-        windows, errors["freeze_windows"] = _clean_freeze_windows(candidate.freeze_windows)
-        if not errors["freeze_windows"]:
-            candidate.freeze_windows = windows
     if isinstance(candidate.approval_policy, dict):
         # Every key stored (the defaults of those not given); the schema then checks the whole policy.
         policy = {**POLICY_DEFAULTS, **candidate.approval_policy}
@@ -131,7 +106,7 @@ def environment_update(
 ) -> Environment:
     """Change an environment's editable fields, conditionally on its revision (see `DocumentKind.update`).
 
-    Changing the approval policy or the freeze windows takes effect on the next deploy check.
+    Changing the approval policy takes effect on the next deploy check.
     """
     return ENVIRONMENTS.update(document=environment, actor=actor, data=data, expected_revision=expected_revision)
 
@@ -142,3 +117,76 @@ def environment_delete(*, environment: Environment, actor: Any) -> None:
 
 
 SERVICES = DocumentServices(environment_create, environment_update, environment_delete, manage=ENVIRONMENTS.manage)
+
+
+# --------------------------------------------------------------------------- the freeze calendar (issue #12)
+
+FREEZE_EDITABLE_FIELDS = editable_fields(Freeze)
+
+
+def _freeze_errors(candidate: Freeze) -> Errors:
+    """Timing (one-off or recurring, a real time zone and RRULE), scope (known environments and teams)."""
+    errors: Errors = {"timezone": [], "rrule": [], "ends_at": [], "duration_minutes": [], "environments": []}
+    if zone(candidate.timezone) is None:
+        errors["timezone"].append(f"'{candidate.timezone}' is not an IANA time zone (e.g. Europe/Berlin).")
+    starts = candidate.starts_at if isinstance(candidate.starts_at, datetime) else None
+    if candidate.rrule:
+        if starts is not None and (problem := rrule_error(candidate.rrule, starts)):
+            errors["rrule"].append(problem)
+        if not candidate.duration_minutes:
+            errors["duration_minutes"].append("A recurring freeze needs the length of each occurrence.")
+        if candidate.ends_at is not None:
+            errors["ends_at"].append("A recurring freeze ends with its rule (UNTIL or COUNT), not ends_at.")
+    else:
+        if candidate.ends_at is None:
+            errors["ends_at"].append("A one-off freeze needs ends_at (or give an rrule to make it recurring).")
+        elif starts is not None and isinstance(candidate.ends_at, datetime) and candidate.ends_at <= starts:
+            errors["ends_at"].append("must be after starts_at.")
+        if candidate.duration_minutes:
+            errors["duration_minutes"].append("Only recurring freezes have a duration; one-offs have ends_at.")
+    errors["tiers"] = [f"no tier '{tier}'." for tier in candidate.tiers or [] if tier not in Tier.values]
+    for field, model in (("environments", Environment), ("teams", Team)):
+        ids = [value for value in getattr(candidate, field) or [] if isinstance(value, str)]
+        known = set(model.objects.filter(pk__in=ids).values_list("id", flat=True)) if ids else set()
+        errors.setdefault(field, []).extend(
+            f"no {model._meta.model_name} '{value}'." for value in ids if value not in known
+        )
+    return model_errors(candidate, errors)
+
+
+def _freeze_scope(freeze: Freeze) -> dict[type, list[str]]:
+    """The environments a freeze blocks: touched by every write, so a deploy there that read the calendar
+    before this write cannot also commit on MongoDB (DESIGN §3); and the teams it names."""
+    environments = Environment.objects.all()
+    if freeze.environments or freeze.tiers:
+        environments = environments.filter(Q(pk__in=freeze.environments or []) | Q(tier__in=freeze.tiers or []))
+    return {Environment: list(environments.values_list("id", flat=True)), Team: list(freeze.teams or [])}
+
+
+FREEZES = DocumentKind(
+    Freeze,
+    FREEZE_EDITABLE_FIELDS,
+    _freeze_errors,
+    "it cannot be protected",
+    manage="manage freezes",
+    refers_to=_freeze_scope,
+)
+
+
+def freeze_create(*, actor: Any, data: dict[str, Any]) -> Freeze:
+    """Add a freeze to the calendar (Release Managers); `created_by` is the actor. Audited, one unit of work."""
+    return FREEZES.create(actor=actor, data={**data, "created_by": getattr(actor, "username", "") or ""})
+
+
+def freeze_update(*, freeze: Freeze, actor: Any, data: dict[str, Any], expected_revision: int | None = None) -> Freeze:
+    """Change a freeze (its timing, scope, reason), conditionally on its revision; `created_by` stays."""
+    data = {key: value for key, value in data.items() if key != "created_by"}
+    return FREEZES.update(document=freeze, actor=actor, data=data, expected_revision=expected_revision)
+
+
+def freeze_delete(*, freeze: Freeze, actor: Any) -> None:
+    """Remove a freeze from the calendar (its past occurrences stay in the audit trail)."""
+    FREEZES.delete(document=freeze, actor=actor)
+
+
+FREEZE_SERVICES = DocumentServices(freeze_create, freeze_update, freeze_delete, manage=FREEZES.manage)

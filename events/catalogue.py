@@ -76,8 +76,10 @@ EVENT_TYPES: tuple[EventType, ...] = (
     _own("deployment.started", "A deployment started; its pipeline reports the result later."),
     _own("deployment.succeeded", "A deployment succeeded (at once, or reported by its pipeline)."),
     _own("deployment.failed", "A pipeline reported a deployment as failed."),
-    _own("environment.frozen", "Freeze windows were added to an environment (`frozenNow`: in force right now)."),
-    _own("environment.unfrozen", "Freeze windows were removed from an environment."),
+    _own("environment.frozen", "A freeze that blocks this environment was added to the calendar (issue #12)."),
+    _own("environment.unfrozen", "A freeze that blocked this environment was removed from the calendar."),
+    _own("freeze.started", "An occurrence of a freeze began: deploys to the environment are blocked."),
+    _own("freeze.ended", "An occurrence of a freeze ended."),
     _own("environment.health_changed", "An environment's health changed (a deploy, a failure, or an edit)."),
     _own("webhook.test", "Sent by a subscription's test action only; never streamed."),
 )
@@ -278,12 +280,6 @@ def _health_changed(environment_id: str, old: Any, new: Any) -> Draft:
     return Draft("environment.health_changed", subject, environment=environment_id)
 
 
-def _window_key(window: Any) -> tuple[Any, ...]:
-    return (
-        (window.get("starts_at"), window.get("ends_at"), window.get("reason", "")) if isinstance(window, dict) else ()
-    )
-
-
 def _on_environment(audit: AuditEvent) -> list[Draft]:
     changes = audit.changes or {}
     environment = _environment_info(audit.object_id, changes)
@@ -300,23 +296,6 @@ def _on_environment(audit: AuditEvent) -> list[Draft]:
     if audit.action != A.ENVIRONMENT_UPDATED:
         return []
     drafts = [cdevent("environment.modified")]
-    if "freeze_windows" in changes:
-        from environments.models import Environment
-        from environments.selectors import environment_active_freeze
-
-        old = {_window_key(w): w for w in _old(changes, "freeze_windows") or []}
-        new = {_window_key(w): w for w in _new(changes, "freeze_windows") or []}
-        current = Environment.objects.filter(pk=env_id).first()
-        freeze = environment_active_freeze(current) if current is not None else None
-        state = {"frozenNow": freeze is not None, "frozenUntil": iso(freeze.until) if freeze else None}
-        added = [window for key, window in new.items() if key not in old]
-        removed = [window for key, window in old.items() if key not in new]
-        if added:
-            subject = environment_subject(environment, cdevents=False, windows=added, **state)
-            drafts.append(Draft("environment.frozen", subject, environment=env_id))
-        if removed:
-            subject = environment_subject(environment, cdevents=False, windows=removed, **state)
-            drafts.append(Draft("environment.unfrozen", subject, environment=env_id))
     if "health" in changes:
         drafts.append(_health_changed(env_id, _old(changes, "health"), _new(changes, "health")))
     return drafts
@@ -378,7 +357,56 @@ def _on_deployment(audit: AuditEvent) -> list[Draft]:
     return drafts
 
 
-_HANDLERS = {"release": _on_release, "deployment": _on_deployment, "environment": _on_environment}
+def _blocked_environments(changes: dict[str, Any]) -> list[str]:
+    """The environments a freeze blocks: as the job recorded them, else from its scope (none: all)."""
+    from django.db.models import Q
+
+    from environments.models import Environment
+
+    if "environments_blocked" in changes:
+        return list(changes["environments_blocked"])
+    ids = _new(changes, "environments") or _old(changes, "environments") or []
+    tiers = _new(changes, "tiers") or _old(changes, "tiers") or []
+    rows = Environment.objects.order_by("order", "id")
+    if ids or tiers:
+        rows = rows.filter(Q(pk__in=ids) | Q(tier__in=tiers))
+    return list(rows.values_list("id", flat=True))
+
+
+def _on_freeze(audit: AuditEvent) -> list[Draft]:
+    """A freeze added to or removed from the calendar: `environment.frozen` / `environment.unfrozen` for each
+    environment it blocks (issue #12); an occurrence starting or ending (the worker): `freeze.started` /
+    `freeze.ended`, likewise."""
+    changes = audit.changes or {}
+    names = {
+        A.FREEZE_CREATED: "environment.frozen",
+        A.FREEZE_DELETED: "environment.unfrozen",
+        A.FREEZE_STARTED: "freeze.started",
+        A.FREEZE_ENDED: "freeze.ended",
+    }
+    name = names.get(audit.action)
+    if name is None:
+        return []
+    freeze = {
+        "id": audit.object_id,
+        "name": _new(changes, "name") or _old(changes, "name") or audit.object_id,
+        "reason": _new(changes, "reason") or _old(changes, "reason") or "",
+        "occurrence": changes.get("occurrence"),
+    }
+    drafts = []
+    for env_id in _blocked_environments(changes):
+        environment = _environment_info(env_id)
+        subject = environment_subject(environment, cdevents=False, freeze=freeze)
+        drafts.append(Draft(name, subject, environment=env_id))
+    return drafts
+
+
+_HANDLERS = {
+    "release": _on_release,
+    "deployment": _on_deployment,
+    "environment": _on_environment,
+    "freeze": _on_freeze,
+}
 
 
 def drafts_for(audit: AuditEvent) -> list[Draft]:
@@ -430,10 +458,11 @@ def _example_subject(name: str) -> tuple[dict[str, Any], dict[str, Any]]:
     if name in ("environment.created", "environment.modified", "environment.deleted"):
         subject = environment_subject(_ENVIRONMENT, cdevents=True, deleted=name == "environment.deleted")
         return subject, {"config": [{}, {"replicas": 3}]}
-    if name in ("environment.frozen", "environment.unfrozen"):
-        window = {"starts_at": "2026-12-20T00:00:00Z", "ends_at": "2027-01-02T00:00:00Z", "reason": "holidays"}
-        subject = environment_subject(_ENVIRONMENT, cdevents=False, windows=[window], frozenNow=False, frozenUntil=None)
-        return subject, {"freeze_windows": [[], [window]] if name.endswith("frozen") else [[window], []]}
+    if name in ("environment.frozen", "environment.unfrozen", "freeze.started", "freeze.ended"):
+        occurrence = {"starts_at": "2026-12-19T23:00:00Z", "ends_at": "2026-12-21T23:00:00Z"}
+        freeze = {"id": "weekend-freeze", "name": "Weekend freeze", "reason": "No weekend changes"}
+        subject = environment_subject(_ENVIRONMENT, cdevents=False, freeze={**freeze, "occurrence": occurrence})
+        return subject, {"environments_blocked": ["production"], "occurrence": occurrence}
     if name == "environment.health_changed":
         subject = environment_subject(
             _ENVIRONMENT, cdevents=False, tier="production", health="degraded", previousHealth="healthy"
@@ -465,8 +494,10 @@ _EXAMPLE_ACTIONS = {
     "service.upgraded": A.DEPLOYMENT_CREATED,
     "service.rolledback": A.DEPLOYMENT_ROLLED_BACK,
     "environment.modified": A.ENVIRONMENT_UPDATED,
-    "environment.frozen": A.ENVIRONMENT_UPDATED,
-    "environment.unfrozen": A.ENVIRONMENT_UPDATED,
+    "environment.frozen": A.FREEZE_CREATED,
+    "environment.unfrozen": A.FREEZE_DELETED,
+    "freeze.started": A.FREEZE_STARTED,
+    "freeze.ended": A.FREEZE_ENDED,
     "environment.health_changed": A.DEPLOYMENT_STATUS_REPORTED,
     "approval.requested": A.RELEASE_SUBMITTED,
     "approval.recorded": A.RELEASE_APPROVED,

@@ -14,6 +14,7 @@ from tests.test_concurrency import _race
 pytestmark = pytest.mark.live_server_gunicorn
 
 ROUNDS = 4
+ONE_RELEASE_MANAGER = {"rules": [{"approvals": 1, "group": "Release Managers"}]}
 
 
 def _ok(status: int) -> bool:
@@ -64,7 +65,7 @@ def _assert_integrity(server):
 def test_reject_racing_a_production_deploy(live_gunicorn):
     server = live_gunicorn
     for _ in range(ROUNDS):
-        env_id = _environment(server, "production", requires_approval=True, min_approvals=1)
+        env_id = _environment(server, "production", approval_policy=ONE_RELEASE_MANAGER)
         release_id = _release(server, approved=True)
         reject, deploy = _race(
             [
@@ -97,13 +98,16 @@ def test_freeze_edit_racing_a_deploy(live_gunicorn):
         release_id = _release(server)
         freeze, deploy = _race(
             [
-                lambda e=env_id: server.request(
-                    "PATCH", f"/api/v1/environments/{e}", {"freeze_windows": [window]}, user="rm1"
+                lambda e=env_id: _post(
+                    server,
+                    "/api/v1/freezes",
+                    {**window, "name": f"Incident {uuid.uuid4().hex[:8]}", "environments": [e]},
                 ),
                 lambda r=release_id, e=env_id: _deploy(server, r, e),
             ]
         )
-        frozen_at = _audit_seqs(server, "environment.updated", env_id)
+        assert _ok(freeze[0]), freeze  # a freeze is always added (issue #12: a document of the calendar)
+        frozen_at = _audit_seqs(server, "freeze.created", freeze[1]["id"])
         if _ok(deploy[0]):
             # A deploy that got through committed before the freeze did, never after it.
             (deployed_at,) = _audit_seqs(server, "deployment.created", deploy[1]["id"])

@@ -26,7 +26,7 @@ def form_data(env: Environment, **overrides) -> dict:
     data = change_form_data(
         env,
         ["name", "tier", "order", "url", "description", "health"],
-        ["config", "freeze_windows", "approval_policy"],
+        ["config", "approval_policy"],
         **overrides,
     )
     return data
@@ -45,28 +45,8 @@ def test_change_page_shows_current_release_health_and_recent_deployments(client,
     assert "Current release:</strong> <a" in html and "Checkout (1.0.0)" in html
     assert 'data-status="healthy"' in html
     assert "Recent deployments" in html and 'data-status="succeeded"' in html
-    # config, freeze windows and the approval policy as forms
-    assert html.count('data-django-jsonform-container="true"') == 3
-
-
-def save_freeze_windows(client, user, windows: list[dict]):
-    """Post the change form of a new environment `qa` with these freeze windows."""
-    env = make_environment("qa")
-    client.force_login(user)
-    return env, client.post(change_url(env), form_data(env, freeze_windows=json.dumps(windows)))
-
-
-def test_freeze_windows_saved_through_the_form_are_normalised_and_audited(client, superuser):
-    windows = [{"starts_at": "2026-12-20T01:00:00.000Z", "ends_at": "2026-12-27T00:00:00+00:00", "reason": "Holidays"}]
-
-    env, response = save_freeze_windows(client, superuser, windows)
-
-    assert response.status_code == 302
-    env.refresh_from_db()
-    assert env.freeze_windows == [
-        {"starts_at": "2026-12-20T01:00:00Z", "ends_at": "2026-12-27T00:00:00Z", "reason": "Holidays"}
-    ]
-    assert AuditEvent.objects.filter(action="environment.updated", object_id="qa", actor="root").count() == 1
+    # config and the approval policy as forms
+    assert html.count('data-django-jsonform-container="true"') == 2
 
 
 def test_config_keeps_numbers_and_booleans(client, superuser):
@@ -76,17 +56,6 @@ def test_config_keeps_numbers_and_booleans(client, superuser):
     client.post(change_url(env), form_data(env, config=json.dumps(config)))
     env.refresh_from_db()
     assert env.config == config
-
-
-def test_a_window_that_ends_before_it_starts_is_a_form_error(client, superuser):
-    windows = [{"starts_at": "2026-12-27T00:00:00Z", "ends_at": "2026-12-20T00:00:00Z", "reason": ""}]
-
-    env, response = save_freeze_windows(client, superuser, windows)
-
-    assert response.status_code == 200
-    assert "freeze_windows[0].ends_at: must be after starts_at" in response.content.decode()
-    env.refresh_from_db()
-    assert env.freeze_windows == []
 
 
 def test_adding_without_an_id_uses_the_slug_of_the_name(client, superuser):
@@ -100,7 +69,6 @@ def test_adding_without_an_id_uses_the_slug_of_the_name(client, superuser):
         "description": "",
         "health": "unknown",
         "config": "{}",
-        "freeze_windows": "[]",
         "approval_policy": '{"rules": []}',
     }
     response = client.post(reverse("admin:environments_environment_add"), data)
@@ -163,11 +131,9 @@ def test_list_shows_health_current_release_and_freeze(client, superuser):
     assert 'data-status="frozen"' in html and "until 2999-01-01" in html
 
 
-def test_viewers_see_config_and_windows_as_tables(client, viewer):
+def test_viewers_see_config_and_policy_as_tables(client, viewer):
     env = make_environment(
-        "qa",
-        config={"replicas": 2},
-        freeze_windows=[{"starts_at": "2026-12-20T00:00:00Z", "ends_at": "2026-12-27T00:00:00Z", "reason": "Holidays"}],
+        "qa", config={"replicas": 2}, approval_policy={"rules": [{"name": "Holidays", "approvals": 1, "group": "G"}]}
     )
     client.force_login(viewer)
 

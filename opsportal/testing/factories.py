@@ -28,9 +28,10 @@ def make_team(**fields: Any) -> Team:
 
 def make_environment(id: str | None = None, **fields: Any) -> Environment:
     """`requires_approval=True, min_approvals=N` (the old flags) give the policy "N from Release Managers";
-    `approval_policy` sets one directly (`requires_approval` follows it)."""
+    `approval_policy` sets one directly (`requires_approval` follows it); `freeze_windows` become freezes."""
     from environments.policies import default_policy, policy_requires_approval, policy_with_defaults
 
+    windows = fields.pop("freeze_windows", [])
     legacy_required, legacy_count = fields.pop("requires_approval", None), fields.pop("min_approvals", None)
     if legacy_required:
         fields.setdefault("approval_policy", default_policy(legacy_count or 1))
@@ -39,7 +40,20 @@ def make_environment(id: str | None = None, **fields: Any) -> Environment:
         fields["requires_approval"] = policy_requires_approval(fields["approval_policy"])
     n = _n()
     defaults = {"id": id or f"env-{n}", "name": (id or f"env-{n}").title(), "tier": Tier.DEVELOPMENT, "order": n}
-    return Environment.objects.create(**{**defaults, **fields})
+    environment = Environment.objects.create(**{**defaults, **fields})
+    _freezes_from_windows(environment, windows)
+    return environment
+
+
+def _freezes_from_windows(environment: Environment, windows: list[dict[str, Any]]) -> None:
+    """`freeze_windows=[{starts_at, ends_at, reason}]` (the embedded windows before issue #12): one-off
+    freezes on the environment, as migration 0007 makes them; windows that are not valid are left out."""
+    from environments.selectors import parse_freeze_moment
+
+    for window in windows:
+        starts, ends = parse_freeze_moment(window.get("starts_at")), parse_freeze_moment(window.get("ends_at"))
+        if starts and ends and starts < ends:
+            make_freeze(environment.pk, starts_at=starts, ends_at=ends, reason=window.get("reason", ""))
 
 
 def make_standard_environments() -> dict[str, Environment]:
@@ -122,3 +136,18 @@ def set_approval_policy(environment_id: str, rules: list[dict[str, Any]] | int, 
     Environment.objects.filter(pk=environment_id).update(
         approval_policy=full, requires_approval=policy_requires_approval(full)
     )
+
+
+def make_freeze(*environments: str, starts_at: Any, ends_at: Any = None, **fields: Any) -> Any:
+    """A freeze in the calendar (issue #12) on these environments (none: every environment): one-off from
+    `starts_at` to `ends_at` (datetimes or ISO strings), or recurring with `rrule` and `duration_minutes`."""
+    from django.utils.dateparse import parse_datetime
+
+    from environments.models import Freeze
+
+    def moment(value: Any) -> Any:
+        return parse_datetime(value) if isinstance(value, str) else value
+
+    n = _n()
+    defaults = {"id": f"freeze-{n}", "name": f"Freeze {n}", "reason": "", "environments": list(environments)}
+    return Freeze.objects.create(**{**defaults, "starts_at": moment(starts_at), "ends_at": moment(ends_at), **fields})

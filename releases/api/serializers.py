@@ -264,6 +264,13 @@ class ReleaseRollbackInputSerializer(serializers.Serializer):
     reason = serializers.CharField(required=False, allow_blank=True, default="", max_length=2000)
 
 
+class ReleaseFreezeOccurrenceSerializer(serializers.Serializer):
+    """The occurrence of a freeze in force (issue #12)."""
+
+    starts_at = serializers.DateTimeField()
+    ends_at = serializers.DateTimeField()
+
+
 class ReleaseDeployBlockerSerializer(serializers.Serializer):
     """What stands between a release and an environment (see `releases.services.release_deploy_check`)."""
 
@@ -282,7 +289,17 @@ class ReleaseDeployBlockerSerializer(serializers.Serializer):
     required_environment = serializers.CharField(
         required=False, help_text="workflow_order: the stage that must succeed first."
     )
-    until = serializers.DateTimeField(required=False, help_text="freeze_window: when the freeze ends.")
+    until = serializers.DateTimeField(
+        required=False, help_text="freeze_window: when the freeze ends (absent: not within 3 years)."
+    )
+    freeze = serializers.CharField(required=False, help_text="freeze_window: the freeze in force (its id).")
+    occurrence = ReleaseFreezeOccurrenceSerializer(
+        required=False, help_text="freeze_window: the freeze's occurrence in force now."
+    )
+    next_open_at = serializers.DateTimeField(
+        required=False,
+        help_text="freeze_window: the first moment no freeze blocks this release there (back-to-back freezes merged).",
+    )
     reason = serializers.CharField(required=False, allow_blank=True, help_text="freeze_window: why it is frozen.")
     deployment = serializers.CharField(
         required=False,

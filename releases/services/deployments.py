@@ -28,7 +28,7 @@ from audit.services import audit_record, now_ms
 from environments.choices import Health, Tier
 from environments.models import Environment
 from environments.policies import default_policy, policy_with_defaults
-from environments.selectors import environment_active_freeze
+from environments.selectors import ActiveFreeze, environment_active_freeze
 from opsportal.errors import Conflict, NotFound, ValidationFailed
 from opsportal.uow import Transient, unit_of_work
 from releases.choices import DeploymentKind, DeploymentStatus, ReleaseAction, ReleaseStatus
@@ -81,6 +81,22 @@ def _workflow_stage(release: Release, environment: Environment) -> tuple[Workflo
         return None, None
     stages = [stage.get("environment") for stage in workflow.stages or []]
     return workflow, (stages.index(environment.pk) if environment.pk in stages else None)
+
+
+def _freeze_blocker(environment: Environment, freeze: ActiveFreeze) -> dict[str, Any]:
+    """`freeze_window`: the freeze in force, its current occurrence and `next_open_at` (issue #12)."""
+    occurrence = freeze.occurrence
+    until = _iso(freeze.until) if freeze.until is not None else None
+    because = f": {freeze.reason}" if freeze.reason else "."
+    blocker = {
+        "code": BLOCKER_FREEZE_WINDOW,
+        "message": f"{environment.name} is frozen until {until or 'further notice'}{because}",
+        "reason": freeze.reason,
+        "freeze": occurrence.freeze,
+        "occurrence": {"starts_at": _iso(occurrence.starts_at), "ends_at": _iso(occurrence.ends_at)},
+    }
+    # No `until` when the freezes chain beyond the calendar's horizon (3 years).
+    return {**blocker, "until": until, "next_open_at": until} if until else blocker
 
 
 def _unmet_message(rule: dict[str, Any]) -> str:
@@ -144,8 +160,10 @@ def release_deploy_check(*, release: Release, environment: Environment, deployer
     - `four_eyes`: the policy forbids it and `deployer` would be the release's only approver.
     - `workflow_order`: the release follows a workflow, and the environment is not one of its
       stages, or is stage N > 0 and the release has no succeeded deployment on stage N-1.
-    - `freeze_window`: now is inside one of the environment's freeze windows (`until`: the end of the
-      freeze, back-to-back and overlapping windows merged; see `environment_active_freeze`).
+    - `freeze_window`: a freeze of the calendar that applies to this environment and the release's team
+      is in force now (issue #12): `freeze` (its id), `occurrence` (`starts_at`, `ends_at`), and
+      `next_open_at` (= `until`): the first moment no freeze blocks this release there, back-to-back
+      and overlapping occurrences merged (see `environment_active_freeze`).
     - `already_deployed`: the release is already the environment's current release.
     - `deployment_in_progress`: another deployment to the environment has not reported yet.
     """
@@ -190,18 +208,9 @@ def release_deploy_check(*, release: Release, environment: Environment, deployer
                     }
                 )
 
-    freeze = environment_active_freeze(environment, now_ms())
+    freeze = environment_active_freeze(environment, now_ms(), team=release.team_id)
     if freeze is not None:
-        until = _iso(freeze.until)
-        because = f": {freeze.reason}" if freeze.reason else "."
-        blockers.append(
-            {
-                "code": BLOCKER_FREEZE_WINDOW,
-                "message": f"{environment.name} is frozen until {until}{because}",
-                "until": until,
-                "reason": freeze.reason,
-            }
-        )
+        blockers.append(_freeze_blocker(environment, freeze))
 
     if environment.current_release_id == release.pk:
         blocker = {
@@ -422,7 +431,13 @@ def release_deploy(
     if pipeline_url:
         changes["pipeline_url"] = [None, pipeline_url]
     if overridden:
-        changes["freeze_overridden"] = {"reason": reason.strip(), "until": overridden[0]["until"]}
+        # Scoped to the occurrence in force now: the next occurrence blocks again (issue #12).
+        changes["freeze_overridden"] = {
+            "reason": reason.strip(),
+            "freeze": overridden[0]["freeze"],
+            "occurrence": overridden[0]["occurrence"],
+            "until": overridden[0].get("until"),
+        }
     changes.update(_health_change(health_before, env_values.get("health")))
     _audit(
         actor=actor,

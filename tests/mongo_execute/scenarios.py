@@ -157,6 +157,42 @@ def environment_freezes(ctx: Context) -> Any:
     }
 
 
+FREEZE_CALENDAR = ("selectors.freezes_for", "selectors.freeze_occurrences")
+FREEZE_WRITES = ("services.freeze_create", "services.freeze_update", "services.freeze_delete")
+
+
+@scenario(covers=[f"environments.{name}" for name in (*FREEZE_CALENDAR, *FREEZE_WRITES)], writes=True)
+def freeze_calendar(ctx: Context) -> Any:
+    """Freeze documents (issue #12): a recurring one in Europe/Berlin across the spring change, scoped by
+    tier and team, an exdate, the occurrences, the freezes of an environment; refused writes."""
+    from environments.selectors import environment_active_freeze, freeze_occurrences, freezes_for
+    from environments.services import freeze_create, freeze_delete, freeze_update
+
+    bob = ctx.user("bob")
+    weekly = dict(
+        name="Weekend", timezone="Europe/Berlin", starts_at="2026-01-03T00:00:00+01:00", duration_minutes=2880
+    )
+    weekly.update(rrule="FREQ=WEEKLY;BYDAY=SA", tiers=["production"], teams=["platform-team"])
+    answers: dict[str, Any] = {"created": freeze_create(actor=bob, data=weekly)}
+    answers["engineer"] = ctx.attempt(lambda: freeze_create(actor=ctx.user("alice"), data={**weekly, "name": "X"}))
+    answers["bad"] = ctx.attempt(lambda: freeze_create(actor=bob, data={**weekly, "name": "Y", "timezone": "Nowhere"}))
+    start, end = datetime(2026, 3, 20, tzinfo=UTC), datetime(2026, 4, 10, tzinfo=UTC)
+    answers["occurrences"] = freeze_occurrences(start=start, end=end)
+    answers["platform"] = freeze_occurrences(start=start, end=end, team="platform-team")
+    answers["security"] = freeze_occurrences(start=start, end=end, team="security-team")
+    production = _environment("production")
+    answers["for_production"] = freezes_for(production, team="platform-team", at=start)
+    answers["active"] = environment_active_freeze(
+        production, datetime(2026, 3, 28, 12, tzinfo=UTC), team="platform-team"
+    )
+    ctx.clock.advance(minutes=1)
+    answers["updated"] = freeze_update(freeze=answers["created"], actor=bob, data={"exdates": ["2026-03-28"]})
+    answers["after_exdate"] = freeze_occurrences(start=start, end=end, environment=production)
+    freeze_delete(freeze=answers["updated"], actor=bob)
+    answers["deleted"] = freeze_occurrences(start=start, end=end)
+    return answers
+
+
 @scenario(covers=["environments.selectors.environment_status"])
 def environment_statuses(ctx: Context) -> Any:
     """Current release, recent deployments (ordered by -started_at, -sequence) with their releases (in_bulk)."""
@@ -874,7 +910,7 @@ def environment_documents(ctx: Context) -> Any:
     from environments.services import environment_create, environment_delete, environment_update
 
     bob = ctx.user("bob")
-    data = {"name": "QA Lab", "tier": "staging", "order": 4, "freeze_windows": []}
+    data = {"name": "QA Lab", "tier": "staging", "order": 4}
     created = environment_create(actor=bob, data=data)
     answers: dict[str, Any] = {
         "created": created,
@@ -882,11 +918,11 @@ def environment_documents(ctx: Context) -> Any:
         "engineer": ctx.attempt(lambda: environment_create(actor=ctx.user("alice"), data={**data, "name": "Other"})),
     }
     ctx.clock.advance(minutes=1)
-    windows = [{"starts_at": "2026-12-01T10:00:00+02:00", "ends_at": "2026-12-02T00:00:00Z", "reason": "drill"}]
-    answers["updated"] = environment_update(environment=created, actor=bob, data={"freeze_windows": windows})
-    answers["bad_window"] = ctx.attempt(
+    policy = {"rules": [{"approvals": 2, "group": "Release Managers"}], "expires_after": 3600}
+    answers["updated"] = environment_update(environment=created, actor=bob, data={"approval_policy": policy})
+    answers["bad_policy"] = ctx.attempt(
         lambda: environment_update(
-            environment=_environment("qa-lab"), actor=bob, data={"freeze_windows": [{"starts_at": "x", "ends_at": "y"}]}
+            environment=_environment("qa-lab"), actor=bob, data={"approval_policy": {"rules": [{"approvals": 0}]}}
         )
     )
     answers["stale"] = ctx.attempt(
