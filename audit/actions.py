@@ -30,6 +30,10 @@ class AuditAction(models.TextChoices):
     DEPLOYMENT_ROLLED_BACK = "deployment.rolled_back"
     DEPLOYMENT_STATUS_REPORTED = "deployment.status_reported"
     DEPLOYMENT_REPAIRED = "deployment.repaired"
+    # Issue #12: scheduled deployments (a failed run is written by the worker, actor `system`).
+    DEPLOYMENT_SCHEDULED = "deployment.scheduled"
+    DEPLOYMENT_SCHEDULE_FAILED = "deployment.schedule_failed"
+    DEPLOYMENT_CANCELLED = "deployment.cancelled"
 
     ENVIRONMENT_CREATED = "environment.created"
     ENVIRONMENT_UPDATED = "environment.updated"

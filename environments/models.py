@@ -91,6 +91,9 @@ class Freeze(NamedDocument):
         default=list, blank=True, validators=[JSONSchemaValidator("environments.schemas.SCOPE_IDS", "teams")]
     )
     source = models.CharField(max_length=300, blank=True, default="")
+    # Up to when the worker announced this freeze's occurrence edges (`freeze.started`/`freeze.ended`);
+    # advanced by compare-and-set, so two workers never announce an edge twice.
+    announced_until = models.DateTimeField(null=True, blank=True, editable=False)
 
     class Meta(NamedDocument.Meta):
         ordering = ["starts_at", "id"]

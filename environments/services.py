@@ -5,17 +5,20 @@ deployment services alone move `current_release`, `current_deployment` and `depl
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from django.db.models import Q
 
-from environments.calendar import rrule_error, zone
+from environments.calendar import occurrences, rrule_error, zone
 from environments.choices import Tier
 from environments.models import Environment, Freeze
 from environments.policies import POLICY_DEFAULTS, policy_requires_approval
 from opsportal.documents import DocumentKind, DocumentServices, Errors, editable_fields, model_errors
+from opsportal.errors import ValidationFailed
+from opsportal.roles import require_release_manager
 from opsportal.schemas import schema_errors
+from opsportal.uow import unit_of_work
 from teams.models import Team
 from workflows.models import Workflow
 
@@ -190,3 +193,153 @@ def freeze_delete(*, freeze: Freeze, actor: Any) -> None:
 
 
 FREEZE_SERVICES = DocumentServices(freeze_create, freeze_update, freeze_delete, manage=FREEZES.manage)
+
+
+# --------------------------------------------------------------------------- holiday calendars (.ics)
+
+MAX_ICS_BYTES = 1_000_000
+MAX_ICS_EVENTS = 1000
+
+
+def _ics_moment(value: Any, tz: Any) -> datetime | None:
+    """A DTSTART/DTEND value as an aware datetime: a date is local midnight in `tz`; a floating time is in `tz`."""
+    from datetime import date, time
+
+    if isinstance(value, datetime):
+        return value if value.tzinfo is not None else value.replace(tzinfo=tz)
+    if isinstance(value, date):
+        return datetime.combine(value, time(0), tzinfo=tz)
+    return None
+
+
+def _ics_freeze(event: Any, tz: Any, tz_name: str) -> dict[str, Any]:
+    """One VEVENT as the fields of a freeze (one-off, or recurring with its RRULE and EXDATEs)."""
+    uid = str(event.get("uid") or "")
+    summary = str(event.get("summary") or uid or "Imported freeze")
+    starts = _ics_moment(event.decoded("dtstart", None), tz)
+    if starts is None:
+        raise ValidationFailed({"file": [f"Event {uid or summary!r} has no DTSTART."]})
+    if event.get("dtend") is not None:
+        ends = _ics_moment(event.decoded("dtend"), tz)
+    elif event.get("duration") is not None:
+        ends = starts + event.decoded("duration")
+    else:
+        ends = starts + timedelta(days=1)  # an all-day event without an end lasts its day (RFC 5545 3.6.1)
+    fields: dict[str, Any] = {"starts_at": starts, "timezone": tz_name, "source": f"ics:{uid or summary}"[:300]}
+    if event.get("rrule") is not None:
+        minutes = max(1, int((ends - starts).total_seconds() // 60))
+        rule = event.get("rrule").to_ical().decode()
+        exdates = []
+        for group in event.get("exdate") if isinstance(event.get("exdate"), list) else [event.get("exdate")]:
+            for item in getattr(group, "dts", []) if group is not None else []:
+                moment = _ics_moment(item.dt, tz)
+                exdates.append(moment.astimezone(tz).replace(tzinfo=None).isoformat())
+        fields.update(rrule=rule, duration_minutes=minutes, exdates=exdates, ends_at=None)
+    else:
+        fields.update(ends_at=ends, rrule="", duration_minutes=None, exdates=[])
+    return {"name": summary[:150], "reason": summary[:500], **fields}
+
+
+@unit_of_work
+def freezes_import_ics(
+    *,
+    actor: Any,
+    content: bytes,
+    timezone: str = "UTC",
+    environments: list[str] | None = None,
+    tiers: list[str] | None = None,
+    teams: list[str] | None = None,
+) -> dict[str, list[str]]:
+    """Import an iCalendar file (e.g. a public-holiday calendar) as freezes, all or nothing: each VEVENT
+    becomes a freeze (all-day events: local midnight to midnight in `timezone`; RRULE/EXDATE kept),
+    scoped as given. A freeze imported before from the same event (its `UID`) is updated instead, so a
+    calendar can be imported again. Returns the ids created and updated."""
+    import icalendar
+
+    require_release_manager(actor, what=FREEZES.manage)
+    tz = zone(timezone)
+    if tz is None:
+        raise ValidationFailed({"timezone": [f"'{timezone}' is not an IANA time zone (e.g. Europe/Berlin)."]})
+    if len(content) > MAX_ICS_BYTES:
+        raise ValidationFailed({"file": [f"At most {MAX_ICS_BYTES:,} bytes."]})
+    try:
+        calendar = icalendar.Calendar.from_ical(content.decode("utf-8"))
+    except (ValueError, UnicodeDecodeError, IndexError, KeyError) as error:
+        raise ValidationFailed({"file": [f"Not an iCalendar file: {str(error)[:200]}"]}) from None
+    events = list(calendar.walk("VEVENT"))
+    if not events or len(events) > MAX_ICS_EVENTS:
+        raise ValidationFailed({"file": [f"An iCalendar file with 1 to {MAX_ICS_EVENTS} events (VEVENT)."]})
+    scope = {"environments": environments or [], "tiers": tiers or [], "teams": teams or []}
+    answer: dict[str, list[str]] = {"created": [], "updated": []}
+    for event in events:
+        data = {**_ics_freeze(event, tz, timezone), **scope}
+        existing = Freeze.objects.filter(source=data["source"]).first()
+        if existing is not None:
+            freeze_update(freeze=existing, actor=actor, data={k: v for k, v in data.items() if k != "name"})
+            answer["updated"].append(existing.pk)
+        else:
+            stamp = data["starts_at"].astimezone(tz).date().isoformat()
+            data["name"] = f"{data['name']} {stamp}"[:200]
+            answer["created"].append(freeze_create(actor=actor, data=data).pk)
+    return answer
+
+
+# --------------------------------------------------------------------------- freeze edges (the worker)
+
+FIRST_LOOK_BACK = timedelta(minutes=5)
+
+
+@unit_of_work
+def freeze_announce_edges(*, freeze_id: str, at: datetime | None = None) -> int:
+    """Record `freeze.started` / `freeze.ended` for each edge of the freeze's occurrences since it was last
+    announced (first time: the last 5 minutes) up to `at` (default now), with the environments blocked.
+    The mark moves by compare-and-set: a second worker's unit matches nothing and runs again, finding
+    nothing left to announce. Returns how many edges were announced."""
+    from audit.actions import AuditAction
+    from audit.services import audit_record
+    from opsportal.clock import now_ms
+    from opsportal.uow import Transient
+
+    at = at or now_ms()
+    freeze = Freeze.objects.filter(pk=freeze_id).first()
+    if freeze is None:
+        return 0
+    since = freeze.announced_until or at - FIRST_LOOK_BACK
+    if since >= at:
+        return 0
+    if not Freeze.objects.filter(pk=freeze.pk, announced_until=freeze.announced_until).update(announced_until=at):
+        raise Transient("another worker announced this freeze meanwhile")
+    blocked = list(_freeze_scope(freeze)[Environment])
+    edges = []
+    for occurrence in occurrences(freeze, since - timedelta(days=1), at + timedelta(milliseconds=1)):
+        window = {"starts_at": _iso_ms(occurrence.starts_at), "ends_at": _iso_ms(occurrence.ends_at)}
+        for moment, action in (
+            (occurrence.starts_at, AuditAction.FREEZE_STARTED),
+            (occurrence.ends_at, AuditAction.FREEZE_ENDED),
+        ):
+            if since < moment <= at:
+                edges.append((moment, action, window))
+    for _, action, window in sorted(edges, key=lambda edge: edge[0]):
+        audit_record(
+            actor="system",
+            action=action,
+            object_type="freeze",
+            object_id=freeze.pk,
+            changes={
+                "name": freeze.name,
+                "reason": freeze.reason,
+                "occurrence": window,
+                "environments_blocked": blocked,
+            },
+        )
+    return len(edges)
+
+
+def freezes_announce_edges(*, at: datetime | None = None) -> dict[str, int]:
+    """The worker's job: announce the edges of every freeze (each freeze one unit of work)."""
+    ids = list(Freeze.objects.order_by("id").values_list("id", flat=True))
+    return {"freezes": len(ids), "edges": sum(freeze_announce_edges(freeze_id=pk, at=at) for pk in ids)}
+
+
+def _iso_ms(moment: datetime) -> str:
+    return moment.isoformat(timespec="milliseconds").replace("+00:00", "Z")

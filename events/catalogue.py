@@ -76,6 +76,12 @@ EVENT_TYPES: tuple[EventType, ...] = (
     _own("deployment.started", "A deployment started; its pipeline reports the result later."),
     _own("deployment.succeeded", "A deployment succeeded (at once, or reported by its pipeline)."),
     _own("deployment.failed", "A pipeline reported a deployment as failed."),
+    _own("deployment.scheduled", "A deployment was scheduled (`startedAt`: when it runs; issue #12)."),
+    _own(
+        "deployment.schedule_failed",
+        "A scheduled deployment could not run: something blocked it then (`customData.changes.blockers`).",
+    ),
+    _own("deployment.cancelled", "A scheduled deployment was cancelled before it ran."),
     _own("environment.frozen", "A freeze that blocks this environment was added to the calendar (issue #12)."),
     _own("environment.unfrozen", "A freeze that blocked this environment was removed from the calendar."),
     _own("freeze.started", "An occurrence of a freeze began: deploys to the environment are blocked."),
@@ -317,6 +323,13 @@ _DEPLOYMENT_FIELDS = (
 )
 
 
+_SCHEDULE_EVENTS = {
+    A.DEPLOYMENT_SCHEDULED: "deployment.scheduled",
+    A.DEPLOYMENT_SCHEDULE_FAILED: "deployment.schedule_failed",
+    A.DEPLOYMENT_CANCELLED: "deployment.cancelled",
+}
+
+
 def _on_deployment(audit: AuditEvent) -> list[Draft]:
     from releases.models import Deployment
 
@@ -345,6 +358,8 @@ def _on_deployment(audit: AuditEvent) -> list[Draft]:
         drafts.append(about_deployment("deployment.started" if status == "in_progress" else "deployment.succeeded"))
     elif audit.action == A.DEPLOYMENT_STATUS_REPORTED:
         drafts.append(about_deployment("deployment.succeeded" if status == "succeeded" else "deployment.failed"))
+    elif audit.action in _SCHEDULE_EVENTS:
+        return [about_deployment(_SCHEDULE_EVENTS[audit.action])]
     elif audit.action == A.DEPLOYMENT_ROLLED_BACK:
         drafts.append(about_service("service.rolledback"))
         became_current = None
@@ -469,7 +484,13 @@ def _example_subject(name: str) -> tuple[dict[str, Any], dict[str, Any]]:
         )
         return subject, {"status": ["in_progress", "failed"], "environment_health": ["healthy", "degraded"]}
     if name.startswith("deployment."):
-        status = {"deployment.started": "in_progress", "deployment.failed": "failed"}.get(name, "succeeded")
+        status = {
+            "deployment.started": "in_progress",
+            "deployment.failed": "failed",
+            "deployment.schedule_failed": "failed",
+            "deployment.scheduled": "scheduled",
+            "deployment.cancelled": "cancelled",
+        }.get(name, "succeeded")
         return deployment_subject({**_DEPLOYMENT, "status": status}, _RELEASE), {"status": ["in_progress", status]}
     if name == "approval.requested":
         release = {**_RELEASE, "status": "pending_approval"}
@@ -506,6 +527,9 @@ _EXAMPLE_ACTIONS = {
     "deployment.started": A.DEPLOYMENT_CREATED,
     "deployment.succeeded": A.DEPLOYMENT_CREATED,
     "deployment.failed": A.DEPLOYMENT_STATUS_REPORTED,
+    "deployment.scheduled": A.DEPLOYMENT_SCHEDULED,
+    "deployment.schedule_failed": A.DEPLOYMENT_SCHEDULE_FAILED,
+    "deployment.cancelled": A.DEPLOYMENT_CANCELLED,
     "webhook.test": "webhook.test_sent",
 }
 

@@ -314,7 +314,12 @@ def integrity_violations() -> list[Violation]:
             "id", "tier", "deployment_seq", "current_deployment_id", "current_release_id"
         )
     )
-    deployments = list(Deployment.objects.order_by("environment_id", "sequence").values(*DEPLOYMENT_FIELDS))
+    # Scheduled, cancelled and schedule-failed deployments never claimed a sequence (issue #12).
+    deployments = list(
+        Deployment.objects.filter(sequence__isnull=False)
+        .order_by("environment_id", "sequence")
+        .values(*DEPLOYMENT_FIELDS)
+    )
     previous = dict(Deployment.objects.values_list("id", "previous_deployment_id"))
     rolled_back_from = Deployment.objects.filter(kind=DeploymentKind.ROLLBACK).values_list(
         "rolled_back_from_id", "environment_id"

@@ -78,8 +78,18 @@ class Deployment(models.Model):
     environment = models.ForeignKey("environments.Environment", on_delete=models.PROTECT, related_name="deployments")
     kind = models.CharField(max_length=20, choices=DeploymentKind.choices, default=DeploymentKind.DEPLOY)
     status = models.CharField(max_length=20, choices=DeploymentStatus.choices, default=DeploymentStatus.SUCCEEDED)
-    sequence = models.PositiveIntegerField()
+    # None while scheduled (issue #12): a scheduled deployment takes its sequence when it runs.
+    sequence = models.PositiveIntegerField(null=True, blank=True)
     started_at = models.DateTimeField()
+    scheduled_for = models.DateTimeField(null=True, blank=True, help_text="When a scheduled deployment runs.")
+    # `<environment>|<YYYY-MM-DDTHH:MM>` (UTC) while scheduled: unique, so two deployments scheduled for the
+    # same environment and minute collide (also when the requests race). Every other deployment holds its own
+    # id here (never null: a unique index over nulls is not portable to MongoDB), so the minute is free again
+    # once a scheduled deployment runs or is cancelled.
+    schedule_slot = models.CharField(max_length=120, unique=True, default=new_id, editable=False)
+    blockers = models.JSONField(
+        default=list, blank=True, help_text="A scheduled deployment that could not run: what blocked it then."
+    )
     finished_at = models.DateTimeField(null=True, blank=True)
     deployed_by = models.CharField(max_length=150, blank=True, default="")
     notes = models.TextField(blank=True, default="", max_length=NOTES_MAX_LENGTH)
@@ -121,6 +131,9 @@ class Deployment(models.Model):
             # use for equality lookups or sorts: this one serves a deployment by (environment,
             # sequence) and an environment's deployments in sequence order.
             models.Index(fields=["environment", "sequence"], name="deployment_env_sequence_idx"),
+            # The scheduler's due deployments, and the slot looked up when scheduling (unique: partial on MongoDB).
+            models.Index(fields=["status", "scheduled_for"], name="deployment_scheduled_idx"),
+            models.Index(fields=["schedule_slot"], name="deployment_slot_idx"),
         ]
 
     def __str__(self) -> str:

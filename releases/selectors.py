@@ -15,7 +15,7 @@ from environments.models import Environment
 from environments.policies import evaluate_policy, policy_with_defaults
 from opsportal.clock import now_ms
 from releases.approvals import current_round, release_content_digest
-from releases.choices import DeploymentKind, DeploymentStatus, FeatureStatus, TaskStatus
+from releases.choices import OUTCOME_STATUSES, DeploymentKind, DeploymentStatus, FeatureStatus, TaskStatus
 from releases.models import Deployment, Release
 
 
@@ -175,7 +175,7 @@ def release_metrics(*, release: Release) -> dict[str, Any]:
       rollback is counted in `rolled_back`). None before any deploy finished.
     - `mean_deployment_duration_seconds`: mean of finished_at - started_at over finished deploys.
     """
-    deployments = Deployment.objects.filter(release_id=release.pk)
+    deployments = Deployment.objects.filter(release_id=release.pk, status__in=OUTCOME_STATUSES)
     grouped = list(
         deployments.values("environment_id", "kind", "status").annotate(n=Count("id")).order_by("environment_id")
     )
@@ -193,7 +193,7 @@ def release_metrics(*, release: Release) -> dict[str, Any]:
         ),
     )
 
-    statuses = list(DeploymentStatus.values)
+    statuses = [str(status) for status in OUTCOME_STATUSES]
     by_environment: dict[str, dict[str, Any]] = {}
     counts = dict.fromkeys(statuses, 0)
     deploys_finished = deploys_succeeded = 0

@@ -4,6 +4,7 @@ requests land in, exactly one outcome wins, and `check_integrity` finds nothing 
 
 from __future__ import annotations
 
+import time
 import uuid
 from datetime import UTC, datetime, timedelta
 
@@ -189,4 +190,34 @@ def test_team_delete_racing_a_release_that_names_it(live_gunicorn):
             assert create[0] == 400 and "team" in create[1]["errors"]
         else:
             assert delete[0] == 409 and delete[1]["code"] == "protected"
+    _assert_integrity(server)
+
+
+def test_a_scheduled_deploy_racing_a_manual_deploy(live_gunicorn):  # issue #12
+    """The worker runs a due scheduled deploy (another process) while a manual deploy of the same release
+    to the same environment comes in: exactly one of them deploys it, the other sees it (the run fails
+    with `already_deployed`, or the manual deploy is refused), and the invariants hold."""
+    server = live_gunicorn
+    run_due = "from releases.services import deployments_run_due; print(deployments_run_due())"
+    for _ in range(2):
+        env_id, release_id = _environment(server), _release(server)
+        when = (datetime.now(UTC) + timedelta(seconds=2)).isoformat()
+        status, scheduled, _ = _post(
+            server, f"/api/v1/releases/{release_id}/deploy", {"environment": env_id, "scheduled_for": when}
+        )
+        assert status == 201 and scheduled["status"] == "scheduled", scheduled
+        time.sleep(2.2)
+        run, manual = _race(
+            [lambda: server.manage("shell", "-c", run_due), lambda r=release_id, e=env_id: _deploy(server, r, e)]
+        )
+        assert run.returncode == 0, run.stderr
+        deployments = _get(server, f"/api/v1/deployments?environment={env_id}&page_size=100")["results"]
+        succeeded = [d for d in deployments if d["status"] == "succeeded"]
+        assert len(succeeded) == 1, deployments  # one of the two deployed it
+        ran = next(d for d in deployments if d["id"] == scheduled["id"])
+        if _ok(manual[0]):
+            assert ran["status"] == "failed" and [b["code"] for b in ran["blockers"]] == ["already_deployed"]
+        else:
+            assert ran["status"] == "succeeded" and manual[1]["code"] == "deploy_blocked", manual
+        assert _get(server, f"/api/v1/environments/{env_id}")["current_release"] == release_id
     _assert_integrity(server)

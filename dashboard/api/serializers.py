@@ -8,7 +8,7 @@ from rest_framework import serializers
 
 from environments.choices import Health
 from releases.analytics import DEFAULT_WINDOW_DAYS, MAX_WINDOW_DAYS
-from releases.choices import DeploymentStatus, ReleaseStatus
+from releases.choices import OUTCOME_STATUSES, ReleaseStatus
 
 
 def _counts_serializer(name: str, keys: list[str], doc: str, extra: dict | None = None) -> type[serializers.Serializer]:
@@ -130,7 +130,7 @@ class DashboardStatsSerializer(serializers.Serializer):
 
 DashboardDayStatusCountsSerializer = _counts_serializer(
     "DashboardDayStatusCountsSerializer",
-    DeploymentStatus.values,
+    [str(status) for status in OUTCOME_STATUSES],
     "Deployments started on one UTC day, per status.",
     {"date": serializers.DateField(), "total": serializers.IntegerField(min_value=0)},
 )

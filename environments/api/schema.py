@@ -3,10 +3,15 @@
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiExample, OpenApiParameter, OpenApiResponse, extend_schema
 
-from environments.api.serializers import EnvironmentStatusSerializer, FreezeOccurrenceSerializer
+from environments.api.serializers import (
+    EnvironmentStatusSerializer,
+    FreezeImportInputSerializer,
+    FreezeImportResultSerializer,
+    FreezeOccurrenceSerializer,
+)
 from environments.models import Environment
 from environments.services import ENVIRONMENTS, FREEZES
-from opsportal.api.schema import document_schema_view, invalid_response, not_found_response
+from opsportal.api.schema import document_schema_view, invalid_response, not_found_response, role_required_response
 
 ENVIRONMENT_EXAMPLE = {
     "id": "production",
@@ -55,6 +60,8 @@ DEPLOYMENT_EXAMPLE = {
     "sequence": 2,
     "started_at": "2026-11-25T15:00:00Z",
     "finished_at": "2026-11-25T15:12:00Z",
+    "scheduled_for": None,
+    "blockers": [],
     "deployed_by": "alice",
     "notes": "Smoke tests failed; production unchanged.",
     "pipeline_url": "https://ci.example.com/opsportal/pipelines/1212",
@@ -112,6 +119,7 @@ FREEZE_EXAMPLE = {
     "tiers": [],
     "teams": [],
     "source": "",
+    "announced_until": "2026-11-30T09:00:00Z",
     "reference_seq": 0,
     "revision": 1,
     "created_at": "2026-01-01T09:00:00Z",
@@ -158,4 +166,30 @@ OCCURRENCES_SCHEMA = extend_schema(
         400: invalid_response("Bad range", {"to": ["must be after from."]}),
     },
     examples=[OpenApiExample("Weekend freeze over DST", value=OCCURRENCE_EXAMPLE, response_only=True)],
+)
+
+IMPORT_SCHEMA = extend_schema(
+    summary="Import an iCalendar file as freezes",
+    request=FreezeImportInputSerializer,
+    responses={
+        200: OpenApiResponse(FreezeImportResultSerializer, description="The freezes created and updated."),
+        400: invalid_response("Not a calendar", {"file": ["Not an iCalendar file: Content line could not be parsed"]}),
+        403: role_required_response(FREEZES.manage),
+    },
+    examples=[
+        OpenApiExample(
+            "German public holidays",
+            value={
+                "calendar": "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//x//EN\r\nBEGIN:VEVENT\r\n"
+                "UID:2026-12-25-de@example\r\nDTSTAMP:20260101T000000Z\r\nDTSTART;VALUE=DATE:20261225\r\n"
+                "DTEND;VALUE=DATE:20261226\r\nSUMMARY:1. Weihnachtstag\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n",
+                "timezone": "Europe/Berlin",
+                "environments": ["production"],
+            },
+            request_only=True,
+        ),
+        OpenApiExample(
+            "Imported", value={"created": ["1-weihnachtstag-2026-12-25"], "updated": []}, response_only=True
+        ),
+    ],
 )

@@ -59,6 +59,11 @@ class EnvironmentReleaseSummarySerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
+# What the status page leaves out of a deployment: its environment (the page's), the write guard, the
+# scheduler's slot (issue #12).
+_NOT_ON_STATUS_PAGE = ("environment", "revision", "schedule_slot")
+
+
 class EnvironmentDeploymentSerializer(serializers.ModelSerializer):
     """One deployment to an environment, as its status page shows it."""
 
@@ -68,7 +73,7 @@ class EnvironmentDeploymentSerializer(serializers.ModelSerializer):
         model = Deployment
         # The deployment as stored, but for what the status page already says (its environment)
         # and the write guard.
-        fields = [f.name for f in Deployment._meta.concrete_fields if f.name not in ("environment", "revision")]
+        fields = [f.name for f in Deployment._meta.concrete_fields if f.name not in _NOT_ON_STATUS_PAGE]
         read_only_fields = fields
 
 
@@ -120,3 +125,26 @@ class FreezeOccurrencesQuerySerializer(serializers.Serializer):
     end = serializers.DateTimeField(help_text="`to`: end of the range (exclusive).")
     environment = serializers.CharField(required=False, max_length=64)
     team = serializers.CharField(required=False, max_length=64)
+
+
+def _ids(help_text: str) -> serializers.ListField:
+    return serializers.ListField(
+        child=serializers.CharField(max_length=64), required=False, max_length=100, help_text=help_text
+    )
+
+
+class FreezeImportInputSerializer(serializers.Serializer):
+    """An iCalendar file (its text) to import as freezes, with the scope and time zone they get."""
+
+    calendar = serializers.CharField(max_length=1_000_000, trim_whitespace=False, help_text="The .ics file's text.")
+    timezone = serializers.CharField(max_length=64, default="UTC", help_text="IANA zone of all-day events.")
+    environments = _ids("Environments the freezes block (with `tiers` empty too: all).")
+    tiers = _ids("Tiers the freezes block.")
+    teams = _ids("Only these teams' releases (empty: all).")
+
+
+class FreezeImportResultSerializer(serializers.Serializer):
+    """The freezes an import created and updated (an event imported before, by its UID)."""
+
+    created = serializers.ListField(child=serializers.CharField())
+    updated = serializers.ListField(child=serializers.CharField())

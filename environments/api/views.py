@@ -6,11 +6,18 @@ from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from environments.api.schema import ENVIRONMENT_VIEWSET_SCHEMA, FREEZE_VIEWSET_SCHEMA, OCCURRENCES_SCHEMA, STATUS_SCHEMA
+from environments.api.schema import (
+    ENVIRONMENT_VIEWSET_SCHEMA,
+    FREEZE_VIEWSET_SCHEMA,
+    IMPORT_SCHEMA,
+    OCCURRENCES_SCHEMA,
+    STATUS_SCHEMA,
+)
 from environments.api.serializers import (
     EnvironmentSerializer,
     EnvironmentStatusSerializer,
     EnvironmentUpdateSerializer,
+    FreezeImportInputSerializer,
     FreezeOccurrenceSerializer,
     FreezeSerializer,
     FreezeUpdateSerializer,
@@ -18,7 +25,7 @@ from environments.api.serializers import (
 from environments.filtersets import EnvironmentFilterSet
 from environments.models import Environment, Freeze
 from environments.selectors import environment_status, freeze_occurrences, parse_freeze_moment
-from environments.services import FREEZE_SERVICES, SERVICES
+from environments.services import FREEZE_SERVICES, SERVICES, freezes_import_ics
 from opsportal.api.viewsets import DocumentViewSet
 from opsportal.errors import ValidationFailed
 
@@ -85,6 +92,17 @@ class FreezeViewSet(DocumentViewSet):
     services = FREEZE_SERVICES
     ordering_fields = ["starts_at", "name", "id", "updated_at"]
     ordering = ["starts_at", "id"]
+
+    @IMPORT_SCHEMA
+    @action(detail=False, methods=["post"], url_path="import", filter_backends=[], pagination_class=None)
+    def import_calendar(self, request: Request) -> Response:
+        """Import an iCalendar file (e.g. public holidays) as freezes, all or nothing (Release Managers).
+        Each event becomes a freeze; importing the same events again (by UID) updates them."""
+        data = FreezeImportInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        values = dict(data.validated_data)
+        content = values.pop("calendar").encode("utf-8", "surrogatepass")
+        return Response(freezes_import_ics(actor=request.user, content=content, **values))
 
     @OCCURRENCES_SCHEMA
     @action(detail=False, methods=["get"], filter_backends=[], pagination_class=None)

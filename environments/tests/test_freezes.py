@@ -223,3 +223,65 @@ def test_only_release_managers_manage_freezes(db):
         from environments.services import freeze_create
 
         freeze_create(actor=make_user("viewer"), data={"name": "X", "starts_at": utc(2026, 1, 1)})
+
+
+# --------------------------------------------------------------------------- holiday import (.ics)
+
+HOLIDAYS_DE = "fixtures/holidays/de-2026-2027.ics"
+
+
+def test_a_public_holiday_calendar_is_imported_as_freezes(api):
+    environment = make_environment("production", tier=Tier.PRODUCTION)
+    with open(HOLIDAYS_DE, encoding="utf-8") as calendar:
+        body = {"calendar": calendar.read(), "timezone": "Europe/Berlin", "tiers": ["production"]}
+    response = api.post("/api/v1/freezes/import", body, format="json")
+    assert response.status_code == 200, response.json()
+    assert (len(response.json()["created"]), response.json()["updated"]) == (18, [])  # 9 holidays a year
+    christmas = environment_active_freeze(environment, utc(2026, 12, 25, 10))
+    assert christmas.reason == "1. Weihnachtstag"
+    # Midnight to midnight in Berlin, the two days of Christmas back to back, then Saturday's Sunday is free.
+    assert christmas.occurrence.starts_at == utc(2026, 12, 24, 23)
+    assert christmas.until == utc(2026, 12, 26, 23)
+    assert environment_active_freeze(environment, utc(2026, 12, 24, 22, 59)) is None
+    # Easter 2027 (5 April 2026 → 28 March 2027): Good Friday and Easter Monday, not the weekend between.
+    days = {o["starts_at"] for o in freeze_occurrences(start=utc(2027, 3, 25), end=utc(2027, 3, 31))}
+    assert days == {utc(2027, 3, 25, 23), utc(2027, 3, 28, 22)}  # CET before, CEST after the change
+    again = api.post("/api/v1/freezes/import", body, format="json").json()
+    assert (again["created"], len(again["updated"])) == ([], 18)
+    assert Freeze.objects.count() == 18
+
+
+def test_a_broken_calendar_imports_nothing(api):
+    make_environment("production", tier=Tier.PRODUCTION)
+    with open(HOLIDAYS_DE, encoding="utf-8") as calendar:
+        text = calendar.read()
+    broken = text.replace("DTSTART;VALUE=DATE:20271225", "DTSTART;VALUE=DATE:2027-12-XX")
+    for body in ({"calendar": broken}, {"calendar": "hello"}, {"calendar": text, "timezone": "Nowhere"}):
+        response = api.post("/api/v1/freezes/import", body, format="json")
+        assert response.status_code == 400, response.json()
+    assert not Freeze.objects.exists()
+    engineer = client_for(make_user("erin", ENGINEERS))
+    assert engineer.post("/api/v1/freezes/import", {"calendar": text}, format="json").status_code == 403
+
+
+def test_the_worker_announces_each_edge_once(monkeypatch):
+    """`freeze.started` / `freeze.ended` at each occurrence's edges (issue #12), however often the job runs."""
+    from environments.services import freezes_announce_edges
+    from events.models import Event
+
+    make_environment("production", tier=Tier.PRODUCTION)
+    weekend("production", "Europe/Berlin", utc(2026, 1, 2, 23), reason="weekend")
+    now = {"at": utc(2026, 3, 27, 22, 58)}
+    monkeypatch.setattr(timezone, "now", lambda: now["at"])
+    assert freezes_announce_edges()["edges"] == 0  # first look: the last 5 minutes
+    for minutes in (1, 1, 2, 60 * 47):  # 22:59, 23:00 (Saturday 00:00 Berlin), 23:02, Sunday 22:02
+        now["at"] += timedelta(minutes=minutes)
+        freezes_announce_edges()
+    assert freezes_announce_edges()["edges"] == 0
+    started, ended = Event.objects.filter(name__startswith="freeze.").order_by("seq")
+    assert (started.name, ended.name) == ("freeze.started", "freeze.ended")
+    assert started.environment == "production"
+    assert started.payload["subject"]["content"]["freeze"]["occurrence"] == {
+        "starts_at": "2026-03-27T23:00:00.000Z",
+        "ends_at": "2026-03-29T22:00:00.000Z",  # Monday 00:00 Berlin, summer time
+    }

@@ -51,6 +51,8 @@ DEPLOYMENT_EXAMPLE = {
     "sequence": 12,
     "started_at": "2024-01-22T10:00:00.000Z",
     "finished_at": "2024-01-22T10:00:00.000Z",
+    "scheduled_for": None,
+    "blockers": [],
     "duration_seconds": 0.0,
     "deployed_by": "carol",
     "notes": "",
@@ -59,6 +61,31 @@ DEPLOYMENT_EXAMPLE = {
     "became_current": True,
     "previous_deployment": "665f1c2e9b1e8a3d4c5b6a54",
     "revision": 1,
+}
+
+
+def _deployment_conflict(description: str, name: str, status: str, what: str) -> OpenApiResponse:
+    """409 of a deployment action refused in the deployment's status (`deployment_in_wrong_status`)."""
+    refusal = Conflict(
+        f"Only {'an' if status[0] in 'aeiou' else 'a'} {status} deployment can {what}; this one is 'succeeded'.",
+        code="invalid_transition",
+        status="succeeded",
+        allowed_actions=[],
+    )
+    return error_response(description, (name, refusal), serializer=DeploymentConflictErrorSerializer)
+
+
+SCHEDULED_EXAMPLE = {
+    **DEPLOYMENT_EXAMPLE,
+    "environment": "production",
+    "status": "scheduled",
+    "sequence": None,
+    "started_at": "2024-01-23T05:00:00.000Z",
+    "finished_at": None,
+    "scheduled_for": "2024-01-23T05:00:00.000Z",
+    "duration_seconds": None,
+    "became_current": False,
+    "previous_deployment": None,
 }
 
 
@@ -613,6 +640,12 @@ HISTORY_SCHEMA = extend_schema(
 
 DEPLOYMENT_NOT_FOUND = not_found_response(Deployment)
 
+_CANCELLED = OpenApiResponse(DeploymentSerializer, description="The deployment, now `cancelled`.")
+_NOT_SCHEDULED = _deployment_conflict(
+    "Only a scheduled one can be cancelled.", "Already ran", "scheduled", "be cancelled"
+)
+CANCEL_RESPONSES = {200: _CANCELLED, 404: DEPLOYMENT_NOT_FOUND, 409: _NOT_SCHEDULED}
+
 DEPLOYMENT_VIEWSET_SCHEMA = extend_schema_view(
     list=extend_schema(
         summary="List deployments",
@@ -639,18 +672,8 @@ DEPLOYMENT_VIEWSET_SCHEMA = extend_schema_view(
         responses={
             200: OpenApiResponse(DeploymentSerializer, description="The deployment with its result."),
             404: DEPLOYMENT_NOT_FOUND,
-            409: error_response(
-                "The deployment already reported its result.",
-                (
-                    "Already finished",
-                    Conflict(
-                        "Only an in-progress deployment can report its result; this one is 'succeeded'.",
-                        code="invalid_transition",
-                        status="succeeded",
-                        allowed_actions=[],
-                    ),
-                ),
-                serializer=DeploymentConflictErrorSerializer,
+            409: _deployment_conflict(
+                "The deployment already reported its result.", "Already finished", "in-progress", "report its result"
             ),
         },
         examples=[
@@ -658,5 +681,11 @@ DEPLOYMENT_VIEWSET_SCHEMA = extend_schema_view(
             OpenApiExample("Failed", value={"status": "failed", "notes": "Migration timed out"}, request_only=True),
             response_example("Reported", {**DEPLOYMENT_EXAMPLE, "revision": 2}),
         ],
+    ),
+    cancel=extend_schema(
+        summary="Cancel a scheduled deployment",
+        request=None,
+        responses=CANCEL_RESPONSES,
+        examples=[response_example("Cancelled", SCHEDULED_EXAMPLE | {"status": "cancelled", "revision": 2})],
     ),
 )

@@ -23,7 +23,7 @@ from releases.selectors import (
     release_environment_summaries,
     release_progress,
 )
-from releases.services import BLOCKER_CODES, release_allowed_actions
+from releases.services import BLOCKER_CODES, NEXT_OPEN_WINDOW, release_allowed_actions
 
 # The statuses a new deployment may start with, and those a pipeline may report (enum components).
 DEPLOY_STATUSES = [DeploymentStatus.SUCCEEDED, DeploymentStatus.IN_PROGRESS]
@@ -57,6 +57,8 @@ class DeploymentSerializer(serializers.ModelSerializer):
             "sequence",
             "started_at",
             "finished_at",
+            "scheduled_for",
+            "blockers",
             "duration_seconds",
             "deployed_by",
             "notes",
@@ -257,6 +259,16 @@ class ReleaseDeployInputSerializer(serializers.Serializer):
         required=False, default=False, help_text="Deploy despite a freeze window (needs a reason)."
     )
     reason = serializers.CharField(required=False, allow_blank=True, default="", max_length=2000)
+    scheduled_for = serializers.DateTimeField(
+        required=False,
+        help_text="Schedule the deploy for this time (with a time zone) instead of now: a `scheduled` deployment, "
+        "run by the worker, which re-checks every blocker then.",
+    )
+    at = serializers.ChoiceField(
+        choices=[NEXT_OPEN_WINDOW],
+        required=False,
+        help_text="`next_open_window`: schedule the deploy for the first moment no freeze blocks it.",
+    )
 
 
 class ReleaseRollbackInputSerializer(serializers.Serializer):
@@ -363,7 +375,8 @@ class DeploymentStatusReportInputSerializer(serializers.Serializer):
 class ReleaseConflictErrorSerializer(ErrorSerializer):
     """409: the release's state does not allow the action; nothing was changed. `code` is one of
     `invalid_transition`, `deploy_blocked`, `already_approved`, `not_current_release`,
-    `nothing_to_roll_back_to`, `protected`, `stale_revision`, `idempotency_in_progress`."""
+    `nothing_to_roll_back_to`, `protected`, `stale_revision`, `idempotency_in_progress`, and for a scheduled
+    deploy `schedule_taken`, `no_open_window`."""
 
     status = serializers.ChoiceField(
         choices=ReleaseStatus.choices, required=False, help_text="The release's current status."
@@ -384,6 +397,11 @@ class ReleaseConflictErrorSerializer(ErrorSerializer):
         help_text="`not_current_release`: the environment's current release (null when none).",
     )
     revision = serializers.IntegerField(required=False, help_text="`stale_revision`: the current revision.")
+    deployment = serializers.CharField(
+        required=False, help_text="`schedule_taken`: the deployment scheduled for that environment and minute."
+    )
+    release = serializers.CharField(required=False, help_text="`schedule_taken`: that deployment's release.")
+    freeze = serializers.CharField(required=False, help_text="`no_open_window`: the freeze that never ends.")
     retry_after = serializers.IntegerField(
         required=False, help_text="`idempotency_in_progress`: seconds until the key's lease runs out."
     )

@@ -149,8 +149,20 @@ class ReleaseViewSet(IdempotentPostMixin, RevisionETagMixin, viewsets.ModelViewS
 
         Refused (409, with `blockers`) by a freeze window, the workflow order, an approval requirement, a
         deployment still in progress there, or when the release is already current there. A successful deploy
-        to a production-tier environment makes the release `deployed`."""
-        deployment = call_service(self, services.release_deploy, ReleaseDeployInputSerializer)
+        to a production-tier environment makes the release `deployed`.
+
+        With `scheduled_for` (a time with a time zone) or `"at": "next_open_window"` the deploy is scheduled
+        instead (201, status `scheduled`): the worker runs it when due, re-checking every blocker then. Another
+        deployment scheduled for the same environment and minute → 409 `schedule_taken` naming it."""
+        data = ReleaseDeployInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        values = dict(data.validated_data)
+        if "scheduled_for" in values or "at" in values:  # issue #12: a scheduled deployment
+            keep = ("environment", "notes", "scheduled_for", "at")
+            service, values = services.release_schedule_deploy, {k: v for k, v in values.items() if k in keep}
+        else:
+            service = services.release_deploy
+        deployment = service(release=self.get_object(), actor=request.user, **values)
         return self._deployment_created(request, deployment)
 
     @ROLLBACK_SCHEMA
@@ -208,12 +220,18 @@ class DeploymentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewse
     filterset_class = DeploymentFilterSet
     ordering_fields = ["started_at"]
     ordering = ["-started_at", "id"]
-    http_method_names = ["get", "patch", "head", "options"]
+    http_method_names = ["get", "patch", "post", "head", "options"]
 
     def filter_queryset(self, queryset):
         if self.action != "list":
             return queryset
         return super().filter_queryset(queryset)
+
+    @action(detail=True, methods=["post"])
+    def cancel(self, request: Request, pk: str | None = None) -> Response:
+        """Cancel a scheduled deployment (issue #12): → `cancelled`; anything else is 409."""
+        deployment = call_service(self, services.deployment_cancel, target="deployment")
+        return Response(DeploymentSerializer(deployment).data)
 
     def partial_update(self, request: Request, *args, **kwargs) -> Response:
         """Report the result of an in-progress deployment: `succeeded` or `failed`."""

@@ -4,7 +4,8 @@ One module per concern, re-exported here so callers import from `releases.servic
 - `permissions`: who may do what to a release;
 - `lifecycle`: create, update, delete, submit, approve, reject (and the state table);
 - `deployments`: the deploy check, deploy, rollback and deployment status reports;
-- `approvals`: the approval-expiry notices (issue #12).
+- `approvals`: the approval-expiry notices (issue #12);
+- `scheduling`: scheduled deployments: schedule, run when due, cancel (issue #12).
 """
 
 from releases.services.approvals import approvals_notify_expiry, release_notify_approval_expiry
@@ -35,6 +36,13 @@ from releases.services.lifecycle import (
     release_submit,
     release_update,
 )
+from releases.services.scheduling import (
+    NEXT_OPEN_WINDOW,
+    deployment_cancel,
+    deployment_run_scheduled,
+    deployments_run_due,
+    release_schedule_deploy,
+)
 
 __all__ = [
     "ACTIONS_BY_STATUS",
@@ -48,9 +56,13 @@ __all__ = [
     "BLOCKER_INVALID_STATUS",
     "BLOCKER_WORKFLOW_ORDER",
     "COUNTS_AS_APPROVED",
+    "NEXT_OPEN_WINDOW",
     "WRITABLE_FIELDS",
     "approvals_notify_expiry",
+    "deployment_cancel",
     "deployment_report_status",
+    "deployment_run_scheduled",
+    "deployments_run_due",
     "release_allowed_actions",
     "release_approve",
     "release_create",
@@ -60,6 +72,7 @@ __all__ = [
     "release_notify_approval_expiry",
     "release_reject",
     "release_rollback",
+    "release_schedule_deploy",
     "release_submit",
     "release_update",
 ]

@@ -237,6 +237,16 @@ def release_deploy_check(*, release: Release, environment: Environment, deployer
     return blockers
 
 
+def deployment_in_wrong_status(deployment: Deployment, only: str) -> Conflict:
+    """409 `invalid_transition`: `only` (e.g. "Only a scheduled deployment can be cancelled") and its status."""
+    return Conflict(
+        f"{only}; this one is '{deployment.status}'.",
+        code="invalid_transition",
+        status=deployment.status,
+        allowed_actions=[],
+    )
+
+
 def _fresh(model: type[Model], pk: Any, what: str) -> Any:
     """The document as it is now, inside the unit (404 when it is gone)."""
     document = model.objects.filter(pk=pk).first()
@@ -252,12 +262,20 @@ def _sync(caller: Model | None, fresh: Model) -> None:
             setattr(caller, field.attname, getattr(fresh, field.attname))
 
 
-def _claim_environment(*, environment: Environment, deployment: Deployment, env_values: dict[str, Any]) -> None:
+def _claim_environment(
+    *, environment: Environment, deployment: Deployment, env_values: dict[str, Any], scheduled: bool = False
+) -> None:
     """Insert `deployment` as the environment's next sequence and move the environment forward,
-    conditionally on the sequence and revision read in this unit (else the unit runs again)."""
+    conditionally on the sequence and revision read in this unit (else the unit runs again). A
+    `scheduled` deployment (issue #12) exists already: it is updated, conditionally on its revision."""
     try:
         with transaction.atomic():  # a savepoint on SQLite; on MongoDB the unit's transaction
-            deployment.save(force_insert=True)
+            if not scheduled:
+                deployment.save(force_insert=True)
+            elif not Deployment.objects.filter(
+                pk=deployment.pk, revision=deployment.revision, status=DeploymentStatus.SCHEDULED
+            ).update(**_run_values(deployment)):
+                raise Transient("the scheduled deployment changed since this unit read it")
     except IntegrityError as error:
         raise Transient("another deployment took this sequence") from error
     values = {"deployment_seq": deployment.sequence, "revision": environment.revision + 1, **env_values}
@@ -268,6 +286,17 @@ def _claim_environment(*, environment: Environment, deployment: Deployment, env_
         raise Transient("the environment changed since this unit read it")
     for key, value in values.items():
         setattr(environment, key, value)
+
+
+def _run_values(deployment: Deployment) -> dict[str, Any]:
+    """What a scheduled deployment becomes when it runs (its slot freed, its revision up)."""
+    deployment.revision += 1
+    fields = ("sequence", "status", "started_at", "finished_at", "became_current", "previous_deployment_id")
+    return {
+        **{field: getattr(deployment, field) for field in fields},
+        "schedule_slot": deployment.pk,
+        "revision": deployment.revision,
+    }
 
 
 def _write_release(*, release: Release, status: str | None = None) -> str | None:
@@ -577,12 +606,7 @@ def deployment_report_status(*, deployment: Deployment, actor: Actor, status: st
     release = _fresh(Release, deployment.release_id, "release")
     _check_permission(actor, "report_status", release, deployed_by=deployment.deployed_by)
     if deployment.status != DeploymentStatus.IN_PROGRESS:
-        raise Conflict(
-            f"Only an in-progress deployment can report its result; this one is '{deployment.status}'.",
-            code="invalid_transition",
-            status=deployment.status,
-            allowed_actions=[],
-        )
+        raise deployment_in_wrong_status(deployment, "Only an in-progress deployment can report its result")
     environment = _fresh(Environment, deployment.environment_id, "environment")
     now = now_ms()
     # Only while no later deployment has claimed the environment.

@@ -158,7 +158,14 @@ def environment_freezes(ctx: Context) -> Any:
 
 
 FREEZE_CALENDAR = ("selectors.freezes_for", "selectors.freeze_occurrences")
-FREEZE_WRITES = ("services.freeze_create", "services.freeze_update", "services.freeze_delete")
+FREEZE_WRITES = (
+    "services.freeze_create",
+    "services.freeze_update",
+    "services.freeze_delete",
+    "services.freezes_import_ics",
+    "services.freeze_announce_edges",
+    "services.freezes_announce_edges",
+)
 
 
 @scenario(covers=[f"environments.{name}" for name in (*FREEZE_CALENDAR, *FREEZE_WRITES)], writes=True)
@@ -166,7 +173,12 @@ def freeze_calendar(ctx: Context) -> Any:
     """Freeze documents (issue #12): a recurring one in Europe/Berlin across the spring change, scoped by
     tier and team, an exdate, the occurrences, the freezes of an environment; refused writes."""
     from environments.selectors import environment_active_freeze, freeze_occurrences, freezes_for
-    from environments.services import freeze_create, freeze_delete, freeze_update
+    from environments.services import (
+        freeze_create,
+        freeze_delete,
+        freeze_update,
+        freezes_import_ics,
+    )
 
     bob = ctx.user("bob")
     weekly = dict(
@@ -190,6 +202,13 @@ def freeze_calendar(ctx: Context) -> Any:
     answers["after_exdate"] = freeze_occurrences(start=start, end=end, environment=production)
     freeze_delete(freeze=answers["updated"], actor=bob)
     answers["deleted"] = freeze_occurrences(start=start, end=end)
+    with open("fixtures/holidays/uk-england-wales-2026-2027.ics", "rb") as calendar:
+        content = calendar.read()
+    answers["imported"] = freezes_import_ics(actor=bob, content=content, timezone="Europe/London", tiers=["production"])
+    answers["reimported"] = freezes_import_ics(actor=bob, content=content, timezone="Europe/London")
+    answers["bank_holidays"] = freeze_occurrences(
+        start=datetime(2026, 12, 20, tzinfo=UTC), end=end + timedelta(days=300)
+    )
     return answers
 
 
@@ -663,6 +682,48 @@ def approval_lifecycle(ctx: Context) -> Any:
     )
     answers["approve_fixture"] = release_approve(release=_release("release-3"), actor=bob)
     answers["pending"] = ctx.get("/api/v1/dashboard/stats")["body"]["pending_approvals"]
+    return answers
+
+
+SCHEDULING = ("release_schedule_deploy", "deployment_cancel", "deployment_run_scheduled", "deployments_run_due")
+
+
+@scenario(covers=[f"releases.services.{name}" for name in SCHEDULING], writes=True)
+def scheduled_deployments(ctx: Context) -> Any:
+    """Schedule (a time, the next open window, the same minute twice), cancel, run when due (issue #12)."""
+    from releases.services import (
+        deployment_cancel,
+        deployment_run_scheduled,
+        deployments_run_due,
+        release_schedule_deploy,
+    )
+
+    bob = ctx.user("bob")
+    staging = _environment("staging")
+    soon = ctx.clock() + timedelta(minutes=10)
+    first = release_schedule_deploy(release=_release("release-3"), environment=staging, actor=bob, scheduled_for=soon)
+    answers: dict[str, Any] = {"first": first}
+    answers["same_minute"] = ctx.attempt(
+        lambda: release_schedule_deploy(
+            release=_release("release-2"), environment=staging, actor=bob, scheduled_for=soon
+        )
+    )
+    # One unclaimed (sequence-less) deployment per environment: the emulator's unique indexes ignore the
+    # partial filter (`$type`) that lets real MongoDB hold several nulls in (environment, sequence).
+    later = release_schedule_deploy(
+        release=_release("release-2"), environment=_environment("development"), actor=bob, scheduled_for=soon
+    )
+    answers["cancelled"] = deployment_cancel(deployment=later, actor=bob)
+    answers["cancel_again"] = ctx.attempt(lambda: deployment_cancel(deployment=later, actor=bob))
+    answers["open_window"] = release_schedule_deploy(
+        release=_release("release-2"), environment=_environment("production"), actor=bob, at="next_open_window"
+    )
+    answers["not_due"] = deployments_run_due()
+    ctx.clock.advance(minutes=11)
+    answers["one"] = deployment_run_scheduled(deployment_id=first.pk)
+    answers["due"] = deployments_run_due()
+    answers["listed"] = ctx.get(_query("/api/v1/deployments", status="scheduled"))
+    answers["failed"] = ctx.get(_query("/api/v1/deployments", status="failed"))
     return answers
 
 
