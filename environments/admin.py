@@ -143,3 +143,19 @@ class EnvironmentAdmin(ServiceModelAdmin):
         )
         all_url = reverse("admin:releases_deployment_changelist") + f"?environment__id__exact={env.pk}"
         return format_html('{}<p><a href="{}">All deployments to {}</a></p>', table, all_url, env.name)
+
+
+def _with_freeze_calendar(get_urls):
+    """The site's URLs plus `admin:freeze_calendar` (issue #12), as the dashboard adds its own."""
+    from django.urls import path
+
+    from environments.admin_calendar import freeze_calendar_view
+
+    def urls() -> list:
+        view = admin.site.admin_view(freeze_calendar_view)
+        return [path("freeze-calendar/", view, name="freeze_calendar"), *get_urls()]
+
+    return urls
+
+
+admin.site.get_urls = _with_freeze_calendar(admin.site.get_urls)

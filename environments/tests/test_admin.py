@@ -4,6 +4,7 @@ saves and deletes through the services."""
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
 from django.urls import reverse
@@ -145,3 +146,29 @@ def test_viewers_see_config_and_policy_as_tables(client, viewer):
     assert "<td>replicas</td><td>2</td>" in html
     assert "<td>Holidays</td>" in html
     assert '"starts_at"' not in html
+
+
+def test_the_freeze_calendar_shows_a_month_of_occurrences_per_environment(client, superuser):  # issue #12
+    from opsportal.testing.factories import make_freeze
+
+    make_environment("production", name="Production", tier="production", order=3)
+    make_environment("dev", name="Dev", order=1)
+    make_freeze(
+        "production", starts_at="2026-12-19T00:00:00Z", rrule="FREQ=WEEKLY;BYDAY=SA", duration_minutes=2880,
+        name="Weekend freeze", reason="No weekend changes",
+    )  # fmt: skip
+    client.force_login(superuser)
+    html = client.get(reverse("admin:freeze_calendar"), {"month": "2026-12"}).content.decode()
+    assert "Freeze calendar: December 2026" in html
+    frozen = {int(day) for day in re.findall(r'data-frozen="production-(\d+)"', html)}
+    assert frozen == {19, 20, 26, 27}  # Saturdays and Sundays from the 19th (UTC days)
+    assert 'data-frozen="dev-' not in html
+    assert "No weekend changes" in html
+    assert client.get(reverse("admin:freeze_calendar"), {"month": "garbage"}).status_code == 200
+
+
+def test_viewers_without_the_permission_cannot_see_the_calendar(client, db):
+    from opsportal.testing.factories import make_user
+
+    client.force_login(make_user("nobody", is_staff=True))
+    assert client.get(reverse("admin:freeze_calendar")).status_code == 403
