@@ -53,7 +53,10 @@ from pymongo.errors import PyMongoError
 
 from environments.choices import Health, Tier
 from environments.models import Environment
+from environments.policies import default_policy
+from opsportal.roles import RELEASE_MANAGERS
 from opsportal.uow import is_mongodb, run_in_unit
+from releases.approvals import release_content_digest
 from releases.choices import (
     ApprovalDecision,
     DeploymentKind,
@@ -93,7 +96,7 @@ ENVIRONMENTS: list[dict[str, Any]] = [
         "url": "https://ops.example.com",
         "config": {"replicas": 6, "debug": False},
         "requires_approval": True,
-        "min_approvals": 1,
+        "approval_policy": default_policy(1),
     },
 ]
 
@@ -675,7 +678,7 @@ class Command(BaseCommand):
             [plan.created_at, plan.last_event_at or plan.created_at]
             + [datetime.fromisoformat(a["at"].replace("Z", "+00:00")) for a in approvals]
         )
-        return Release(
+        release = Release(
             id=plan.id,
             name=f"{rng.choice(ADJECTIVES)} {topic} {rng.choice(KINDS)}",
             version=next(self.versions),
@@ -691,6 +694,15 @@ class Command(BaseCommand):
             features=features,
             approvals=approvals,
         )
+        # Bound to the content approved (issue #12), by Release Managers.
+        digest = release_content_digest(release)
+        release.approvals = [
+            {**entry, "digest": digest, "groups": [RELEASE_MANAGERS], "teams": []}
+            if entry["decision"] == ApprovalDecision.APPROVED
+            else entry
+            for entry in approvals
+        ]
+        return release
 
     @staticmethod
     def _free_versions(taken: set[str]) -> Iterator[str]:
