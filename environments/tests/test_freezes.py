@@ -285,3 +285,18 @@ def test_the_worker_announces_each_edge_once(monkeypatch):
         "starts_at": "2026-03-27T23:00:00.000Z",
         "ends_at": "2026-03-29T22:00:00.000Z",  # Monday 00:00 Berlin, summer time
     }
+
+
+@pytest.mark.parametrize("write", [1, 7, 40])
+def test_a_crash_during_an_import_leaves_no_freeze(superuser, write):
+    from environments.services import freezes_import_ics
+    from opsportal.testing.faults import InjectedFault, fail_at_write
+
+    make_environment("production", tier=Tier.PRODUCTION)
+    with open(HOLIDAYS_DE, "rb") as calendar:
+        content = calendar.read()
+    with fail_at_write(write) as fault, pytest.raises(InjectedFault):
+        freezes_import_ics(actor=superuser, content=content, timezone="Europe/Berlin")
+    assert fault.fired and not Freeze.objects.exists()
+    assert not AuditEvent.objects.filter(action="freeze.created").exists()
+    assert len(freezes_import_ics(actor=superuser, content=content, timezone="Europe/Berlin")["created"]) == 18

@@ -162,3 +162,36 @@ def test_a_manual_deploy_that_lands_first_is_seen_by_the_run(clock, staging, car
     assert integrity_violations() == []
     with pytest.raises(Conflict):
         deployment_cancel(deployment=scheduled, actor=carol)
+
+
+def _snapshot() -> tuple:
+    from environments.models import Environment
+
+    return (
+        sorted(Deployment.objects.values_list("id", "status", "sequence", "schedule_slot")),
+        sorted(Environment.objects.values_list("id", "revision", "deployment_seq", "current_release_id")),
+        sorted(Release.objects.values_list("id", "revision", "status")),
+        AuditEvent.objects.count(),
+        Event.objects.count(),
+    )
+
+
+@pytest.mark.parametrize("write", range(1, 12))
+def test_a_crash_at_any_write_of_a_scheduled_run_leaves_all_or_nothing(clock, staging, carol, write):
+    """A crash between two writes of the run (deployment, environment, release, audit, outbox): nothing of
+    it is left, and the next run of the job completes it."""
+    from opsportal.testing.faults import InjectedFault, fail_at_write
+
+    scheduled = _schedule(make_release(), staging, carol, minutes=5)
+    clock.at = T0 + timedelta(minutes=6)
+    before = _snapshot()
+    with fail_at_write(write) as fault:
+        try:
+            deployments_run_due()
+        except InjectedFault:
+            pass
+    if fault.fired:
+        assert _snapshot() == before
+    assert deployments_run_due()["due"] == (1 if fault.fired else 0)
+    assert Deployment.objects.get(pk=scheduled.pk).status == "succeeded"
+    assert integrity_violations() == []
