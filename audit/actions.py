@@ -23,16 +23,30 @@ class AuditAction(models.TextChoices):
     RELEASE_DEPLOYED = "release.deployed"
     RELEASE_ROLLED_BACK = "release.rolled_back"
     RELEASE_REPAIRED = "release.repaired"
+    # Issue #12: written by the worker's approval-expiry job (actor `system`).
+    RELEASE_APPROVAL_EXPIRING = "release.approval_expiring"
+    RELEASE_APPROVAL_EXPIRED = "release.approval_expired"
 
     DEPLOYMENT_CREATED = "deployment.created"
     DEPLOYMENT_ROLLED_BACK = "deployment.rolled_back"
     DEPLOYMENT_STATUS_REPORTED = "deployment.status_reported"
     DEPLOYMENT_REPAIRED = "deployment.repaired"
+    # Issue #12: scheduled deployments (a failed run is written by the worker, actor `system`).
+    DEPLOYMENT_SCHEDULED = "deployment.scheduled"
+    DEPLOYMENT_SCHEDULE_FAILED = "deployment.schedule_failed"
+    DEPLOYMENT_CANCELLED = "deployment.cancelled"
 
     ENVIRONMENT_CREATED = "environment.created"
     ENVIRONMENT_UPDATED = "environment.updated"
     ENVIRONMENT_DELETED = "environment.deleted"
     ENVIRONMENT_REPAIRED = "environment.repaired"
+
+    FREEZE_CREATED = "freeze.created"
+    FREEZE_UPDATED = "freeze.updated"
+    FREEZE_DELETED = "freeze.deleted"
+    # Issue #12: the worker's calendar job, at each occurrence's edges (actor `system`).
+    FREEZE_STARTED = "freeze.started"
+    FREEZE_ENDED = "freeze.ended"
 
     TEAM_CREATED = "team.created"
     TEAM_UPDATED = "team.updated"

@@ -26,7 +26,7 @@ from releases.analytics import (
     releases_created_per_bucket,
     utc_midnight,
 )
-from releases.choices import DeploymentStatus, ReleaseStatus
+from releases.choices import OUTCOME_STATUSES, DeploymentStatus, ReleaseStatus
 from releases.dora import dora_summary
 from releases.models import Deployment, Release
 
@@ -145,7 +145,7 @@ def deployments_per_day(*, now: datetime | None = None, days: int = METRICS_DAYS
     last = _utc_today(now)
     dates = [last - timedelta(days=offset) for offset in range(days - 1, -1, -1)]
     series: dict[date, dict[str, Any]] = {
-        day: {"date": day, "total": 0, **dict.fromkeys(DeploymentStatus.values, 0)} for day in dates
+        day: {"date": day, "total": 0, **dict.fromkeys(OUTCOME_STATUSES, 0)} for day in dates
     }
     rows = (
         Deployment.objects.order_by()

@@ -42,7 +42,6 @@ class EnvironmentAdmin(ServiceModelAdmin):
         "health_badge",
         "current_release_display",
         "requires_approval",
-        "min_approvals",
         "frozen_display",
     )
     list_filter = ("tier", "health", "requires_approval")
@@ -51,11 +50,11 @@ class EnvironmentAdmin(ServiceModelAdmin):
     fieldsets = (
         (None, {"fields": ("id", "name", "tier", "order", "url", "description", "revision")}),
         ("Now", {"fields": ("status_panel", "recent_deployments")}),
-        ("Approval and health", {"fields": ("requires_approval", "min_approvals", "health")}),
+        ("Approval and health", {"fields": ("approval_policy", "requires_approval", "health")}),
         ("Configuration", {"fields": ("config",)}),
-        ("Freeze windows", {"fields": ("freeze_windows",)}),
     )
     services = SERVICES
+    readonly_fields = ("requires_approval",)
     readonly_on_change = ("id",)
     change_only_fields = ("status_panel", "recent_deployments")
     service_fields = (
@@ -66,14 +65,12 @@ class EnvironmentAdmin(ServiceModelAdmin):
         "url",
         "description",
         "config",
-        "requires_approval",
-        "min_approvals",
-        "freeze_windows",
+        "approval_policy",
         "health",
     )
     json_schemas = {
         "config": widget_schema(schemas.CONFIG),
-        "freeze_windows": widget_schema(schemas.FREEZE_WINDOWS),
+        "approval_policy": widget_schema(schemas.APPROVAL_POLICY),
     }
 
     # --- list
@@ -146,3 +143,19 @@ class EnvironmentAdmin(ServiceModelAdmin):
         )
         all_url = reverse("admin:releases_deployment_changelist") + f"?environment__id__exact={env.pk}"
         return format_html('{}<p><a href="{}">All deployments to {}</a></p>', table, all_url, env.name)
+
+
+def _with_freeze_calendar(get_urls):
+    """The site's URLs plus `admin:freeze_calendar` (issue #12), as the dashboard adds its own."""
+    from django.urls import path
+
+    from environments.admin_calendar import freeze_calendar_view
+
+    def urls() -> list:
+        view = admin.site.admin_view(freeze_calendar_view)
+        return [path("freeze-calendar/", view, name="freeze_calendar"), *get_urls()]
+
+    return urls
+
+
+admin.site.get_urls = _with_freeze_calendar(admin.site.get_urls)

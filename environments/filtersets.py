@@ -6,7 +6,7 @@ from environments.models import Environment
 
 
 class EnvironmentFilterSet(filters.FilterSet):
-    """`?tier=production&health=healthy&requires_approval=true`."""
+    """`?tier=production&health=healthy&requires_approval=true` (`requires_approval`: the approval policy has rules)."""
 
     class Meta:
         model = Environment

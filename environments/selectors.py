@@ -1,4 +1,4 @@
-"""Reads on environments beyond a filter: freeze state, status."""
+"""Reads on environments beyond a filter: the freeze calendar and freeze state, status."""
 
 from __future__ import annotations
 
@@ -6,17 +6,19 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
-from environments.models import Environment
+from environments.calendar import Occurrence, applies, covering, next_open_at, occurrences
+from environments.models import Environment, Freeze
 from releases.models import Deployment, Release
 
 RECENT_DEPLOYMENTS = 5
 
 
 def parse_freeze_moment(value: Any) -> datetime | None:
-    """A freeze-window bound as an aware UTC datetime, or None when it is not an ISO 8601 date-time with offset."""
+    """A date-time given as an ISO 8601 string with an offset, as an aware UTC datetime (else None)."""
     if not isinstance(value, str):
         return None
     try:
@@ -29,43 +31,70 @@ def parse_freeze_moment(value: Any) -> datetime | None:
 
 
 @dataclass(frozen=True)
-class Freeze:
-    """An environment's freeze in force: when deploys are allowed again, and why it is frozen."""
+class ActiveFreeze:
+    """A freeze in force: its occurrence now (the freeze, its start and end), and `until`: the first
+    moment no freeze blocks (`next_open_at`; None when the freezes chain beyond the calendar's horizon)."""
 
-    until: datetime
-    reason: str
+    occurrence: Occurrence
+    until: datetime | None
+
+    @property
+    def reason(self) -> str:
+        return self.occurrence.reason
+
+    @property
+    def freeze(self) -> str:
+        return self.occurrence.freeze
 
 
-def environment_active_freeze(environment: Environment, at: datetime | None = None) -> Freeze | None:
-    """The freeze in force on `environment` at `at` (default now), or None. The one freeze-window rule:
-    deploy checks, deploys, the environment status and the admin all ask this.
+def freezes_for(environment: Environment, *, team: str | None = None, at: datetime | None = None) -> list[Freeze]:
+    """The freezes that apply to `environment` (for releases of `team`; None: any release) and may be in
+    force from `at` on: one-offs that have not ended, and every recurring one. Freezes are few: the
+    scope (embedded lists) is checked on the documents read."""
+    at = at or timezone.now()
+    candidates = Freeze.objects.filter(Q(rrule="", ends_at__gt=at) | ~Q(rrule="")).order_by("starts_at", "id")
+    return [f for f in candidates if applies(f, environment=environment.pk, tier=environment.tier, team=team)]
 
-    Windows are half-open `[starts_at, ends_at)`. Overlapping or back-to-back windows count as one
-    freeze, so `until` is the first moment deploys are allowed again (10-12 + 12-15 → 15:00; a gap
-    of one minute ends the freeze). `reason` is that of the latest-ending window in force at `at`.
+
+def environment_active_freeze(
+    environment: Environment, at: datetime | None = None, *, team: str | None = None
+) -> ActiveFreeze | None:
+    """The freeze in force on `environment` at `at` (default now), for releases of `team` (None: any
+    team's), or None. The one freeze rule: deploy checks, deploys, scheduled deployments, the environment
+    status and the admin all ask this (issue #12: `Freeze` documents, `environments.calendar`).
+
+    Occurrences are half-open; overlapping or back-to-back ones count as one freeze, so `until` is the
+    first moment deploys are allowed again. The occurrence named is the one in force now that ends last.
     """
     at = at or timezone.now()
-    windows = sorted(
-        (starts, ends, str(window.get("reason") or ""))
-        for window in environment.freeze_windows or []
-        if isinstance(window, dict)
-        for starts, ends in [(parse_freeze_moment(window.get("starts_at")), parse_freeze_moment(window.get("ends_at")))]
-        if starts and ends and starts < ends
-    )
-    active = [(ends, reason) for starts, ends, reason in windows if starts <= at < ends]
+    freezes = freezes_for(environment, team=team, at=at)
+    active = covering(freezes, at)
     if not active:
         return None
-    until, reason = max(active, key=lambda item: item[0])
-    for starts, ends, _ in windows:
-        if starts <= until < ends:
-            until = ends
-    return Freeze(until=until, reason=reason)
+    return ActiveFreeze(occurrence=max(active, key=lambda o: (o.ends_at, o.freeze)), until=next_open_at(freezes, at))
 
 
 def environment_freeze_state(environment: Environment, at: datetime | None = None) -> tuple[bool, datetime | None]:
     """Whether `environment` is frozen at `at` (default now), and until when (see `environment_active_freeze`)."""
     freeze = environment_active_freeze(environment, at)
     return freeze is not None, freeze.until if freeze else None
+
+
+def freeze_occurrences(
+    *, start: datetime, end: datetime, environment: Environment | None = None, team: str | None = None
+) -> list[dict[str, Any]]:
+    """The calendar expanded over `[start, end)`: every occurrence, in order of start, with the environments
+    it blocks (in promotion order). `environment`/`team` keep those that block there / that team's releases."""
+    environments = [environment] if environment is not None else list(Environment.objects.order_by("order", "id"))
+    freezes = Freeze.objects.filter(Q(rrule="", ends_at__gt=start) | ~Q(rrule="")).filter(starts_at__lt=end)
+    answer = []
+    for freeze in freezes.order_by("starts_at", "id"):
+        scope = [e.pk for e in environments if applies(freeze, environment=e.pk, tier=e.tier, team=team)]
+        if not scope:
+            continue
+        for occurrence in occurrences(freeze, start, end):
+            answer.append({**occurrence.as_dict(), "environments": scope, "teams": list(freeze.teams or [])})
+    return sorted(answer, key=lambda item: (item["starts_at"], item["freeze"]))
 
 
 def environment_status(environment: Environment) -> dict[str, Any]:

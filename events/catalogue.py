@@ -67,14 +67,27 @@ EVENT_TYPES: tuple[EventType, ...] = (
     _own("approval.requested", "A release entered `pending_approval`: it waits for a Release Manager."),
     _own("approval.recorded", "An approval was recorded, but the release needs more before it is approved."),
     _own("release.approved", "A release became `approved`."),
+    _own(
+        "approval.expiring",
+        "Approvals of a release stop counting soon under an environment's policy (`expiresAt`; issue #12).",
+    ),
+    _own("approval.expired", "Approvals of a release stopped counting under an environment's policy (issue #12)."),
     _own("release.rejected", "A release was rejected (`customData.changes.reason`)."),
     _own("release.deployed", "A release became `deployed` (it now runs on a production-tier environment)."),
     _own("release.rolled_back", "A release became `rolled_back` (taken off a production-tier environment)."),
     _own("deployment.started", "A deployment started; its pipeline reports the result later."),
     _own("deployment.succeeded", "A deployment succeeded (at once, or reported by its pipeline)."),
     _own("deployment.failed", "A pipeline reported a deployment as failed."),
-    _own("environment.frozen", "Freeze windows were added to an environment (`frozenNow`: in force right now)."),
-    _own("environment.unfrozen", "Freeze windows were removed from an environment."),
+    _own("deployment.scheduled", "A deployment was scheduled (`startedAt`: when it runs; issue #12)."),
+    _own(
+        "deployment.schedule_failed",
+        "A scheduled deployment could not run: something blocked it then (`customData.changes.blockers`).",
+    ),
+    _own("deployment.cancelled", "A scheduled deployment was cancelled before it ran."),
+    _own("environment.frozen", "A freeze that blocks this environment was added to the calendar (issue #12)."),
+    _own("environment.unfrozen", "A freeze that blocked this environment was removed from the calendar."),
+    _own("freeze.started", "An occurrence of a freeze began: deploys to the environment are blocked."),
+    _own("freeze.ended", "An occurrence of a freeze ended."),
     _own("environment.health_changed", "An environment's health changed (a deploy, a failure, or an edit)."),
     _own("webhook.test", "Sent by a subscription's test action only; never streamed."),
 )
@@ -244,6 +257,9 @@ def _on_release(audit: AuditEvent) -> list[Draft]:
             return [draft("release.approved")]
         approvals = _new(changes, "approvals")
         return [draft("approval.recorded", approvals=approvals, requiredApprovals=changes.get("required_approvals"))]
+    if action in (A.RELEASE_APPROVAL_EXPIRING, A.RELEASE_APPROVAL_EXPIRED):
+        name = "approval.expiring" if action == A.RELEASE_APPROVAL_EXPIRING else "approval.expired"
+        return [draft(name, environment=environment, approvals=changes.get("approvals") or [])]
     if action in (A.RELEASE_DEPLOYED, A.RELEASE_ROLLED_BACK):
         name = "release.deployed" if action == A.RELEASE_DEPLOYED else "release.rolled_back"
         return [draft(name, environment=environment, deployment=changes.get("deployment"))]
@@ -272,12 +288,6 @@ def _health_changed(environment_id: str, old: Any, new: Any) -> Draft:
     return Draft("environment.health_changed", subject, environment=environment_id)
 
 
-def _window_key(window: Any) -> tuple[Any, ...]:
-    return (
-        (window.get("starts_at"), window.get("ends_at"), window.get("reason", "")) if isinstance(window, dict) else ()
-    )
-
-
 def _on_environment(audit: AuditEvent) -> list[Draft]:
     changes = audit.changes or {}
     environment = _environment_info(audit.object_id, changes)
@@ -294,23 +304,6 @@ def _on_environment(audit: AuditEvent) -> list[Draft]:
     if audit.action != A.ENVIRONMENT_UPDATED:
         return []
     drafts = [cdevent("environment.modified")]
-    if "freeze_windows" in changes:
-        from environments.models import Environment
-        from environments.selectors import environment_active_freeze
-
-        old = {_window_key(w): w for w in _old(changes, "freeze_windows") or []}
-        new = {_window_key(w): w for w in _new(changes, "freeze_windows") or []}
-        current = Environment.objects.filter(pk=env_id).first()
-        freeze = environment_active_freeze(current) if current is not None else None
-        state = {"frozenNow": freeze is not None, "frozenUntil": iso(freeze.until) if freeze else None}
-        added = [window for key, window in new.items() if key not in old]
-        removed = [window for key, window in old.items() if key not in new]
-        if added:
-            subject = environment_subject(environment, cdevents=False, windows=added, **state)
-            drafts.append(Draft("environment.frozen", subject, environment=env_id))
-        if removed:
-            subject = environment_subject(environment, cdevents=False, windows=removed, **state)
-            drafts.append(Draft("environment.unfrozen", subject, environment=env_id))
     if "health" in changes:
         drafts.append(_health_changed(env_id, _old(changes, "health"), _new(changes, "health")))
     return drafts
@@ -330,6 +323,13 @@ _DEPLOYMENT_FIELDS = (
     "became_current",
     "previous_deployment_id",
 )
+
+
+_SCHEDULE_EVENTS = {
+    A.DEPLOYMENT_SCHEDULED: "deployment.scheduled",
+    A.DEPLOYMENT_SCHEDULE_FAILED: "deployment.schedule_failed",
+    A.DEPLOYMENT_CANCELLED: "deployment.cancelled",
+}
 
 
 def _on_deployment(audit: AuditEvent) -> list[Draft]:
@@ -360,6 +360,8 @@ def _on_deployment(audit: AuditEvent) -> list[Draft]:
         drafts.append(about_deployment("deployment.started" if status == "in_progress" else "deployment.succeeded"))
     elif audit.action == A.DEPLOYMENT_STATUS_REPORTED:
         drafts.append(about_deployment("deployment.succeeded" if status == "succeeded" else "deployment.failed"))
+    elif audit.action in _SCHEDULE_EVENTS:
+        return [about_deployment(_SCHEDULE_EVENTS[audit.action])]
     elif audit.action == A.DEPLOYMENT_ROLLED_BACK:
         drafts.append(about_service("service.rolledback"))
         became_current = None
@@ -406,11 +408,56 @@ def _on_incident(audit: AuditEvent) -> list[Draft]:
     return [Draft(name, incident_subject(incident, release), team=team, environment=env_id) for name in names]
 
 
+def _blocked_environments(changes: dict[str, Any]) -> list[str]:
+    """The environments a freeze blocks: as the job recorded them, else from its scope (none: all)."""
+    from django.db.models import Q
+
+    from environments.models import Environment
+
+    if "environments_blocked" in changes:
+        return list(changes["environments_blocked"])
+    ids = _new(changes, "environments") or _old(changes, "environments") or []
+    tiers = _new(changes, "tiers") or _old(changes, "tiers") or []
+    rows = Environment.objects.order_by("order", "id")
+    if ids or tiers:
+        rows = rows.filter(Q(pk__in=ids) | Q(tier__in=tiers))
+    return list(rows.values_list("id", flat=True))
+
+
+def _on_freeze(audit: AuditEvent) -> list[Draft]:
+    """A freeze added to or removed from the calendar: `environment.frozen` / `environment.unfrozen` for each
+    environment it blocks (issue #12); an occurrence starting or ending (the worker): `freeze.started` /
+    `freeze.ended`, likewise."""
+    changes = audit.changes or {}
+    names = {
+        A.FREEZE_CREATED: "environment.frozen",
+        A.FREEZE_DELETED: "environment.unfrozen",
+        A.FREEZE_STARTED: "freeze.started",
+        A.FREEZE_ENDED: "freeze.ended",
+    }
+    name = names.get(audit.action)
+    if name is None:
+        return []
+    freeze = {
+        "id": audit.object_id,
+        "name": _new(changes, "name") or _old(changes, "name") or audit.object_id,
+        "reason": _new(changes, "reason") or _old(changes, "reason") or "",
+        "occurrence": changes.get("occurrence"),
+    }
+    drafts = []
+    for env_id in _blocked_environments(changes):
+        environment = _environment_info(env_id)
+        subject = environment_subject(environment, cdevents=False, freeze=freeze)
+        drafts.append(Draft(name, subject, environment=env_id))
+    return drafts
+
+
 _HANDLERS = {
     "release": _on_release,
     "deployment": _on_deployment,
     "environment": _on_environment,
     "incident": _on_incident,
+    "freeze": _on_freeze,
 }
 
 
@@ -463,17 +510,24 @@ def _example_subject(name: str) -> tuple[dict[str, Any], dict[str, Any]]:
     if name in ("environment.created", "environment.modified", "environment.deleted"):
         subject = environment_subject(_ENVIRONMENT, cdevents=True, deleted=name == "environment.deleted")
         return subject, {"config": [{}, {"replicas": 3}]}
-    if name in ("environment.frozen", "environment.unfrozen"):
-        window = {"starts_at": "2026-12-20T00:00:00Z", "ends_at": "2027-01-02T00:00:00Z", "reason": "holidays"}
-        subject = environment_subject(_ENVIRONMENT, cdevents=False, windows=[window], frozenNow=False, frozenUntil=None)
-        return subject, {"freeze_windows": [[], [window]] if name.endswith("frozen") else [[window], []]}
+    if name in ("environment.frozen", "environment.unfrozen", "freeze.started", "freeze.ended"):
+        occurrence = {"starts_at": "2026-12-19T23:00:00Z", "ends_at": "2026-12-21T23:00:00Z"}
+        freeze = {"id": "weekend-freeze", "name": "Weekend freeze", "reason": "No weekend changes"}
+        subject = environment_subject(_ENVIRONMENT, cdevents=False, freeze={**freeze, "occurrence": occurrence})
+        return subject, {"environments_blocked": ["production"], "occurrence": occurrence}
     if name == "environment.health_changed":
         subject = environment_subject(
             _ENVIRONMENT, cdevents=False, tier="production", health="degraded", previousHealth="healthy"
         )
         return subject, {"status": ["in_progress", "failed"], "environment_health": ["healthy", "degraded"]}
     if name.startswith("deployment."):
-        status = {"deployment.started": "in_progress", "deployment.failed": "failed"}.get(name, "succeeded")
+        status = {
+            "deployment.started": "in_progress",
+            "deployment.failed": "failed",
+            "deployment.schedule_failed": "failed",
+            "deployment.scheduled": "scheduled",
+            "deployment.cancelled": "cancelled",
+        }.get(name, "succeeded")
         return deployment_subject({**_DEPLOYMENT, "status": status}, _RELEASE), {"status": ["in_progress", status]}
     if name.startswith("incident."):
         incident = {"id": "6761b2c09b1e8a3d4c5b6a80", "title": "Checkout returns 502", "environment_id": "production"}
@@ -482,6 +536,12 @@ def _example_subject(name: str) -> tuple[dict[str, Any], dict[str, Any]]:
     if name == "approval.requested":
         release = {**_RELEASE, "status": "pending_approval"}
         return release_subject(release, requiredApprovals=1), {"status": ["draft", "pending_approval"]}
+    if name in ("approval.expiring", "approval.expired"):
+        approvals = [{"user": "carol", "at": "2026-11-17T10:15:00.000Z", "expires_at": "2026-11-20T10:15:00.000Z"}]
+        return release_subject(_RELEASE, environment="production", approvals=approvals), {
+            "environment": "production",
+            "approvals": approvals,
+        }
     if name == "webhook.test":
         return {
             "id": "665f1c2e9b1e8a3d4c5b6a99",
@@ -496,16 +556,23 @@ _EXAMPLE_ACTIONS = {
     "service.upgraded": A.DEPLOYMENT_CREATED,
     "service.rolledback": A.DEPLOYMENT_ROLLED_BACK,
     "environment.modified": A.ENVIRONMENT_UPDATED,
-    "environment.frozen": A.ENVIRONMENT_UPDATED,
-    "environment.unfrozen": A.ENVIRONMENT_UPDATED,
+    "environment.frozen": A.FREEZE_CREATED,
+    "environment.unfrozen": A.FREEZE_DELETED,
+    "freeze.started": A.FREEZE_STARTED,
+    "freeze.ended": A.FREEZE_ENDED,
     "environment.health_changed": A.DEPLOYMENT_STATUS_REPORTED,
     "approval.requested": A.RELEASE_SUBMITTED,
     "approval.recorded": A.RELEASE_APPROVED,
+    "approval.expiring": A.RELEASE_APPROVAL_EXPIRING,
+    "approval.expired": A.RELEASE_APPROVAL_EXPIRED,
     "deployment.started": A.DEPLOYMENT_CREATED,
     "deployment.succeeded": A.DEPLOYMENT_CREATED,
     "deployment.failed": A.DEPLOYMENT_STATUS_REPORTED,
     "incident.detected": A.INCIDENT_CREATED,
     "incident.resolved": A.INCIDENT_RESOLVED,
+    "deployment.scheduled": A.DEPLOYMENT_SCHEDULED,
+    "deployment.schedule_failed": A.DEPLOYMENT_SCHEDULE_FAILED,
+    "deployment.cancelled": A.DEPLOYMENT_CANCELLED,
     "webhook.test": "webhook.test_sent",
 }
 

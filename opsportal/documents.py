@@ -137,7 +137,8 @@ class DocumentKind(Generic[DocumentT]):
     - `references(document)`: what else refers to it (e.g. embedded ids), on top of the
       relations that protect it (`protected_references`);
     - `manage`: the act (e.g. "manage teams") that creating, changing and deleting need the
-      Release Managers role for (`require_release_manager`); None: the caller checks.
+      Release Managers role for (`require_release_manager`); None: the caller checks;
+    - `derived`: stored fields `validate` sets from the editable ones, written with every change.
     """
 
     model: type[DocumentT]
@@ -148,6 +149,9 @@ class DocumentKind(Generic[DocumentT]):
     manage: str | None = None
     # The documents this one refers to (model → ids), touched on every write (`touch_references`).
     refers_to: Callable[[DocumentT], dict[type[models.Model], Iterable[Any]]] | None = None
+    # Stored fields `validate` derives from the editable ones (e.g. an environment's `requires_approval`
+    # from its approval policy): written with every change.
+    derived: tuple[str, ...] = ()
 
     @property
     def object_type(self) -> str:
@@ -242,7 +246,7 @@ class DocumentKind(Generic[DocumentT]):
         changes = field_changes(self.snapshot(document), self.snapshot(candidate))
         if not changes:
             return document
-        values = {field: getattr(candidate, field) for field in changes}
+        values = {field: getattr(candidate, field) for field in (*changes, *self.derived)}
         updated_at = now_ms()
         if not self.model.objects.filter(pk=document.pk, revision=expected).update(
             **values, revision=expected + 1, updated_at=updated_at

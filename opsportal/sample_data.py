@@ -10,7 +10,8 @@ from django.db.models import Max
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
-from environments.models import Environment
+from environments.models import Freeze
+from releases.approvals import release_content_digest
 from releases.models import Deployment, Release
 from releases.services.summaries import release_environments_refresh
 
@@ -43,11 +44,19 @@ def sample_data_shift_to_now(*, now: datetime | None = None) -> timedelta:
             finished_at=deployment.finished_at + delta if deployment.finished_at else None,
         )
     for release in Release.objects.all():
+        approved = release_content_digest(release)
+        release.target_date = (release.target_date + timedelta(days=delta.days)) if release.target_date else None
+        # The target date is approved content (issue #12): approvals of the content as loaded follow it.
+        shifted = release_content_digest(release)
+        approvals = [
+            {**entry, "digest": shifted} if isinstance(entry, dict) and entry.get("digest") == approved else entry
+            for entry in _shift_documents(release.approvals, ("at",), delta)
+        ]
         Release.objects.filter(pk=release.pk).update(
             created_at=release.created_at + delta,
             updated_at=release.updated_at + delta,
-            target_date=(release.target_date + timedelta(days=delta.days)) if release.target_date else None,
-            approvals=_shift_documents(release.approvals, ("at",), delta),
+            target_date=release.target_date,
+            approvals=approvals,
         )
     from incidents.models import Incident
 
@@ -58,9 +67,10 @@ def sample_data_shift_to_now(*, now: datetime | None = None) -> timedelta:
             created_at=incident.created_at + delta,
             updated_at=incident.updated_at + delta,
         )
-    for environment in Environment.objects.all():
-        Environment.objects.filter(pk=environment.pk).update(
-            freeze_windows=_shift_documents(environment.freeze_windows, ("starts_at", "ends_at"), delta)
+    # One-off freezes move with the data; recurring ones (a weekend) and imported holidays keep their dates.
+    for freeze in Freeze.objects.filter(rrule="").exclude(source__startswith="ics:"):
+        Freeze.objects.filter(pk=freeze.pk).update(
+            starts_at=freeze.starts_at + delta, ends_at=freeze.ends_at + delta if freeze.ends_at else None
         )
     # The deployment summaries the releases embed show those times too (issue #18).
     release_environments_refresh(release_ids=list(Release.objects.values_list("id", flat=True)))

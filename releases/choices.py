@@ -49,3 +49,16 @@ class DeploymentStatus(models.TextChoices):
     SUCCEEDED = "succeeded", "Succeeded"
     FAILED = "failed", "Failed"
     ROLLED_BACK = "rolled_back", "Rolled back"
+    # Issue #12: waiting for its time (no sequence yet), and called off before it ran.
+    SCHEDULED = "scheduled", "Scheduled"
+    CANCELLED = "cancelled", "Cancelled"
+
+
+# The statuses of deployments that ran (metrics and the dashboard count these): a scheduled deployment has
+# not run yet and a cancelled one never will (issue #12).
+OUTCOME_STATUSES = (
+    DeploymentStatus.IN_PROGRESS,
+    DeploymentStatus.SUCCEEDED,
+    DeploymentStatus.FAILED,
+    DeploymentStatus.ROLLED_BACK,
+)

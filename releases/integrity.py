@@ -44,12 +44,13 @@ from audit.selectors import audit_chain_verify
 from audit.services import audit_record, now_ms
 from environments.choices import Tier
 from environments.models import Environment
+from environments.policies import creator_may_approve
 from opsportal.limits import bad_text_paths, replace_bad_text
 from opsportal.uow import run_in_unit
 from releases.choices import DeploymentKind, DeploymentStatus, ReleaseStatus
 from releases.history import release_search_text
 from releases.models import Deployment, Release
-from releases.selectors import release_current_approvals
+from releases.selectors import release_approval_policies, release_current_approvals
 from releases.services.summaries import release_environments_refresh
 from releases.shapes import DEPLOYMENT_ROW, environments_document, latest_deployments
 from teams.models import Team
@@ -301,7 +302,12 @@ def _environment_violations(
 
 
 def _release_violations(
-    release: Release, production_current: set[str], rolled_back_on_production: set[str], ids: dict[str, set[str]]
+    release: Release,
+    production_current: set[str],
+    rolled_back_on_production: set[str],
+    ids: dict[str, set[str]],
+    *,
+    creators_approve: bool = False,
 ) -> list[Violation]:
     found: list[Violation] = []
     if release.pk in production_current and release.status != ReleaseStatus.DEPLOYED:
@@ -324,7 +330,8 @@ def _release_violations(
         found.append(Violation("approvals", "release", release.pk, "it says 'approved' with no current approval"))
     if len(users) != len(set(users)):
         found.append(Violation("approvals", "release", release.pk, "someone approved it twice in one round"))
-    if release.created_by and release.created_by in users:
+    # Four eyes, unless every approval policy lets creators approve (issue #12).
+    if release.created_by and release.created_by in users and not creators_approve:
         found.append(Violation("approvals", "release", release.pk, "its creator approved it"))
     for name, value, kind in (("team", release.team_id, "team"), ("workflow", release.workflow_id, "workflow")):
         if value and value not in ids[kind]:
@@ -339,7 +346,12 @@ def integrity_violations() -> list[Violation]:
             "id", "tier", "deployment_seq", "current_deployment_id", "current_release_id"
         )
     )
-    deployments = list(Deployment.objects.order_by("environment_id", "sequence").values(*DEPLOYMENT_FIELDS))
+    # Scheduled, cancelled and schedule-failed deployments never claimed a sequence (issue #12).
+    deployments = list(
+        Deployment.objects.filter(sequence__isnull=False)
+        .order_by("environment_id", "sequence")
+        .values(*DEPLOYMENT_FIELDS)
+    )
     previous = dict(Deployment.objects.values_list("id", "previous_deployment_id"))
     rolled_back_from = Deployment.objects.filter(kind=DeploymentKind.ROLLBACK).values_list(
         "rolled_back_from_id", "environment_id"
@@ -363,8 +375,11 @@ def integrity_violations() -> list[Violation]:
         e["current_release_id"] for e in environments if e["id"] in production and e["current_release_id"]
     }
     rolled_back_on_production = {release for release, env in rolled_back_from if env in production}
+    creators_approve = creator_may_approve(release_approval_policies())
     for release in Release.objects.order_by("id").only("id", "status", "approvals", "created_by", "team", "workflow"):
-        found += _release_violations(release, production_current, rolled_back_on_production, ids)
+        found += _release_violations(
+            release, production_current, rolled_back_on_production, ids, creators_approve=creators_approve
+        )
 
     for deployment in deployments:
         for name, value, kind in (

@@ -38,6 +38,9 @@ class Release(models.Model):
     approvals = models.JSONField(
         default=list, blank=True, validators=[JSONSchemaValidator("releases.schemas.APPROVALS", "approvals")]
     )
+    # When the next approval-expiry notice falls due (issue #12; `releases.approvals.next_approval_notice`),
+    # kept by the approve service and the expiry job: the job reads the releases due, never all of them.
+    approval_notice_at = models.DateTimeField(null=True, blank=True, editable=False)
     # The names and descriptions of the embedded features and tasks, lower-cased, kept up to date
     # by the services: search looks here, because MongoDB cannot search inside sub-documents
     # with a regex (DESIGN §3).
@@ -56,6 +59,7 @@ class Release(models.Model):
             models.Index(fields=["team", "-created_at"], name="release_team_idx"),
             models.Index(fields=["workflow", "-created_at"], name="release_workflow_idx"),
             models.Index(fields=["target_date"], name="release_target_idx"),
+            models.Index(fields=["approval_notice_at"], name="release_approval_notice_idx"),
             models.Index(fields=["name"], name="release_name_idx"),
             # `version` is unique (a partial index on MongoDB, unused for equality lookups and
             # sorts): the plain index serves lookups by version and `ordering=version`.
@@ -79,8 +83,18 @@ class Deployment(models.Model):
     environment = models.ForeignKey("environments.Environment", on_delete=models.PROTECT, related_name="deployments")
     kind = models.CharField(max_length=20, choices=DeploymentKind.choices, default=DeploymentKind.DEPLOY)
     status = models.CharField(max_length=20, choices=DeploymentStatus.choices, default=DeploymentStatus.SUCCEEDED)
-    sequence = models.PositiveIntegerField()
+    # None while scheduled (issue #12): a scheduled deployment takes its sequence when it runs.
+    sequence = models.PositiveIntegerField(null=True, blank=True)
     started_at = models.DateTimeField()
+    scheduled_for = models.DateTimeField(null=True, blank=True, help_text="When a scheduled deployment runs.")
+    # `<environment>|<YYYY-MM-DDTHH:MM>` (UTC) while scheduled: unique, so two deployments scheduled for the
+    # same environment and minute collide (also when the requests race). Every other deployment holds its own
+    # id here (never null: a unique index over nulls is not portable to MongoDB), so the minute is free again
+    # once a scheduled deployment runs or is cancelled.
+    schedule_slot = models.CharField(max_length=120, unique=True, default=new_id, editable=False)
+    blockers = models.JSONField(
+        default=list, blank=True, help_text="A scheduled deployment that could not run: what blocked it then."
+    )
     finished_at = models.DateTimeField(null=True, blank=True)
     deployed_by = models.CharField(max_length=150, blank=True, default="")
     notes = models.TextField(blank=True, default="", max_length=NOTES_MAX_LENGTH)
@@ -122,6 +136,9 @@ class Deployment(models.Model):
             # use for equality lookups or sorts: this one serves a deployment by (environment,
             # sequence) and an environment's deployments in sequence order.
             models.Index(fields=["environment", "sequence"], name="deployment_env_sequence_idx"),
+            # The scheduler's due deployments, and the slot looked up when scheduling (unique: partial on MongoDB).
+            models.Index(fields=["status", "scheduled_for"], name="deployment_scheduled_idx"),
+            models.Index(fields=["schedule_slot"], name="deployment_slot_idx"),
         ]
 
     def __str__(self) -> str:

@@ -42,6 +42,16 @@ APPROVAL = {
         "decision": {"type": "string", "enum": ApprovalDecision.values},
         "comment": {"type": "string", "maxLength": 2000, "default": ""},
         "at": {"type": "string", "format": "date-time"},
+        # Issue #12: what was approved, and who the approver was (what policy rules match on).
+        "digest": {"type": "string", "maxLength": 100, "description": "Digest of the content approved."},
+        "groups": {"type": "array", "items": {"type": "string", "maxLength": 150}, "maxItems": 50},
+        "teams": {"type": "array", "items": {"type": "string", "maxLength": 64}, "maxItems": 50},
+        "notices": {
+            "type": "array",
+            "items": {"type": "string", "maxLength": 100},
+            "maxItems": 100,
+            "description": "Expiry notices already sent, as `expiring:<environment>` / `expired:<environment>`.",
+        },
     },
     "required": ["user", "decision", "at"],
     "additionalProperties": False,

@@ -4,7 +4,7 @@ for MongoDB: no joins in the aggregations, related ids looked up first)."""
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from django.db.models import Avg, Count, DurationField, ExpressionWrapper, F, Max, Min, Q, QuerySet
@@ -12,7 +12,10 @@ from django.db.models import Avg, Count, DurationField, ExpressionWrapper, F, Ma
 from audit.models import AuditEvent
 from environments.choices import Tier
 from environments.models import Environment
-from releases.choices import ApprovalDecision, DeploymentKind, DeploymentStatus, FeatureStatus, TaskStatus
+from environments.policies import evaluate_policy, policy_with_defaults
+from opsportal.clock import now_ms
+from releases.approvals import current_round, release_content_digest
+from releases.choices import OUTCOME_STATUSES, DeploymentKind, DeploymentStatus, FeatureStatus, TaskStatus
 from releases.models import Deployment, Release
 
 
@@ -27,10 +30,55 @@ def deployment_list() -> QuerySet[Deployment]:
 
 
 def release_required_approvals() -> int:
-    """Approvals a release needs to become `approved`: max(1, the largest `min_approvals` among
-    environments that require approval)."""
-    largest = Environment.objects.filter(requires_approval=True).aggregate(n=Max("min_approvals"))["n"]
-    return max(1, largest or 0)
+    """The most approvals any environment's approval policy asks for (the sum of its rules), at least 1:
+    what `approval.requested` announces."""
+    policies = Environment.objects.filter(requires_approval=True).values_list("approval_policy", flat=True)
+    totals = [sum(int(rule.get("approvals") or 1) for rule in policy_with_defaults(p)["rules"]) for p in policies]
+    return max([1, *totals])
+
+
+def release_approval_policies(*, environment_ids: list[str] | None = None) -> list[dict[str, Any]]:
+    """The environments whose approval policy has rules (in promotion order), as
+    `{"environment", "name", "policy"}`; only those of `environment_ids` when given."""
+    rows = Environment.objects.filter(requires_approval=True)
+    if environment_ids is not None:
+        rows = rows.filter(pk__in=environment_ids)
+    return [
+        {"environment": env_id, "name": name, "policy": policy_with_defaults(policy)}
+        for env_id, name, policy in rows.order_by("order", "id").values_list("id", "name", "approval_policy")
+    ]
+
+
+def release_approval_status(
+    release: Release,
+    *,
+    policies: list[dict[str, Any]] | None = None,
+    at: datetime | None = None,
+    deployer: str = "",
+) -> list[dict[str, Any]]:
+    """Per environment that asks for approvals (`release_approval_policies`, or `policies`): whether the
+    release's current approvals meet its policy at `at` (default now), rule by rule (`rule`, `needed`,
+    `have`, `expired`, `stale`, `met`, `approvers`); with `deployer`, whether they would be its only
+    approver where the policy forbids it."""
+    at = at or now_ms()
+    policies = release_approval_policies() if policies is None else policies
+    approvals = release_current_approvals(release)
+    digest = release_content_digest(release)
+    answer = []
+    for entry in policies:
+        result = evaluate_policy(
+            entry["policy"], approvals, digest=digest, creator=release.created_by, at=at, deployer=deployer
+        )
+        answer.append(
+            {
+                "environment": entry["environment"],
+                "name": entry["name"],
+                "met": result.met,
+                "rules": [rule.as_dict() for rule in result.rules],
+                "deployer_is_only_approver": result.deployer_is_only_approver,
+            }
+        )
+    return answer
 
 
 def release_environment_summaries(*, release_ids: list[str]) -> dict[str, list[dict[str, Any]]]:
@@ -112,11 +160,7 @@ def features_progress(features: Any) -> dict[str, Any]:
 def release_current_approvals(release: Release) -> list[dict[str, Any]]:
     """The approvals that count: those given since the last rejection (a rejected release that is
     resubmitted starts a new round)."""
-    approvals = [entry for entry in release.approvals or [] if isinstance(entry, dict)]
-    last_rejection = max(
-        (i for i, entry in enumerate(approvals) if entry.get("decision") == ApprovalDecision.REJECTED), default=-1
-    )
-    return [entry for entry in approvals[last_rejection + 1 :] if entry.get("decision") == ApprovalDecision.APPROVED]
+    return current_round(release.approvals)
 
 
 def _seconds(value: timedelta | float | None) -> float | None:
@@ -136,7 +180,7 @@ def release_metrics(*, release: Release) -> dict[str, Any]:
       rollback is counted in `rolled_back`). None before any deploy finished.
     - `mean_deployment_duration_seconds`: mean of finished_at - started_at over finished deploys.
     """
-    deployments = Deployment.objects.filter(release_id=release.pk)
+    deployments = Deployment.objects.filter(release_id=release.pk, status__in=OUTCOME_STATUSES)
     grouped = list(
         deployments.values("environment_id", "kind", "status").annotate(n=Count("id")).order_by("environment_id")
     )
@@ -154,7 +198,7 @@ def release_metrics(*, release: Release) -> dict[str, Any]:
         ),
     )
 
-    statuses = list(DeploymentStatus.values)
+    statuses = [str(status) for status in OUTCOME_STATUSES]
     by_environment: dict[str, dict[str, Any]] = {}
     counts = dict.fromkeys(statuses, 0)
     deploys_finished = deploys_succeeded = 0

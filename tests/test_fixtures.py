@@ -10,9 +10,10 @@ from pathlib import Path
 import pytest
 from django.core.management import call_command
 
-from environments.models import Environment
+from environments.models import Environment, Freeze
 from environments.selectors import environment_status
 from releases.models import Deployment, Release
+from releases.selectors import release_approval_status
 from teams.models import Team
 from workflows.models import Workflow
 
@@ -61,14 +62,19 @@ def test_approvals_match_statuses(sample_data):
         else:
             assert not approvers, release.pk
         assert release.created_by not in approvers  # four eyes
+        # Bound to the content as loaded (issue #12): each approval counts for the production policy.
+        if approvers:
+            (production,) = release_approval_status(release)
+            assert production["met"], (release.pk, production)
 
 
 def test_environments_teams_and_workflow(sample_data):
     envs = {e.pk: e for e in Environment.objects.all()}
     assert list(envs) == ["development", "staging", "production"]
     production = envs["production"]
-    assert (production.requires_approval, production.min_approvals, production.tier) == (True, 1, "production")
-    assert any(env.freeze_windows for env in envs.values())
+    assert (production.requires_approval, production.tier) == (True, "production")
+    assert [rule["approvals"] for rule in production.approval_policy["rules"]] == [1]
+    assert sum(freeze.environments == ["production"] for freeze in Freeze.objects.all()) >= 2  # issue #12
     assert all(env.config for env in envs.values())
 
     teams = {t.pk: t for t in Team.objects.all()}

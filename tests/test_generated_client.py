@@ -90,12 +90,32 @@ def sign_in(sdk: SimpleNamespace, base_url: str, username: str) -> Any:
 
 def test_the_client_has_one_module_per_resource_with_readable_names(sdk):
     modules = {tag: sorted(vars(functions)) for tag, functions in vars(sdk.api).items()}
-    for tag in ("releases", "deployments", "environments", "teams", "workflows", "dashboard", "audit", "auth"):
+    for tag in (
+        "releases",
+        "deployments",
+        "environments",
+        "freezes",
+        "teams",
+        "workflows",
+        "dashboard",
+        "audit",
+        "auth",
+    ):
         assert tag in modules, modules
     assert {"releases_deploy", "releases_deploy_check", "releases_list", "releases_create"} <= set(modules["releases"])
     assert "environments_status" in modules["environments"]
     models = {path.stem for path in (sdk.root / "models").glob("*.py")}
-    for shape in ("feature", "task", "approval", "freeze_window", "member", "stage", "trigger"):
+    for shape in (
+        "feature",
+        "task",
+        "approval",
+        "approval_policy",
+        "approval_rule",
+        "freeze",
+        "member",
+        "stage",
+        "trigger",
+    ):
         assert shape in models
     assert not [name for name in models if name.startswith("api_v1_")]  # no inline shapes named after URLs
 

@@ -195,7 +195,11 @@ def test_a_1_mb_description_is_refused(api):
             "members",
         ),
         ("/api/v1/workflows", {"id": "w", "name": "W", "stages": [{"environment": "dev"}] * 21}, "stages"),
-        ("/api/v1/environments", {"id": "e", "name": "E", "freeze_windows": [{}] * 101}, "freeze_windows"),
+        (
+            "/api/v1/freezes",
+            {"name": "F", "starts_at": "2030-01-01T00:00:00Z", "exdates": ["2030-01-01"] * 501},
+            "exdates",
+        ),
         ("/api/v1/environments", {"id": "e", "name": "E", "config": {f"k{n}": n for n in range(101)}}, "config"),
         (
             "/api/v1/releases",

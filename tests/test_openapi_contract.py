@@ -217,7 +217,7 @@ def test_ids_and_always_sent_fields_are_required_where_clients_complained(schema
     [
         ("Release", "features", "Feature"),
         ("Release", "approvals", "Approval"),
-        ("Environment", "freeze_windows", "FreezeWindow"),
+        ("ApprovalPolicy", "rules", "ApprovalRule"),
         ("Team", "members", "Member"),
         ("Workflow", "stages", "Stage"),
         ("Workflow", "triggers", "Trigger"),

@@ -4,6 +4,7 @@ requests land in, exactly one outcome wins, and `check_integrity` finds nothing 
 
 from __future__ import annotations
 
+import time
 import uuid
 from datetime import UTC, datetime, timedelta
 
@@ -14,6 +15,7 @@ from tests.test_concurrency import _race
 pytestmark = pytest.mark.live_server_gunicorn
 
 ROUNDS = 4
+ONE_RELEASE_MANAGER = {"rules": [{"approvals": 1, "group": "Release Managers"}]}
 
 
 def _ok(status: int) -> bool:
@@ -64,7 +66,7 @@ def _assert_integrity(server):
 def test_reject_racing_a_production_deploy(live_gunicorn):
     server = live_gunicorn
     for _ in range(ROUNDS):
-        env_id = _environment(server, "production", requires_approval=True, min_approvals=1)
+        env_id = _environment(server, "production", approval_policy=ONE_RELEASE_MANAGER)
         release_id = _release(server, approved=True)
         reject, deploy = _race(
             [
@@ -97,13 +99,16 @@ def test_freeze_edit_racing_a_deploy(live_gunicorn):
         release_id = _release(server)
         freeze, deploy = _race(
             [
-                lambda e=env_id: server.request(
-                    "PATCH", f"/api/v1/environments/{e}", {"freeze_windows": [window]}, user="rm1"
+                lambda e=env_id: _post(
+                    server,
+                    "/api/v1/freezes",
+                    {**window, "name": f"Incident {uuid.uuid4().hex[:8]}", "environments": [e]},
                 ),
                 lambda r=release_id, e=env_id: _deploy(server, r, e),
             ]
         )
-        frozen_at = _audit_seqs(server, "environment.updated", env_id)
+        assert _ok(freeze[0]), freeze  # a freeze is always added (issue #12: a document of the calendar)
+        frozen_at = _audit_seqs(server, "freeze.created", freeze[1]["id"])
         if _ok(deploy[0]):
             # A deploy that got through committed before the freeze did, never after it.
             (deployed_at,) = _audit_seqs(server, "deployment.created", deploy[1]["id"])
@@ -185,4 +190,34 @@ def test_team_delete_racing_a_release_that_names_it(live_gunicorn):
             assert create[0] == 400 and "team" in create[1]["errors"]
         else:
             assert delete[0] == 409 and delete[1]["code"] == "protected"
+    _assert_integrity(server)
+
+
+def test_a_scheduled_deploy_racing_a_manual_deploy(live_gunicorn):  # issue #12
+    """The worker runs a due scheduled deploy (another process) while a manual deploy of the same release
+    to the same environment comes in: exactly one of them deploys it, the other sees it (the run fails
+    with `already_deployed`, or the manual deploy is refused), and the invariants hold."""
+    server = live_gunicorn
+    run_due = "from releases.services import deployments_run_due; print(deployments_run_due())"
+    for _ in range(2):
+        env_id, release_id = _environment(server), _release(server)
+        when = (datetime.now(UTC) + timedelta(seconds=2)).isoformat()
+        status, scheduled, _ = _post(
+            server, f"/api/v1/releases/{release_id}/deploy", {"environment": env_id, "scheduled_for": when}
+        )
+        assert status == 201 and scheduled["status"] == "scheduled", scheduled
+        time.sleep(2.2)
+        run, manual = _race(
+            [lambda: server.manage("shell", "-c", run_due), lambda r=release_id, e=env_id: _deploy(server, r, e)]
+        )
+        assert run.returncode == 0, run.stderr
+        deployments = _get(server, f"/api/v1/deployments?environment={env_id}&page_size=100")["results"]
+        succeeded = [d for d in deployments if d["status"] == "succeeded"]
+        assert len(succeeded) == 1, deployments  # one of the two deployed it
+        ran = next(d for d in deployments if d["id"] == scheduled["id"])
+        if _ok(manual[0]):
+            assert ran["status"] == "failed" and [b["code"] for b in ran["blockers"]] == ["already_deployed"]
+        else:
+            assert ran["status"] == "succeeded" and manual[1]["code"] == "deploy_blocked", manual
+        assert _get(server, f"/api/v1/environments/{env_id}")["current_release"] == release_id
     _assert_integrity(server)

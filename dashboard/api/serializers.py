@@ -8,7 +8,7 @@ from rest_framework import serializers
 
 from environments.choices import Health, Tier
 from releases.analytics import DEFAULT_WINDOW_DAYS, MAX_WINDOW_DAYS
-from releases.choices import DeploymentStatus, ReleaseStatus
+from releases.choices import OUTCOME_STATUSES, ReleaseStatus
 from releases.dora import FAILURE_SOURCES, LEVELS, METRICS, UNIT_NAMES
 
 
@@ -131,7 +131,7 @@ class DashboardStatsSerializer(serializers.Serializer):
 
 DashboardDayStatusCountsSerializer = _counts_serializer(
     "DashboardDayStatusCountsSerializer",
-    DeploymentStatus.values,
+    [str(status) for status in OUTCOME_STATUSES],
     "Deployments started on one UTC day, per status.",
     {"date": serializers.DateField(), "total": serializers.IntegerField(min_value=0)},
 )

@@ -4,6 +4,7 @@ saves and deletes through the services."""
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
 from django.urls import reverse
@@ -25,11 +26,11 @@ viewer = user_fixture("viewer", VIEWERS, is_staff=True)
 def form_data(env: Environment, **overrides) -> dict:
     data = change_form_data(
         env,
-        ["name", "tier", "order", "url", "description", "min_approvals", "health"],
-        ["config", "freeze_windows"],
-        **{"requires_approval": "on" if env.requires_approval else "", **overrides},
+        ["name", "tier", "order", "url", "description", "health"],
+        ["config", "approval_policy"],
+        **overrides,
     )
-    return {key: value for key, value in data.items() if value != "" or key not in ("requires_approval",)}
+    return data
 
 
 def test_change_page_shows_current_release_health_and_recent_deployments(client, superuser):
@@ -45,27 +46,8 @@ def test_change_page_shows_current_release_health_and_recent_deployments(client,
     assert "Current release:</strong> <a" in html and "Checkout (1.0.0)" in html
     assert 'data-status="healthy"' in html
     assert "Recent deployments" in html and 'data-status="succeeded"' in html
-    assert html.count('data-django-jsonform-container="true"') == 2  # config and freeze windows as forms
-
-
-def save_freeze_windows(client, user, windows: list[dict]):
-    """Post the change form of a new environment `qa` with these freeze windows."""
-    env = make_environment("qa")
-    client.force_login(user)
-    return env, client.post(change_url(env), form_data(env, freeze_windows=json.dumps(windows)))
-
-
-def test_freeze_windows_saved_through_the_form_are_normalised_and_audited(client, superuser):
-    windows = [{"starts_at": "2026-12-20T01:00:00.000Z", "ends_at": "2026-12-27T00:00:00+00:00", "reason": "Holidays"}]
-
-    env, response = save_freeze_windows(client, superuser, windows)
-
-    assert response.status_code == 302
-    env.refresh_from_db()
-    assert env.freeze_windows == [
-        {"starts_at": "2026-12-20T01:00:00Z", "ends_at": "2026-12-27T00:00:00Z", "reason": "Holidays"}
-    ]
-    assert AuditEvent.objects.filter(action="environment.updated", object_id="qa", actor="root").count() == 1
+    # config and the approval policy as forms
+    assert html.count('data-django-jsonform-container="true"') == 2
 
 
 def test_config_keeps_numbers_and_booleans(client, superuser):
@@ -77,17 +59,6 @@ def test_config_keeps_numbers_and_booleans(client, superuser):
     assert env.config == config
 
 
-def test_a_window_that_ends_before_it_starts_is_a_form_error(client, superuser):
-    windows = [{"starts_at": "2026-12-27T00:00:00Z", "ends_at": "2026-12-20T00:00:00Z", "reason": ""}]
-
-    env, response = save_freeze_windows(client, superuser, windows)
-
-    assert response.status_code == 200
-    assert "freeze_windows[0].ends_at: must be after starts_at" in response.content.decode()
-    env.refresh_from_db()
-    assert env.freeze_windows == []
-
-
 def test_adding_without_an_id_uses_the_slug_of_the_name(client, superuser):
     client.force_login(superuser)
     data = {
@@ -97,10 +68,9 @@ def test_adding_without_an_id_uses_the_slug_of_the_name(client, superuser):
         "order": 5,
         "url": "",
         "description": "",
-        "min_approvals": 0,
         "health": "unknown",
         "config": "{}",
-        "freeze_windows": "[]",
+        "approval_policy": '{"rules": []}',
     }
     response = client.post(reverse("admin:environments_environment_add"), data)
     assert response.status_code == 302
@@ -162,11 +132,9 @@ def test_list_shows_health_current_release_and_freeze(client, superuser):
     assert 'data-status="frozen"' in html and "until 2999-01-01" in html
 
 
-def test_viewers_see_config_and_windows_as_tables(client, viewer):
+def test_viewers_see_config_and_policy_as_tables(client, viewer):
     env = make_environment(
-        "qa",
-        config={"replicas": 2},
-        freeze_windows=[{"starts_at": "2026-12-20T00:00:00Z", "ends_at": "2026-12-27T00:00:00Z", "reason": "Holidays"}],
+        "qa", config={"replicas": 2}, approval_policy={"rules": [{"name": "Holidays", "approvals": 1, "group": "G"}]}
     )
     client.force_login(viewer)
 
@@ -178,3 +146,29 @@ def test_viewers_see_config_and_windows_as_tables(client, viewer):
     assert "<td>replicas</td><td>2</td>" in html
     assert "<td>Holidays</td>" in html
     assert '"starts_at"' not in html
+
+
+def test_the_freeze_calendar_shows_a_month_of_occurrences_per_environment(client, superuser):  # issue #12
+    from opsportal.testing.factories import make_freeze
+
+    make_environment("production", name="Production", tier="production", order=3)
+    make_environment("dev", name="Dev", order=1)
+    make_freeze(
+        "production", starts_at="2026-12-19T00:00:00Z", rrule="FREQ=WEEKLY;BYDAY=SA", duration_minutes=2880,
+        name="Weekend freeze", reason="No weekend changes",
+    )  # fmt: skip
+    client.force_login(superuser)
+    html = client.get(reverse("admin:freeze_calendar"), {"month": "2026-12"}).content.decode()
+    assert "Freeze calendar: December 2026" in html
+    frozen = {int(day) for day in re.findall(r'data-frozen="production-(\d+)"', html)}
+    assert frozen == {19, 20, 26, 27}  # Saturdays and Sundays from the 19th (UTC days)
+    assert 'data-frozen="dev-' not in html
+    assert "No weekend changes" in html
+    assert client.get(reverse("admin:freeze_calendar"), {"month": "garbage"}).status_code == 200
+
+
+def test_viewers_without_the_permission_cannot_see_the_calendar(client, db):
+    from opsportal.testing.factories import make_user
+
+    client.force_login(make_user("nobody", is_staff=True))
+    assert client.get(reverse("admin:freeze_calendar")).status_code == 403

@@ -46,11 +46,11 @@ def events(action):
 class TestEnvironmentAPIContract(DocumentAPIContract):
     url, what = URL, "environments"
     services = SERVICES
-    create_data = {"name": "QA", "tier": "staging", "freeze_windows": []}
+    create_data = {"name": "QA", "tier": "staging"}
     change_data = {"health": "degraded", "config": {"replicas": 2}}
 
     def make(self):
-        return make_environment(config={"replicas": 1}, freeze_windows=[])
+        return make_environment(config={"replicas": 1})
 
 
 # --------------------------------------------------------------------------- list
@@ -117,7 +117,9 @@ def test_retrieve_with_and_without_trailing_slash(api):
         body = response.json()
         assert body["id"] == "production"
         assert body["requires_approval"] is True
-        assert body["min_approvals"] == 1
+        assert body["approval_policy"]["rules"] == [
+            {"name": "Release Managers", "approvals": 1, "group": "Release Managers"}
+        ]
         assert body["current_release"] is None
 
 
@@ -139,7 +141,6 @@ def test_create_defaults_id_to_slug_sets_location_and_audits(api):
             "tier": "staging",
             "order": 2,
             "config": {"replicas": 2, "debug": False, "region": "eu", "note": None},
-            "freeze_windows": [{"starts_at": "2026-12-01T02:00:00+02:00", "ends_at": "2026-12-02T00:00:00Z"}],
         },
     )
     assert response.status_code == 201, response.json()
@@ -147,10 +148,6 @@ def test_create_defaults_id_to_slug_sets_location_and_audits(api):
     assert body["id"] == "qa-cluster"
     assert response["Location"].endswith("/api/v1/environments/qa-cluster")
     assert body["revision"] == 1
-    # Stored in UTC with the schema's default reason.
-    assert body["freeze_windows"] == [
-        {"starts_at": "2026-12-01T00:00:00Z", "ends_at": "2026-12-02T00:00:00Z", "reason": ""}
-    ]
     assert api.get(response["Location"]).json()["name"] == "QA Cluster"
     (event,) = events("environment.created")
     assert event.actor == "root"
@@ -164,6 +161,10 @@ def test_create_with_explicit_id(api):
     assert Environment.objects.get(pk="qa").name == "Quality"
 
 
+def _rules(*rules: dict) -> dict:
+    return {"rules": list(rules)}
+
+
 @pytest.mark.parametrize(
     ("payload", "field", "fragment"),
     [
@@ -173,34 +174,21 @@ def test_create_with_explicit_id(api):
         ({"name": "X", "tier": "moon"}, "tier", "valid choice"),
         ({"name": "X", "config": {"nested": {"a": 1}}}, "config", "config.nested"),
         (
-            {"name": "X", "freeze_windows": [{"starts_at": "2026-12-01T00:00:00Z"}]},
-            "freeze_windows",
-            "freeze_windows[0]",
+            {"name": "X", "approval_policy": {"rules": [{"approvals": 0, "group": "Release Managers"}]}},
+            "approval_policy",
+            "minimum",
+        ),
+        ({"name": "X", "approval_policy": {"rules": [{"approvals": 1}]}}, "approval_policy", "rules[0]"),
+        (
+            {"name": "X", "approval_policy": {"rules": [{"approvals": 1, "team": "ghosts"}]}},
+            "approval_policy",
+            "no team",
         ),
         (
-            {
-                "name": "X",
-                "freeze_windows": [{"starts_at": "2026-12-01T00:00:00Z", "ends_at": "2026-12-02T00:00:00Z", "x": 1}],
-            },
-            "freeze_windows",
-            "freeze_windows[0]",
+            {"name": "X", "approval_policy": {"rules": [{"approvals": 1, "group": "Nobody"}]}},
+            "approval_policy",
+            "no group",
         ),
-        (
-            {"name": "X", "freeze_windows": [{"starts_at": "2026-12-02T00:00:00Z", "ends_at": "2026-12-01T00:00:00Z"}]},
-            "freeze_windows",
-            "freeze_windows[0].ends_at: must be after starts_at",
-        ),
-        (
-            {"name": "X", "freeze_windows": [{"starts_at": "tomorrow", "ends_at": "2026-12-01T00:00:00Z"}]},
-            "freeze_windows",
-            "freeze_windows[0].starts_at",
-        ),
-        (
-            {"name": "X", "freeze_windows": [{"starts_at": "2026-12-01T00:00:00", "ends_at": "2026-12-02T00:00:00Z"}]},
-            "freeze_windows",
-            "time zone",
-        ),
-        ({"name": "X", "requires_approval": True, "min_approvals": 0}, "min_approvals", "at least 1"),
         ({"name": ""}, "name", "blank"),
     ],
 )
@@ -248,15 +236,20 @@ def test_put_replaces_editable_fields(api):
         "url": "https://prod.example.com",
         "description": "Live",
         "config": {},
-        "requires_approval": True,
-        "min_approvals": 2,
-        "freeze_windows": [],
+        "approval_policy": {"rules": [{"approvals": 2, "group": "Release Managers"}], "expires_after": 3600},
         "health": "healthy",
     }
     response = api.put(f"{URL}/production", payload)
     assert response.status_code == 200, response.json()
     environment = Environment.objects.get(pk="production")
-    assert (environment.name, environment.order, environment.min_approvals) == ("Prod", 9, 2)
+    assert (environment.name, environment.order, environment.requires_approval) == ("Prod", 9, True)
+    assert environment.approval_policy == {
+        "rules": [{"name": "", "approvals": 2, "group": "Release Managers"}],
+        "expires_after": 3600,
+        "warn_before": 86400,
+        "creator_can_approve": False,
+        "deployer_four_eyes": False,
+    }
 
 
 def test_update_with_a_stale_revision_is_409_and_changes_nothing(api):
@@ -285,20 +278,6 @@ def test_update_without_changes_writes_nothing(api):
     assert response.status_code == 200
     assert response.json()["revision"] == 1
     assert events("environment.updated") == []
-
-
-def test_update_refuses_invalid_freeze_window_with_path(api):
-    make_standard_environments()
-    windows = [
-        {"starts_at": "2026-12-01T00:00:00Z", "ends_at": "2026-12-02T00:00:00Z"},
-        {"starts_at": "2026-12-05T00:00:00Z", "ends_at": "2026-12-05T00:00:00Z"},
-    ]
-    response = api.patch(f"{URL}/production", {"freeze_windows": windows})
-    assert response.status_code == 400
-    assert response.json()["errors"]["freeze_windows"] == [
-        "freeze_windows[1].ends_at: must be after starts_at (2026-12-05T00:00:00Z)."
-    ]
-    assert Environment.objects.get(pk="production").freeze_windows == []
 
 
 def test_update_refuses_name_of_another_environment(api):
@@ -434,7 +413,7 @@ def test_status_query_count_is_constant(api):
     with CaptureQueriesContext(connection) as many:
         body = api.get(f"{URL}/staging/status").json()
     assert len(body["recent_deployments"]) == 5
-    assert len(model_queries(one)) == len(model_queries(many)) == 3
+    assert len(model_queries(one)) == len(model_queries(many)) == 4  # + the freeze calendar (issue #12)
 
 
 def test_status_of_unknown_environment_is_404(api):

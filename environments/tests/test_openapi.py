@@ -44,7 +44,6 @@ def test_custom_actions_are_documented(schema):
 @pytest.mark.parametrize(
     ("component", "field", "item_keys"),
     [
-        ("Environment", "freeze_windows", {"starts_at", "ends_at", "reason"}),
         ("Team", "members", {"name", "email", "role", "username"}),
         ("Workflow", "stages", {"environment", "requires_approval"}),
         ("Workflow", "triggers", {"event", "action", "params"}),

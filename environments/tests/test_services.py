@@ -9,7 +9,7 @@ from environments.models import Environment
 from environments.selectors import environment_freeze_state
 from environments.services import environment_create, environment_update
 from opsportal.errors import Conflict, PreconditionFailed, ValidationFailed
-from opsportal.testing.factories import make_environment, make_release
+from opsportal.testing.factories import make_environment, make_release, make_team
 
 pytestmark = pytest.mark.django_db
 
@@ -34,15 +34,19 @@ def test_update_loses_to_a_concurrent_change(superuser):
     assert AuditEvent.objects.filter(action="environment.updated").count() == 1
 
 
-def test_update_validates_the_merged_document(superuser):
-    environment = make_environment("qa", requires_approval=False, min_approvals=0)
+def test_update_validates_the_policy_and_derives_requires_approval(superuser):  # issue #12
+    environment = make_environment("qa")
+    rule = {"approvals": 1, "team": "security-team"}
     with pytest.raises(ValidationFailed) as refused:
-        environment_update(environment=environment, actor=superuser, data={"requires_approval": True})
-    assert refused.value.extra["errors"] == {"min_approvals": ["must be at least 1 when requires_approval is set."]}
-    updated = environment_update(
-        environment=environment, actor=superuser, data={"requires_approval": True, "min_approvals": 2}
-    )
-    assert (updated.requires_approval, updated.min_approvals, updated.revision) == (True, 2, 2)
+        environment_update(environment=environment, actor=superuser, data={"approval_policy": {"rules": [rule]}})
+    assert refused.value.extra["errors"] == {"approval_policy": ["rules[0].team: no team 'security-team'."]}
+    make_team(id="security-team")
+    updated = environment_update(environment=environment, actor=superuser, data={"approval_policy": {"rules": [rule]}})
+    assert (updated.requires_approval, updated.revision) == (True, 2)
+    stored = Environment.objects.get(pk="qa")
+    assert stored.requires_approval is True and stored.approval_policy["rules"] == [{"name": "", **rule}]
+    cleared = environment_update(environment=updated, actor=superuser, data={"approval_policy": {"rules": []}})
+    assert cleared.requires_approval is False and Environment.objects.get(pk="qa").requires_approval is False
 
 
 def test_create_refuses_a_name_without_a_slug(superuser):

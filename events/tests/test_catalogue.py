@@ -11,7 +11,13 @@ import pytest
 
 from audit.models import AuditEvent
 from environments.choices import Tier
-from environments.services import environment_create, environment_delete, environment_update
+from environments.services import (
+    environment_create,
+    environment_delete,
+    environment_update,
+    freeze_create,
+    freeze_delete,
+)
 from events.catalogue import BY_NAME, CDEVENTS_SPEC_VERSION, EVENT_TYPES, example
 from events.models import Event
 from opsportal.testing.factories import client_for, make_environment, make_release
@@ -167,7 +173,8 @@ def test_release_create_update_reject_delete(envs, team, alice, carol):
 
 
 def test_an_approval_short_of_the_required_count(release, alice, carol, envs):
-    environment_update(environment=envs["production"], actor=alice, data={"min_approvals": 2})
+    policy = {"rules": [{"approvals": 2, "group": "Release Managers"}]}
+    environment_update(environment=envs["production"], actor=alice, data={"approval_policy": policy})
     release_submit(release=release, actor=alice)
     events = Recorder()
     release_approve(release=release, actor=carol)
@@ -200,14 +207,13 @@ def test_environment_events(alice):
     (created,) = events.new()
     assert created.name == "environment.created"
     assert created.payload["subject"]["content"] == {"name": "QA", "uri": "https://qa.example.com"}
-    window = {"starts_at": "2030-12-20T00:00:00Z", "ends_at": "2031-01-02T00:00:00Z", "reason": "holidays"}
-    environment = environment_update(environment=environment, actor=alice, data={"freeze_windows": [window]})
-    modified, frozen = events.new()
-    assert (modified.name, frozen.name) == ("environment.modified", "environment.frozen")
-    assert frozen.payload["subject"]["content"]["windows"] == [window]
-    assert frozen.payload["subject"]["content"]["frozenNow"] is False
-    environment = environment_update(environment=environment, actor=alice, data={"freeze_windows": []})
-    assert events.names() == ["environment.modified", "environment.unfrozen"]
+    data = {"name": "Holidays", "starts_at": "2030-12-20T00:00:00Z", "ends_at": "2031-01-02T00:00:00Z"}
+    freeze = freeze_create(actor=alice, data={**data, "reason": "holidays", "environments": ["qa"]})  # issue #12
+    (frozen,) = events.new()
+    assert frozen.name == "environment.frozen" and frozen.environment == "qa"
+    assert frozen.payload["subject"]["content"]["freeze"]["reason"] == "holidays"
+    freeze_delete(freeze=freeze, actor=alice)
+    assert events.names() == ["environment.unfrozen"]
     environment = environment_update(environment=environment, actor=alice, data={"health": "degraded"})
     assert events.names() == ["environment.modified", "environment.health_changed"]
     environment_delete(environment=environment, actor=alice)

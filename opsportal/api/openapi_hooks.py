@@ -27,7 +27,9 @@ TAGS = {
     "deployments": "Deployments and rollbacks, created by the release actions; CI/CD pipelines report the result "
     "of an `in_progress` deployment with `PATCH`.",
     "environments": "Deployment targets in promotion order (development → staging → production): configuration, "
-    "approval needs, freeze windows, health; `…/status` shows what runs there.",
+    "approval policy, health; `…/status` shows what runs there.",
+    "freezes": "The freeze calendar: one-off and recurring freezes (RFC 5545 RRULE, EXDATEs, a duration, an IANA "
+    "time zone) scoped to environments, tiers and teams; `…/occurrences` expands it.",
     "teams": "Teams own releases; their members link to users by username (Engineers may change the releases of "
     "their teams).",
     "workflows": "Promotion paths: the ordered stages a release goes through (stage N only after N-1 succeeded), "

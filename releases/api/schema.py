@@ -51,6 +51,8 @@ DEPLOYMENT_EXAMPLE = {
     "sequence": 12,
     "started_at": "2024-01-22T10:00:00.000Z",
     "finished_at": "2024-01-22T10:00:00.000Z",
+    "scheduled_for": None,
+    "blockers": [],
     "duration_seconds": 0.0,
     "deployed_by": "carol",
     "notes": "",
@@ -59,6 +61,31 @@ DEPLOYMENT_EXAMPLE = {
     "became_current": True,
     "previous_deployment": "665f1c2e9b1e8a3d4c5b6a54",
     "revision": 1,
+}
+
+
+def _deployment_conflict(description: str, name: str, status: str, what: str) -> OpenApiResponse:
+    """409 of a deployment action refused in the deployment's status (`deployment_in_wrong_status`)."""
+    refusal = Conflict(
+        f"Only {'an' if status[0] in 'aeiou' else 'a'} {status} deployment can {what}; this one is 'succeeded'.",
+        code="invalid_transition",
+        status="succeeded",
+        allowed_actions=[],
+    )
+    return error_response(description, (name, refusal), serializer=DeploymentConflictErrorSerializer)
+
+
+SCHEDULED_EXAMPLE = {
+    **DEPLOYMENT_EXAMPLE,
+    "environment": "production",
+    "status": "scheduled",
+    "sequence": None,
+    "started_at": "2024-01-23T05:00:00.000Z",
+    "finished_at": None,
+    "scheduled_for": "2024-01-23T05:00:00.000Z",
+    "duration_seconds": None,
+    "became_current": False,
+    "previous_deployment": None,
 }
 
 
@@ -104,11 +131,33 @@ def _release(status: str, revision: int, **fields: Any) -> dict[str, Any]:
             _environment_summary("staging", "Staging", DEPLOYMENT_EXAMPLE),
             _environment_summary("production", "Production", None),
         ],
+        "approval_status": [_approval_status(approvers=[a["user"] for a in fields.get("approvals", [])])],
         **fields,
     }
 
 
-APPROVAL = {"user": "carol", "decision": "approved", "comment": "LGTM", "at": "2024-01-21T08:00:00.000Z"}
+def _approval_status(approvers: list[str]) -> dict[str, Any]:
+    """Production's policy (2 from Release Managers, 1 from the security team) on these approvals."""
+    managers = {"rule": "Release Managers", "needed": 2, "have": len(approvers), "expired": 0, "stale": 0}
+    security = {"rule": "Security", "needed": 1, "have": 0, "expired": 0, "stale": 0, "met": False, "approvers": []}
+    return {
+        "environment": "production",
+        "name": "Production",
+        "met": False,
+        "rules": [{**managers, "met": len(approvers) >= 2, "approvers": approvers}, security],
+        "deployer_is_only_approver": False,
+    }
+
+
+APPROVAL = {
+    "user": "carol",
+    "decision": "approved",
+    "comment": "LGTM",
+    "at": "2024-01-21T08:00:00.000Z",
+    "digest": "sha256:5d41402abc4b2a76b9719d911017c592e3b0c44298fc1c149afbf4c8996fb924",
+    "groups": ["Release Managers"],
+    "teams": ["platform-team"],
+}
 RELEASE_EXAMPLE = _release("pending_approval", 3)
 DRAFT_EXAMPLE = _release(
     "draft",
@@ -127,7 +176,7 @@ REJECTED_EXAMPLE = _release(
     approvals=[{**APPROVAL, "decision": "rejected", "comment": "Missing rollback plan."}],
 )
 RELEASE_LIST_EXAMPLE = {
-    **{key: value for key, value in RELEASE_EXAMPLE.items() if key != "environments"},
+    **{key: value for key, value in RELEASE_EXAMPLE.items() if key not in ("environments", "approval_status")},
     "deployed_to": ["staging"],
 }
 METRICS_EXAMPLE = {
@@ -591,6 +640,12 @@ HISTORY_SCHEMA = extend_schema(
 
 DEPLOYMENT_NOT_FOUND = not_found_response(Deployment)
 
+_CANCELLED = OpenApiResponse(DeploymentSerializer, description="The deployment, now `cancelled`.")
+_NOT_SCHEDULED = _deployment_conflict(
+    "Only a scheduled one can be cancelled.", "Already ran", "scheduled", "be cancelled"
+)
+CANCEL_RESPONSES = {200: _CANCELLED, 404: DEPLOYMENT_NOT_FOUND, 409: _NOT_SCHEDULED}
+
 DEPLOYMENT_VIEWSET_SCHEMA = extend_schema_view(
     list=extend_schema(
         summary="List deployments",
@@ -617,18 +672,8 @@ DEPLOYMENT_VIEWSET_SCHEMA = extend_schema_view(
         responses={
             200: OpenApiResponse(DeploymentSerializer, description="The deployment with its result."),
             404: DEPLOYMENT_NOT_FOUND,
-            409: error_response(
-                "The deployment already reported its result.",
-                (
-                    "Already finished",
-                    Conflict(
-                        "Only an in-progress deployment can report its result; this one is 'succeeded'.",
-                        code="invalid_transition",
-                        status="succeeded",
-                        allowed_actions=[],
-                    ),
-                ),
-                serializer=DeploymentConflictErrorSerializer,
+            409: _deployment_conflict(
+                "The deployment already reported its result.", "Already finished", "in-progress", "report its result"
             ),
         },
         examples=[
@@ -636,5 +681,11 @@ DEPLOYMENT_VIEWSET_SCHEMA = extend_schema_view(
             OpenApiExample("Failed", value={"status": "failed", "notes": "Migration timed out"}, request_only=True),
             response_example("Reported", {**DEPLOYMENT_EXAMPLE, "revision": 2}),
         ],
+    ),
+    cancel=extend_schema(
+        summary="Cancel a scheduled deployment",
+        request=None,
+        responses=CANCEL_RESPONSES,
+        examples=[response_example("Cancelled", SCHEDULED_EXAMPLE | {"status": "cancelled", "revision": 2})],
     ),
 )

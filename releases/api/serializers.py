@@ -17,8 +17,13 @@ from opsportal.schemas import JSONSchemaValidator
 from releases.choices import DeploymentStatus, ReleaseAction, ReleaseStatus
 from releases.models import Deployment, Release
 from releases.schemas import APPROVALS, FEATURES
-from releases.selectors import release_deployed_to, release_environment_summaries, release_progress
-from releases.services import BLOCKER_CODES, release_allowed_actions
+from releases.selectors import (
+    release_approval_status,
+    release_deployed_to,
+    release_environment_summaries,
+    release_progress,
+)
+from releases.services import BLOCKER_CODES, NEXT_OPEN_WINDOW, release_allowed_actions
 from releases.shapes import duration_seconds
 
 # The statuses a new deployment may start with, and those a pipeline may report (enum components).
@@ -53,6 +58,8 @@ class DeploymentSerializer(serializers.ModelSerializer):
             "sequence",
             "started_at",
             "finished_at",
+            "scheduled_for",
+            "blockers",
             "duration_seconds",
             "deployed_by",
             "notes",
@@ -101,6 +108,34 @@ class ReleaseEnvironmentSummarySerializer(serializers.Serializer):
     )
 
 
+class ReleaseUnmetRuleSerializer(serializers.Serializer):
+    """An approval rule that is not met: `have` fresh approvals of `needed`; matching approvals that no
+    longer count: `expired` (older than the policy's `expires_after`) and `stale` (given on other content)."""
+
+    rule = serializers.CharField()
+    needed = serializers.IntegerField()
+    have = serializers.IntegerField()
+    expired = serializers.IntegerField()
+    stale = serializers.IntegerField()
+
+
+class ReleaseApprovalRuleSerializer(ReleaseUnmetRuleSerializer):
+    """An approval rule evaluated on the release's current approvals."""
+
+    met = serializers.BooleanField()
+    approvers = serializers.ListField(child=serializers.CharField(), help_text="Whose approvals count for it.")
+
+
+class ReleaseApprovalStatusSerializer(serializers.Serializer):
+    """Whether the release's current approvals meet one environment's approval policy, rule by rule."""
+
+    environment = serializers.CharField()
+    name = serializers.CharField()
+    met = serializers.BooleanField()
+    rules = ReleaseApprovalRuleSerializer(many=True)
+    deployer_is_only_approver = serializers.BooleanField()
+
+
 class ReleaseListSerializer(serializers.ListSerializer):
     """Computes what the items need for a whole page at once: a constant number of queries."""
 
@@ -130,6 +165,10 @@ class ReleaseSerializer(serializers.ModelSerializer):
         help_text="Per environment (in promotion order): is this release current there, and its latest "
         "deployment there."
     )
+    approval_status = serializers.SerializerMethodField(
+        help_text="Per environment with an approval policy (in promotion order): whether the current "
+        "approvals meet it now, rule by rule."
+    )
 
     class Meta:
         model = Release
@@ -138,6 +177,7 @@ class ReleaseSerializer(serializers.ModelSerializer):
             "allowed_actions",
             "progress",
             "environments",
+            "approval_status",
         ]
         list_serializer_class = ReleaseListSerializer
         read_only_fields = ["id", "status", "created_by", "created_at", "updated_at", "revision"]
@@ -170,6 +210,10 @@ class ReleaseSerializer(serializers.ModelSerializer):
             for summary in summaries[release.pk]
         ]
 
+    @extend_schema_field(ReleaseApprovalStatusSerializer(many=True))
+    def get_approval_status(self, release: Release) -> list[dict[str, Any]]:
+        return release_approval_status(release)
+
 
 class ReleaseListItemSerializer(ReleaseSerializer):
     """A release in a list page: everything but the per-environment deployment summaries, which
@@ -180,7 +224,9 @@ class ReleaseListItemSerializer(ReleaseSerializer):
     )
 
     class Meta(ReleaseSerializer.Meta):
-        fields = [field for field in ReleaseSerializer.Meta.fields if field != "environments"] + ["deployed_to"]
+        fields = [
+            field for field in ReleaseSerializer.Meta.fields if field not in ("environments", "approval_status")
+        ] + ["deployed_to"]
 
     def prepare_page(self, releases: list[Release]) -> None:
         self.context[DEPLOYED_TO] = release_deployed_to(release_ids=[release.pk for release in releases])
@@ -214,11 +260,28 @@ class ReleaseDeployInputSerializer(serializers.Serializer):
         required=False, default=False, help_text="Deploy despite a freeze window (needs a reason)."
     )
     reason = serializers.CharField(required=False, allow_blank=True, default="", max_length=2000)
+    scheduled_for = serializers.DateTimeField(
+        required=False,
+        help_text="Schedule the deploy for this time (with a time zone) instead of now: a `scheduled` deployment, "
+        "run by the worker, which re-checks every blocker then.",
+    )
+    at = serializers.ChoiceField(
+        choices=[NEXT_OPEN_WINDOW],
+        required=False,
+        help_text="`next_open_window`: schedule the deploy for the first moment no freeze blocks it.",
+    )
 
 
 class ReleaseRollbackInputSerializer(serializers.Serializer):
     environment = serializers.PrimaryKeyRelatedField(queryset=Environment.objects.all(), help_text="Environment id.")
     reason = serializers.CharField(required=False, allow_blank=True, default="", max_length=2000)
+
+
+class ReleaseFreezeOccurrenceSerializer(serializers.Serializer):
+    """The occurrence of a freeze in force (issue #12)."""
+
+    starts_at = serializers.DateTimeField()
+    ends_at = serializers.DateTimeField()
 
 
 class ReleaseDeployBlockerSerializer(serializers.Serializer):
@@ -230,13 +293,26 @@ class ReleaseDeployBlockerSerializer(serializers.Serializer):
         choices=ReleaseStatus.choices, required=False, help_text="invalid_status, approval_required: release status."
     )
     required_approvals = serializers.IntegerField(
-        required=False, help_text="approval_required: how many approvals a release needs."
+        required=False, help_text="approval_required: how many approvals the environment's policy asks for in all."
+    )
+    unmet_rules = ReleaseUnmetRuleSerializer(
+        many=True, required=False, help_text="approval_required: the policy's rules that are not met now."
     )
     workflow = serializers.CharField(required=False, help_text="workflow_order: the workflow id.")
     required_environment = serializers.CharField(
         required=False, help_text="workflow_order: the stage that must succeed first."
     )
-    until = serializers.DateTimeField(required=False, help_text="freeze_window: when the freeze ends.")
+    until = serializers.DateTimeField(
+        required=False, help_text="freeze_window: when the freeze ends (absent: not within 3 years)."
+    )
+    freeze = serializers.CharField(required=False, help_text="freeze_window: the freeze in force (its id).")
+    occurrence = ReleaseFreezeOccurrenceSerializer(
+        required=False, help_text="freeze_window: the freeze's occurrence in force now."
+    )
+    next_open_at = serializers.DateTimeField(
+        required=False,
+        help_text="freeze_window: the first moment no freeze blocks this release there (back-to-back freezes merged).",
+    )
     reason = serializers.CharField(required=False, allow_blank=True, help_text="freeze_window: why it is frozen.")
     deployment = serializers.CharField(
         required=False,
@@ -300,7 +376,8 @@ class DeploymentStatusReportInputSerializer(serializers.Serializer):
 class ReleaseConflictErrorSerializer(ErrorSerializer):
     """409: the release's state does not allow the action; nothing was changed. `code` is one of
     `invalid_transition`, `deploy_blocked`, `already_approved`, `not_current_release`,
-    `nothing_to_roll_back_to`, `protected`, `stale_revision`, `idempotency_in_progress`."""
+    `nothing_to_roll_back_to`, `protected`, `stale_revision`, `idempotency_in_progress`, and for a scheduled
+    deploy `schedule_taken`, `no_open_window`."""
 
     status = serializers.ChoiceField(
         choices=ReleaseStatus.choices, required=False, help_text="The release's current status."
@@ -321,6 +398,11 @@ class ReleaseConflictErrorSerializer(ErrorSerializer):
         help_text="`not_current_release`: the environment's current release (null when none).",
     )
     revision = serializers.IntegerField(required=False, help_text="`stale_revision`: the current revision.")
+    deployment = serializers.CharField(
+        required=False, help_text="`schedule_taken`: the deployment scheduled for that environment and minute."
+    )
+    release = serializers.CharField(required=False, help_text="`schedule_taken`: that deployment's release.")
+    freeze = serializers.CharField(required=False, help_text="`no_open_window`: the freeze that never ends.")
     retry_after = serializers.IntegerField(
         required=False, help_text="`idempotency_in_progress`: seconds until the key's lease runs out."
     )

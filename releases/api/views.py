@@ -153,9 +153,10 @@ class ReleaseViewSet(RowReadMixin, IdempotentPostMixin, RevisionETagMixin, views
     @APPROVE_SCHEMA
     @action(detail=True, methods=["post"])
     def approve(self, request: Request, pk: str | None = None) -> Response:
-        """Approve a draft or pending release. It becomes `approved` once it has the required number of
-        approvals (the largest `min_approvals` of the environments that require approval, at least 1).
-        The creator cannot approve (four eyes) and nobody approves twice."""
+        """Approve a draft or pending release. It becomes `approved` once its approvals meet the approval
+        policy of every environment that has one (without any: one Release Manager). The approval records
+        the digest of the content approved. The creator cannot approve unless every policy allows it (four
+        eyes, no bypass for superusers) and nobody approves twice."""
         return self._release_response(call_service(self, services.release_approve, ReleaseApproveInputSerializer))
 
     @REJECT_SCHEMA
@@ -177,8 +178,20 @@ class ReleaseViewSet(RowReadMixin, IdempotentPostMixin, RevisionETagMixin, views
 
         Refused (409, with `blockers`) by a freeze window, the workflow order, an approval requirement, a
         deployment still in progress there, or when the release is already current there. A successful deploy
-        to a production-tier environment makes the release `deployed`."""
-        deployment = call_service(self, services.release_deploy, ReleaseDeployInputSerializer)
+        to a production-tier environment makes the release `deployed`.
+
+        With `scheduled_for` (a time with a time zone) or `"at": "next_open_window"` the deploy is scheduled
+        instead (201, status `scheduled`): the worker runs it when due, re-checking every blocker then. Another
+        deployment scheduled for the same environment and minute → 409 `schedule_taken` naming it."""
+        data = ReleaseDeployInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        values = dict(data.validated_data)
+        if "scheduled_for" in values or "at" in values:  # issue #12: a scheduled deployment
+            keep = ("environment", "notes", "scheduled_for", "at")
+            service, values = services.release_schedule_deploy, {k: v for k, v in values.items() if k in keep}
+        else:
+            service = services.release_deploy
+        deployment = service(release=self.get_object(), actor=request.user, **values)
         return self._deployment_created(request, deployment)
 
     @ROLLBACK_SCHEMA
@@ -202,7 +215,8 @@ class ReleaseViewSet(RowReadMixin, IdempotentPostMixin, RevisionETagMixin, views
         environment = Environment.objects.filter(pk=env_id).first()
         if environment is None:
             raise ValidationFailed({"environment": [f"Unknown environment '{env_id}'."]})
-        blockers = services.release_deploy_check(release=self.get_object(), environment=environment)
+        deployer = request.user.get_username() if request.user.is_authenticated else ""
+        blockers = services.release_deploy_check(release=self.get_object(), environment=environment, deployer=deployer)
         # The blockers as the service states them: exactly what a refused deploy would carry.
         return Response({"allowed": not blockers, "blockers": blockers})
 
@@ -237,7 +251,7 @@ class DeploymentViewSet(RowReadMixin, mixins.ListModelMixin, mixins.RetrieveMode
     ordering = ["-started_at", "id"]
     row_fields = DEPLOYMENT_ROW
     list_collections = ("deployment",)
-    http_method_names = ["get", "patch", "head", "options"]
+    http_method_names = ["get", "patch", "post", "head", "options"]
 
     def filter_queryset(self, queryset):
         if self.action != "list":
@@ -246,6 +260,12 @@ class DeploymentViewSet(RowReadMixin, mixins.ListModelMixin, mixins.RetrieveMode
 
     def rows_data(self, rows):
         return [deployment_data(row) for row in rows]
+
+    @action(detail=True, methods=["post"])
+    def cancel(self, request: Request, pk: str | None = None) -> Response:
+        """Cancel a scheduled deployment (issue #12): → `cancelled`; anything else is 409."""
+        deployment = call_service(self, services.deployment_cancel, target="deployment")
+        return Response(DeploymentSerializer(deployment).data)
 
     def partial_update(self, request: Request, *args, **kwargs) -> Response:
         """Report the result of an in-progress deployment: `succeeded` or `failed`."""

@@ -27,13 +27,14 @@ from audit.actions import AuditAction
 from audit.services import audit_record, now_ms
 from environments.choices import Health, Tier
 from environments.models import Environment
-from environments.selectors import environment_active_freeze
+from environments.policies import default_policy, policy_with_defaults
+from environments.selectors import ActiveFreeze, environment_active_freeze
 from evidence.services import evidence_on_production
 from opsportal.errors import Conflict, NotFound, ValidationFailed
 from opsportal.uow import Transient, unit_of_work
 from releases.choices import DeploymentKind, DeploymentStatus, ReleaseAction, ReleaseStatus
 from releases.models import Deployment, Release
-from releases.selectors import release_required_approvals
+from releases.selectors import release_approval_status
 from releases.services.lifecycle import (
     ALLOWED_FROM,
     COUNTS_AS_APPROVED,
@@ -58,9 +59,11 @@ BLOCKER_WORKFLOW_ORDER = "workflow_order"
 BLOCKER_FREEZE_WINDOW = "freeze_window"
 BLOCKER_ALREADY_DEPLOYED = "already_deployed"
 BLOCKER_DEPLOYMENT_IN_PROGRESS = "deployment_in_progress"
+BLOCKER_FOUR_EYES = "four_eyes"
 BLOCKER_CODES = (
     BLOCKER_INVALID_STATUS,
     BLOCKER_APPROVAL_REQUIRED,
+    BLOCKER_FOUR_EYES,
     BLOCKER_WORKFLOW_ORDER,
     BLOCKER_FREEZE_WINDOW,
     BLOCKER_ALREADY_DEPLOYED,
@@ -82,18 +85,87 @@ def _workflow_stage(release: Release, environment: Environment) -> tuple[Workflo
     return workflow, (stages.index(environment.pk) if environment.pk in stages else None)
 
 
-def release_deploy_check(*, release: Release, environment: Environment) -> list[dict[str, Any]]:
+def _freeze_blocker(environment: Environment, freeze: ActiveFreeze) -> dict[str, Any]:
+    """`freeze_window`: the freeze in force, its current occurrence and `next_open_at` (issue #12)."""
+    occurrence = freeze.occurrence
+    until = _iso(freeze.until) if freeze.until is not None else None
+    because = f": {freeze.reason}" if freeze.reason else "."
+    blocker = {
+        "code": BLOCKER_FREEZE_WINDOW,
+        "message": f"{environment.name} is frozen until {until or 'further notice'}{because}",
+        "reason": freeze.reason,
+        "freeze": occurrence.freeze,
+        "occurrence": {"starts_at": _iso(occurrence.starts_at), "ends_at": _iso(occurrence.ends_at)},
+    }
+    # No `until` when the freezes chain beyond the calendar's horizon (3 years).
+    return {**blocker, "until": until, "next_open_at": until} if until else blocker
+
+
+def _unmet_message(rule: dict[str, Any]) -> str:
+    lost = [f"{rule[key]} {key}" for key in ("expired", "stale") if rule[key]]
+    return f"{rule['rule']} needs {rule['needed']}, has {rule['have']}" + (f" ({', '.join(lost)})" if lost else "")
+
+
+def _approval_blockers(
+    release: Release, environment: Environment, stage: dict[str, Any], *, deployer: str
+) -> list[dict[str, Any]]:
+    """`approval_required` (status, unmet rules) and `four_eyes` (the deployer is the only approver)."""
+    if release.status == S.REJECTED:
+        return []
+    if environment.requires_approval:
+        policy = policy_with_defaults(environment.approval_policy)
+    elif stage.get("requires_approval"):
+        policy = default_policy()  # a workflow stage that requires approval: the default rule
+    else:
+        return []
+    entry = {"environment": environment.pk, "name": environment.name, "policy": policy}
+    evaluation = release_approval_status(release, policies=[entry], at=now_ms(), deployer=deployer)[0]
+    unmet = [{key: rule[key] for key in ("rule", "needed", "have", "expired", "stale")} for rule in evaluation["rules"]]
+    unmet = [rule for rule in unmet if rule["have"] < rule["needed"]]
+    blockers = []
+    if release.status not in COUNTS_AS_APPROVED or unmet:
+        reasons = []
+        if release.status not in COUNTS_AS_APPROVED:
+            reasons.append(f"this one is '{release.status}'")
+        reasons.extend(_unmet_message(rule) for rule in unmet)
+        blockers.append(
+            {
+                "code": BLOCKER_APPROVAL_REQUIRED,
+                "message": f"{environment.name} only takes approved releases; {'; '.join(reasons)}.",
+                "status": release.status,
+                "required_approvals": sum(rule["needed"] for rule in evaluation["rules"]),
+                "unmet_rules": unmet,
+            }
+        )
+    if evaluation["deployer_is_only_approver"]:
+        blockers.append(
+            {
+                "code": BLOCKER_FOUR_EYES,
+                "message": f"{environment.name}'s policy says the deployer ({deployer}) cannot be this "
+                "release's only approver.",
+                "status": release.status,
+            }
+        )
+    return blockers
+
+
+def release_deploy_check(*, release: Release, environment: Environment, deployer: str = "") -> list[dict[str, Any]]:
     """What stands between this release and `environment`; an empty list means it may be deployed.
 
     Each blocker is `{"code", "message", ...context}`:
     - `invalid_status`: a rejected release never deploys.
-    - `approval_required`: the environment (or its workflow stage) requires approval and the
-      release is not `approved` or `deployed`. So drafts, pending and rolled-back releases may
-      deploy only where no approval is needed.
+    - `approval_required`: the environment's approval policy has rules (or its workflow stage
+      requires approval: one Release Manager) and the release is not `approved` or `deployed`, or
+      its current approvals do not meet every rule now (`unmet_rules`: `rule`, `needed`, `have`,
+      and how many matching approvals no longer count: `expired`, `stale` — given on other content).
+      So drafts, pending and rolled-back releases may deploy only where no approval is needed.
+    - `four_eyes`: the policy forbids it and `deployer` would be the release's only approver.
     - `workflow_order`: the release follows a workflow, and the environment is not one of its
       stages, or is stage N > 0 and the release has no succeeded deployment on stage N-1.
-    - `freeze_window`: now is inside one of the environment's freeze windows (`until`: the end of the
-      freeze, back-to-back and overlapping windows merged; see `environment_active_freeze`).
+    - `freeze_window`: a freeze of the calendar that applies to this environment and the release's team
+      is in force now (issue #12): `freeze` (its id), `occurrence` (`starts_at`, `ends_at`), and
+      `next_open_at` (= `until`): the first moment no freeze blocks this release there, back-to-back
+      and overlapping occurrences merged (see `environment_active_freeze`).
     - `already_deployed`: the release is already the environment's current release.
     - `deployment_in_progress`: another deployment to the environment has not reported yet.
     """
@@ -110,16 +182,7 @@ def release_deploy_check(*, release: Release, environment: Environment) -> list[
 
     workflow, stage_index = _workflow_stage(release, environment)
     stage = workflow.stages[stage_index] if workflow is not None and stage_index is not None else {}
-    needs_approval = environment.requires_approval or bool(stage.get("requires_approval"))
-    if needs_approval and status not in COUNTS_AS_APPROVED and status != S.REJECTED:
-        blockers.append(
-            {
-                "code": BLOCKER_APPROVAL_REQUIRED,
-                "message": f"{environment.name} only takes approved releases; this one is '{status}'.",
-                "status": status,
-                "required_approvals": release_required_approvals(),
-            }
-        )
+    blockers.extend(_approval_blockers(release, environment, stage, deployer=deployer))
 
     if workflow is not None:
         stages = [s.get("environment") for s in workflow.stages or []]
@@ -147,18 +210,9 @@ def release_deploy_check(*, release: Release, environment: Environment) -> list[
                     }
                 )
 
-    freeze = environment_active_freeze(environment, now_ms())
+    freeze = environment_active_freeze(environment, now_ms(), team=release.team_id)
     if freeze is not None:
-        until = _iso(freeze.until)
-        because = f": {freeze.reason}" if freeze.reason else "."
-        blockers.append(
-            {
-                "code": BLOCKER_FREEZE_WINDOW,
-                "message": f"{environment.name} is frozen until {until}{because}",
-                "until": until,
-                "reason": freeze.reason,
-            }
-        )
+        blockers.append(_freeze_blocker(environment, freeze))
 
     if environment.current_release_id == release.pk:
         blocker = {
@@ -185,6 +239,16 @@ def release_deploy_check(*, release: Release, environment: Environment) -> list[
     return blockers
 
 
+def deployment_in_wrong_status(deployment: Deployment, only: str) -> Conflict:
+    """409 `invalid_transition`: `only` (e.g. "Only a scheduled deployment can be cancelled") and its status."""
+    return Conflict(
+        f"{only}; this one is '{deployment.status}'.",
+        code="invalid_transition",
+        status=deployment.status,
+        allowed_actions=[],
+    )
+
+
 def _fresh(model: type[Model], pk: Any, what: str) -> Any:
     """The document as it is now, inside the unit (404 when it is gone)."""
     document = model.objects.filter(pk=pk).first()
@@ -200,12 +264,20 @@ def _sync(caller: Model | None, fresh: Model) -> None:
             setattr(caller, field.attname, getattr(fresh, field.attname))
 
 
-def _claim_environment(*, environment: Environment, deployment: Deployment, env_values: dict[str, Any]) -> None:
+def _claim_environment(
+    *, environment: Environment, deployment: Deployment, env_values: dict[str, Any], scheduled: bool = False
+) -> None:
     """Insert `deployment` as the environment's next sequence and move the environment forward,
-    conditionally on the sequence and revision read in this unit (else the unit runs again)."""
+    conditionally on the sequence and revision read in this unit (else the unit runs again). A
+    `scheduled` deployment (issue #12) exists already: it is updated, conditionally on its revision."""
     try:
         with transaction.atomic():  # a savepoint on SQLite; on MongoDB the unit's transaction
-            deployment.save(force_insert=True)
+            if not scheduled:
+                deployment.save(force_insert=True)
+            elif not Deployment.objects.filter(
+                pk=deployment.pk, revision=deployment.revision, status=DeploymentStatus.SCHEDULED
+            ).update(**_run_values(deployment)):
+                raise Transient("the scheduled deployment changed since this unit read it")
     except IntegrityError as error:
         raise Transient("another deployment took this sequence") from error
     values = {"deployment_seq": deployment.sequence, "revision": environment.revision + 1, **env_values}
@@ -216,6 +288,17 @@ def _claim_environment(*, environment: Environment, deployment: Deployment, env_
         raise Transient("the environment changed since this unit read it")
     for key, value in values.items():
         setattr(environment, key, value)
+
+
+def _run_values(deployment: Deployment) -> dict[str, Any]:
+    """What a scheduled deployment becomes when it runs (its slot freed, its revision up)."""
+    deployment.revision += 1
+    fields = ("sequence", "status", "started_at", "finished_at", "became_current", "previous_deployment_id")
+    return {
+        **{field: getattr(deployment, field) for field in fields},
+        "schedule_slot": deployment.pk,
+        "revision": deployment.revision,
+    }
 
 
 def _write_release(*, release: Release, status: str | None = None) -> str | None:
@@ -347,7 +430,7 @@ def release_deploy(
     except DjangoValidationError as error:
         raise _validation_failed(error) from None
 
-    blockers = release_deploy_check(release=release, environment=environment)
+    blockers = release_deploy_check(release=release, environment=environment, deployer=_username(actor))
     overridden = [b for b in blockers if b["code"] == BLOCKER_FREEZE_WINDOW] if override_freeze else []
     blockers = [b for b in blockers if b not in overridden]
     if blockers:
@@ -382,7 +465,13 @@ def release_deploy(
     if pipeline_url:
         changes["pipeline_url"] = [None, pipeline_url]
     if overridden:
-        changes["freeze_overridden"] = {"reason": reason.strip(), "until": overridden[0]["until"]}
+        # Scoped to the occurrence in force now: the next occurrence blocks again (issue #12).
+        changes["freeze_overridden"] = {
+            "reason": reason.strip(),
+            "freeze": overridden[0]["freeze"],
+            "occurrence": overridden[0]["occurrence"],
+            "until": overridden[0].get("until"),
+        }
     changes.update(_health_change(health_before, env_values.get("health")))
     _audit(
         actor=actor,
@@ -524,12 +613,7 @@ def deployment_report_status(*, deployment: Deployment, actor: Actor, status: st
     release = _fresh(Release, deployment.release_id, "release")
     _check_permission(actor, "report_status", release, deployed_by=deployment.deployed_by)
     if deployment.status != DeploymentStatus.IN_PROGRESS:
-        raise Conflict(
-            f"Only an in-progress deployment can report its result; this one is '{deployment.status}'.",
-            code="invalid_transition",
-            status=deployment.status,
-            allowed_actions=[],
-        )
+        raise deployment_in_wrong_status(deployment, "Only an in-progress deployment can report its result")
     environment = _fresh(Environment, deployment.environment_id, "environment")
     now = now_ms()
     # Only while no later deployment has claimed the environment.

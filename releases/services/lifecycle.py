@@ -29,14 +29,21 @@ from django.db.models import ProtectedError
 
 from audit.actions import AuditAction
 from audit.services import audit_record, field_changes, jsonable, now_ms
+from environments.policies import creator_may_approve, default_policy
 from opsportal import roles
 from opsportal.documents import touch_references
 from opsportal.errors import Conflict, Forbidden, NotFound, PreconditionFailed, ValidationFailed
 from opsportal.uow import unit_of_work
+from releases.approvals import approver_credentials, next_approval_notice, release_content_digest
 from releases.choices import ApprovalDecision, ReleaseAction, ReleaseStatus
 from releases.history import release_search_text
 from releases.models import Release
-from releases.selectors import release_current_approvals, release_required_approvals
+from releases.selectors import (
+    release_approval_policies,
+    release_approval_status,
+    release_current_approvals,
+    release_required_approvals,
+)
 from releases.services.permissions import _check_ownership, _check_permission, _default_team, _fk_id, _username
 from teams.models import Team
 from workflows.models import Workflow
@@ -339,20 +346,29 @@ def release_submit(*, release: Release, actor: Actor) -> Release:
     )
 
 
+def _approval_targets(policies: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """What `approved` means: every policy with rules met; without any, one Release Manager's approval."""
+    return policies or [{"environment": "", "name": "", "policy": default_policy()}]
+
+
 @unit_of_work
 def release_approve(*, release: Release, actor: Actor, comment: str = "") -> Release:
-    """Record an approval (draft or pending_approval); the release becomes `approved` once it has
-    as many approvals as required.
+    """Record an approval (draft or pending_approval); the release becomes `approved` once the current
+    approvals meet the approval policy of every environment that asks for approvals (issue #12; without
+    any, one Release Manager's approval).
 
-    Required = max(1, the largest `min_approvals` among environments that require approval).
-    Only approvals since the last rejection count. The creator cannot approve their own release
-    (403 `four_eyes`) and nobody approves twice (409 `already_approved`). Until the count is
-    reached the status does not change.
+    The approval records the digest of the content approved and the approver's groups and teams (what
+    the policies' rules match on). Only approvals since the last rejection count. The creator cannot
+    approve their own release (403 `four_eyes`) unless every policy allows it — no bypass for
+    superusers or staff — and nobody approves twice (409 `already_approved`). Until the policies are
+    met the status does not change. Approvers: Release Managers, and members of a group or team that a
+    policy's rule names.
     """
     _check_permission(actor, A.APPROVE, release)
     _ensure_allowed(release, A.APPROVE)
     username = _username(actor)
-    if release.created_by and username == release.created_by:
+    policies = release_approval_policies()
+    if release.created_by and username == release.created_by and not creator_may_approve(policies):
         raise Forbidden("You created this release; someone else must approve it (four eyes).", code="four_eyes")
     current = release_current_approvals(release)
     if any(entry.get("user") == username for entry in current):
@@ -362,23 +378,41 @@ def release_approve(*, release: Release, actor: Actor, comment: str = "") -> Rel
             status=release.status,
             allowed_actions=release_allowed_actions(release),
         )
+    at = now_ms()
     entry = {
         "user": username,
         "decision": ApprovalDecision.APPROVED.value,
         "comment": comment or "",
-        "at": now_ms().isoformat().replace("+00:00", "Z"),
+        "at": at.isoformat().replace("+00:00", "Z"),
+        "digest": release_content_digest(release),
+        **approver_credentials(actor),
     }
+    approvals = [*(release.approvals or []), entry]
+    after = Release(**{**{f.attname: getattr(release, f.attname) for f in Release._meta.concrete_fields}})
+    after.approvals = approvals
+    status = release_approval_status(after, policies=_approval_targets(policies), at=at)
     required = release_required_approvals()
     count = len(current) + 1
-    to = S.APPROVED if count >= required else release.status
+    to = S.APPROVED if all(entry["met"] for entry in status) else release.status
     return _change_status(
         release=release,
         actor=actor,
         action=A.APPROVE,
         to=to,
         audit_action=AuditAction.RELEASE_APPROVED,
-        extra_values={"approvals": [*(release.approvals or []), entry]},
-        extra_changes={"approvals": [count - 1, count], "required_approvals": required, "comment": entry["comment"]},
+        extra_values={"approvals": approvals, "approval_notice_at": next_approval_notice(approvals, policies)},
+        extra_changes={
+            "approvals": [count - 1, count],
+            "required_approvals": required,
+            "comment": entry["comment"],
+            "digest": entry["digest"],
+            "unmet_rules": [
+                {"environment": env["environment"], **rule}
+                for env in status
+                for rule in env["rules"]
+                if not rule["met"]
+            ],
+        },
     )
 
 

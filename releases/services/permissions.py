@@ -56,7 +56,8 @@ def _check_permission(
     submit and deploy the releases of their teams (a release without a team: its creator), deploy
     only to environments that do not require approval, and report the status of their teams'
     deployments — or of one they deployed themselves (`deployed_by`, issue #10). Approve, reject,
-    roll back and freeze overrides are for Release Managers. Viewers only read.
+    roll back and freeze overrides are for Release Managers; members of a group or team named by an
+    environment's approval policy may approve too (issue #12). Viewers only read.
 
     A request made with an API token may only deploy and report status, with the token's scope, for
     the releases of the token's teams (`tokens.permissions`); its owner's own rights apply as well.
@@ -67,6 +68,8 @@ def _check_permission(
     team_id = release.team_id if release is not None else None
     require_token_scope(actor, _TOKEN_SCOPES.get(action), team_id=team_id, what=phrase)
     if roles.is_release_manager(actor):
+        return
+    if action == A.APPROVE and _policy_approver(actor):
         return
     if action in _MANAGER_ONLY:
         roles.require_release_manager(actor, what=phrase)
@@ -84,6 +87,16 @@ def _check_permission(
             code="role_required",
             required_role=roles.RELEASE_MANAGERS,
         )
+
+
+def _policy_approver(actor: Actor) -> bool:
+    """Whether an environment's approval policy names one of the actor's groups or teams (issue #12):
+    such members may approve, though they are not Release Managers."""
+    from environments.policies import policy_eligible
+
+    policies = Environment.objects.filter(requires_approval=True).values_list("approval_policy", flat=True)
+    groups, teams = sorted(roles.user_roles(actor)), sorted(roles.user_team_ids(actor))
+    return any(policy_eligible(policy, groups=groups, teams=teams) for policy in policies)
 
 
 def _check_ownership(actor: Actor, release: Release, phrase: str) -> None:

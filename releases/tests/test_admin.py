@@ -15,7 +15,7 @@ from audit.services import now_ms
 from environments.models import Environment
 from opsportal.roles import ENGINEERS, RELEASE_MANAGERS
 from opsportal.testing.admin import change_form_data, change_url, messages_of
-from opsportal.testing.factories import make_release, make_team, make_workflow
+from opsportal.testing.factories import make_freeze, make_release, make_team, make_workflow
 from opsportal.testing.fixtures import user_fixture
 from releases.examples import SAMPLE_FEATURES
 from releases.models import Deployment, Release
@@ -347,15 +347,7 @@ def test_deploy_asks_which_environment_and_reports_blockers(client, manager, env
 
 def test_deploy_into_a_freeze_window_is_refused_unless_a_manager_overrides_it(client, manager, envs):
     now = now_ms()
-    Environment.objects.filter(pk="staging").update(
-        freeze_windows=[
-            {
-                "starts_at": (now - timedelta(hours=1)).isoformat(),
-                "ends_at": (now + timedelta(hours=1)).isoformat(),
-                "reason": "Quarter close",
-            }
-        ]
-    )
+    make_freeze("staging", starts_at=now - timedelta(hours=1), ends_at=now + timedelta(hours=1), reason="Quarter close")
     release = drafted(manager)
     login(client, manager)
 

@@ -8,7 +8,7 @@ from rest_framework.test import APIClient
 from audit.models import AuditEvent
 from audit.services import now_ms
 from environments.models import Environment
-from opsportal.testing.factories import make_release, make_team
+from opsportal.testing.factories import make_freeze, make_release, make_team, set_approval_policy
 from releases.models import Deployment, Release
 
 pytestmark = pytest.mark.django_db
@@ -295,7 +295,7 @@ def test_approve_own_release_is_403_four_eyes(api, envs):
 
 
 def test_approve_twice_is_409(api, carol_api, envs):
-    Environment.objects.filter(pk="production").update(min_approvals=2)
+    set_approval_policy("production", 2)
     release = create(api)
     assert post(carol_api, release["id"], "approve").status_code == 200
     second = post(carol_api, release["id"], "approve")
@@ -356,8 +356,7 @@ def test_deploy_blocked_body_matches_deploy_check(api, envs, workflow):
 def test_deploy_during_a_freeze_and_its_override(api, envs):
     now = now_ms()
     ends = now + timedelta(hours=1)
-    window = {"starts_at": (now - timedelta(hours=1)).isoformat(), "ends_at": ends.isoformat(), "reason": "Holidays"}
-    Environment.objects.filter(pk="development").update(freeze_windows=[window])
+    make_freeze("development", starts_at=now - timedelta(hours=1), ends_at=ends, reason="Holidays")
     release = create(api)
     blocked = post(api, release["id"], "deploy", {"environment": "development"})
     assert blocked.status_code == 409

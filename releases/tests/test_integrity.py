@@ -12,7 +12,7 @@ from django.core.management import CommandError, call_command
 from audit.models import AuditEvent
 from environments.choices import Tier
 from environments.models import Environment
-from environments.services import environment_delete, environment_update
+from environments.services import environment_delete, freeze_create
 from opsportal.errors import Conflict
 from opsportal.models import IdempotencyRecord
 from opsportal.testing.factories import make_environment, make_team, make_workflow
@@ -122,8 +122,8 @@ def delete(alice, carol) -> Callable[[], object]:
 
 def freeze_edit(alice, carol) -> Callable[[], object]:
     env = production()
-    windows = [{"starts_at": "2030-01-01T00:00:00Z", "ends_at": "2030-01-02T00:00:00Z", "reason": "audit"}]
-    return lambda: environment_update(environment=env, actor=carol, data={"freeze_windows": windows})
+    data = {"starts_at": "2030-01-01T00:00:00Z", "ends_at": "2030-01-02T00:00:00Z", "environments": [env.pk]}
+    return lambda: freeze_create(actor=carol, data={**data, "name": f"Audit {next(_versions)}", "reason": "audit"})
 
 
 def delete_environment(alice, carol) -> Callable[[], object]:

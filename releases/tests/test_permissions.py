@@ -3,9 +3,8 @@ that name the role or team needed."""
 
 import pytest
 
-from environments.models import Environment
 from opsportal.roles import ENGINEERS, RELEASE_MANAGERS, VIEWERS
-from opsportal.testing.factories import client_for, make_release, make_team, make_user
+from opsportal.testing.factories import client_for, make_freeze, make_release, make_team, make_user
 from opsportal.testing.fixtures import user_fixture
 from releases.choices import ReleaseStatus
 from releases.models import Deployment, Release
@@ -91,9 +90,7 @@ def test_engineer_deploys_only_where_no_approval_is_needed(erin, team, envs):
 
 
 def test_freeze_override_is_for_release_managers(erin, team, rm, envs):
-    Environment.objects.filter(pk="development").update(
-        freeze_windows=[{"starts_at": "2000-01-01T00:00:00Z", "ends_at": "2999-01-01T00:00:00Z", "reason": "x"}]
-    )
+    make_freeze("development", starts_at="2000-01-01T00:00:00Z", ends_at="2999-01-01T00:00:00Z", reason="x")
     release = make_release(team=team, status=ReleaseStatus.APPROVED)
     body = {"environment": "development", "override_freeze": True, "reason": "hotfix"}
     refused = client_for(erin).post(f"/api/v1/releases/{release.pk}/deploy", body)

@@ -6,7 +6,7 @@ import pytest
 
 from audit.services import audit_record, now_ms
 from environments.models import Environment
-from opsportal.testing.factories import make_environment, make_release
+from opsportal.testing.factories import make_environment, make_release, set_approval_policy
 from releases.models import Deployment, Release
 from releases.selectors import (
     release_environment_summaries,
@@ -30,13 +30,16 @@ def deployment(release, environment, sequence, *, started, seconds, status="succ
     )
 
 
-def test_required_approvals_is_the_largest_min_approvals_of_approval_environments(envs):
+def test_required_approvals_is_the_largest_total_of_an_approval_policy(envs):  # issue #12
     assert release_required_approvals() == 1
     make_environment("audit", requires_approval=False, min_approvals=5)  # no approval needed: ignored
     assert release_required_approvals() == 1
-    Environment.objects.filter(pk="production").update(min_approvals=3)
+    set_approval_policy("production", 3)
     assert release_required_approvals() == 3
-    Environment.objects.update(requires_approval=False)
+    set_approval_policy("staging", [{"approvals": 2, "group": "Release Managers"}, {"approvals": 2, "team": "sec"}])
+    assert release_required_approvals() == 4
+    set_approval_policy("production", 0)
+    set_approval_policy("staging", 0)
     assert release_required_approvals() == 1
 
 

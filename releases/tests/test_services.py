@@ -8,7 +8,7 @@ from audit.models import AuditEvent
 from audit.services import now_ms
 from environments.models import Environment
 from opsportal.errors import Conflict, Forbidden, PreconditionFailed, ValidationFailed
-from opsportal.testing.factories import make_environment, make_release, make_workflow
+from opsportal.testing.factories import make_environment, make_freeze, make_release, make_workflow, set_approval_policy
 from releases.models import Deployment, Release
 from releases.services import (
     deployment_report_status,
@@ -247,8 +247,8 @@ def test_creator_cannot_approve_their_own_release(alice, envs):
     assert release.status == "pending_approval" and release.approvals == []
 
 
-def test_approval_needs_the_largest_min_approvals_and_nobody_approves_twice(alice, carol, dave, envs):
-    Environment.objects.filter(pk="production").update(min_approvals=2)
+def test_approval_needs_the_policy_met_and_nobody_approves_twice(alice, carol, dave, envs):
+    set_approval_policy("production", 2)
     release = new_release(alice)
     release_submit(release=release, actor=alice)
     release_approve(release=release, actor=carol)
@@ -358,12 +358,8 @@ def test_deploy_check_workflow_stage_can_require_approval(alice, envs):
 def test_deploy_check_freeze_window_names_its_end(alice, envs):
     now = now_ms()
     ends = now + timedelta(hours=2)
-    Environment.objects.filter(pk="development").update(
-        freeze_windows=[
-            {"starts_at": (now - timedelta(days=3)).isoformat(), "ends_at": (now - timedelta(days=2)).isoformat()},
-            {"starts_at": (now - timedelta(hours=1)).isoformat(), "ends_at": ends.isoformat(), "reason": "Holidays"},
-        ]
-    )
+    make_freeze("development", starts_at=now - timedelta(days=3), ends_at=now - timedelta(days=2))
+    make_freeze("development", starts_at=now - timedelta(hours=1), ends_at=ends, reason="Holidays")
     release = new_release(alice)
     (blocker,) = release_deploy_check(release=release, environment=env("development"))
     assert blocker["code"] == "freeze_window"
@@ -444,8 +440,7 @@ def test_deploy_of_a_rejected_release_is_an_invalid_transition(alice, carol, env
 
 def test_freeze_override_needs_a_reason_and_drops_only_the_freeze(alice, envs):
     now = now_ms()
-    window = {"starts_at": (now - timedelta(hours=1)).isoformat(), "ends_at": (now + timedelta(hours=1)).isoformat()}
-    Environment.objects.filter(pk__in=["development", "production"]).update(freeze_windows=[window])
+    make_freeze("development", "production", starts_at=now - timedelta(hours=1), ends_at=now + timedelta(hours=1))
     release = new_release(alice)
     with pytest.raises(ValidationFailed) as exc:
         release_deploy(release=release, environment=env("development"), actor=alice, override_freeze=True)

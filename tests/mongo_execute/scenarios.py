@@ -45,6 +45,15 @@ def _environment(pk: str) -> Any:
     return Environment.objects.get(pk=pk)
 
 
+def _set_policy(environment_id: str, rules: list[dict[str, Any]], **policy: Any) -> None:
+    """An approval policy set directly (`requires_approval` follows it, as the services keep it)."""
+    from environments.models import Environment
+    from environments.policies import policy_with_defaults
+
+    full = policy_with_defaults({**policy, "rules": [{"name": "", **rule} for rule in rules]})
+    Environment.objects.filter(pk=environment_id).update(approval_policy=full, requires_approval=bool(rules))
+
+
 def _query(path: str, **params: Any) -> str:
     params = {key: value for key, value in params.items() if value is not None}
     return f"{path}?{urlencode(params)}" if params else path
@@ -63,12 +72,12 @@ def release_and_deployment_lists(ctx: Context) -> Any:
 
 @scenario(covers=["releases.selectors.release_required_approvals"])
 def required_approvals(ctx: Context) -> Any:
-    """Max(min_approvals) over environments that require approval, before and after changing them."""
+    """The largest total of an approval policy, before and after changing them (issue #12)."""
     from environments.models import Environment
     from releases.selectors import release_required_approvals
 
     answers = [release_required_approvals()]
-    Environment.objects.filter(pk="staging").update(requires_approval=True, min_approvals=3)
+    _set_policy("staging", [{"approvals": 3, "group": "Release Managers"}])
     answers.append(release_required_approvals())
     Environment.objects.update(requires_approval=False)
     answers.append(release_required_approvals())
@@ -154,6 +163,61 @@ def environment_freezes(ctx: Context) -> Any:
         "active": [environment_active_freeze(production, moment) for moment in moments],
         "state": [environment_freeze_state(_environment(pk)) for pk in ENVIRONMENTS],
     }
+
+
+FREEZE_CALENDAR = ("selectors.freezes_for", "selectors.freeze_occurrences")
+FREEZE_WRITES = (
+    "services.freeze_create",
+    "services.freeze_update",
+    "services.freeze_delete",
+    "services.freezes_import_ics",
+    "services.freeze_announce_edges",
+    "services.freezes_announce_edges",
+)
+
+
+@scenario(covers=[f"environments.{name}" for name in (*FREEZE_CALENDAR, *FREEZE_WRITES)], writes=True)
+def freeze_calendar(ctx: Context) -> Any:
+    """Freeze documents (issue #12): a recurring one in Europe/Berlin across the spring change, scoped by
+    tier and team, an exdate, the occurrences, the freezes of an environment; refused writes."""
+    from environments.selectors import environment_active_freeze, freeze_occurrences, freezes_for
+    from environments.services import (
+        freeze_create,
+        freeze_delete,
+        freeze_update,
+        freezes_import_ics,
+    )
+
+    bob = ctx.user("bob")
+    weekly = dict(
+        name="Weekend", timezone="Europe/Berlin", starts_at="2026-01-03T00:00:00+01:00", duration_minutes=2880
+    )
+    weekly.update(rrule="FREQ=WEEKLY;BYDAY=SA", tiers=["production"], teams=["platform-team"])
+    answers: dict[str, Any] = {"created": freeze_create(actor=bob, data=weekly)}
+    answers["engineer"] = ctx.attempt(lambda: freeze_create(actor=ctx.user("alice"), data={**weekly, "name": "X"}))
+    answers["bad"] = ctx.attempt(lambda: freeze_create(actor=bob, data={**weekly, "name": "Y", "timezone": "Nowhere"}))
+    start, end = datetime(2026, 3, 20, tzinfo=UTC), datetime(2026, 4, 10, tzinfo=UTC)
+    answers["occurrences"] = freeze_occurrences(start=start, end=end)
+    answers["platform"] = freeze_occurrences(start=start, end=end, team="platform-team")
+    answers["security"] = freeze_occurrences(start=start, end=end, team="security-team")
+    production = _environment("production")
+    answers["for_production"] = freezes_for(production, team="platform-team", at=start)
+    answers["active"] = environment_active_freeze(
+        production, datetime(2026, 3, 28, 12, tzinfo=UTC), team="platform-team"
+    )
+    ctx.clock.advance(minutes=1)
+    answers["updated"] = freeze_update(freeze=answers["created"], actor=bob, data={"exdates": ["2026-03-28"]})
+    answers["after_exdate"] = freeze_occurrences(start=start, end=end, environment=production)
+    freeze_delete(freeze=answers["updated"], actor=bob)
+    answers["deleted"] = freeze_occurrences(start=start, end=end)
+    with open("fixtures/holidays/uk-england-wales-2026-2027.ics", "rb") as calendar:
+        content = calendar.read()
+    answers["imported"] = freezes_import_ics(actor=bob, content=content, timezone="Europe/London", tiers=["production"])
+    answers["reimported"] = freezes_import_ics(actor=bob, content=content, timezone="Europe/London")
+    answers["bank_holidays"] = freeze_occurrences(
+        start=datetime(2026, 12, 20, tzinfo=UTC), end=end + timedelta(days=300)
+    )
+    return answers
 
 
 @scenario(covers=["environments.selectors.environment_status"])
@@ -604,11 +668,10 @@ def release_crud(ctx: Context) -> Any:
 )
 def approval_lifecycle(ctx: Context) -> Any:
     """Submit, approve (four eyes, twice, count reached), reject, resubmit: conditional status updates."""
-    from environments.models import Environment
     from releases.services import release_approve, release_create, release_reject, release_submit
 
     alice, bob, erin = ctx.user("alice"), ctx.user("bob"), ctx.user("erin")
-    Environment.objects.filter(pk="production").update(min_approvals=2)
+    _set_policy("production", [{"approvals": 2, "group": "Release Managers"}])
     release = release_create(actor=alice, data={"name": "Two approvals", "version": "4.0.0", "team": "platform-team"})
     answers: dict[str, Any] = {"submit": release_submit(release=release, actor=alice)}
     answers["submit_again"] = ctx.attempt(lambda: release_submit(release=_release(release.pk), actor=alice))
@@ -627,6 +690,80 @@ def approval_lifecycle(ctx: Context) -> Any:
     )
     answers["approve_fixture"] = release_approve(release=_release("release-3"), actor=bob)
     answers["pending"] = ctx.get("/api/v1/dashboard/stats")["body"]["pending_approvals"]
+    return answers
+
+
+SCHEDULING = ("release_schedule_deploy", "deployment_cancel", "deployment_run_scheduled", "deployments_run_due")
+
+
+@scenario(covers=[f"releases.services.{name}" for name in SCHEDULING], writes=True)
+def scheduled_deployments(ctx: Context) -> Any:
+    """Schedule (a time, the next open window, the same minute twice), cancel, run when due (issue #12)."""
+    from releases.services import (
+        deployment_cancel,
+        deployment_run_scheduled,
+        deployments_run_due,
+        release_schedule_deploy,
+    )
+
+    bob = ctx.user("bob")
+    staging = _environment("staging")
+    soon = ctx.clock() + timedelta(minutes=10)
+    first = release_schedule_deploy(release=_release("release-3"), environment=staging, actor=bob, scheduled_for=soon)
+    answers: dict[str, Any] = {"first": first}
+    answers["same_minute"] = ctx.attempt(
+        lambda: release_schedule_deploy(
+            release=_release("release-2"), environment=staging, actor=bob, scheduled_for=soon
+        )
+    )
+    # One unclaimed (sequence-less) deployment per environment: the emulator's unique indexes ignore the
+    # partial filter (`$type`) that lets real MongoDB hold several nulls in (environment, sequence).
+    later = release_schedule_deploy(
+        release=_release("release-2"), environment=_environment("development"), actor=bob, scheduled_for=soon
+    )
+    answers["cancelled"] = deployment_cancel(deployment=later, actor=bob)
+    answers["cancel_again"] = ctx.attempt(lambda: deployment_cancel(deployment=later, actor=bob))
+    answers["open_window"] = release_schedule_deploy(
+        release=_release("release-2"), environment=_environment("production"), actor=bob, at="next_open_window"
+    )
+    answers["not_due"] = deployments_run_due()
+    ctx.clock.advance(minutes=11)
+    answers["one"] = deployment_run_scheduled(deployment_id=first.pk)
+    answers["due"] = deployments_run_due()
+    answers["listed"] = ctx.get(_query("/api/v1/deployments", status="scheduled"))
+    answers["failed"] = ctx.get(_query("/api/v1/deployments", status="failed"))
+    return answers
+
+
+ISSUE_12_APPROVALS = ("selectors.release_approval_policies", "selectors.release_approval_status")
+ISSUE_12_NOTICES = ("services.release_notify_approval_expiry", "services.approvals_notify_expiry")
+
+
+@scenario(covers=[f"releases.{name}" for name in (*ISSUE_12_APPROVALS, *ISSUE_12_NOTICES)], writes=True)
+def approval_policies_and_expiry(ctx: Context) -> Any:
+    """Rules by group and team, expiry at the boundary, the expiry notices, a digest mismatch (issue #12)."""
+    from releases.models import Release
+    from releases.selectors import release_approval_policies, release_approval_status
+    from releases.services import approvals_notify_expiry, release_approve, release_notify_approval_expiry
+
+    bob, erin = ctx.user("bob"), ctx.user("erin")
+    rules = [{"approvals": 1, "group": "Release Managers"}, {"approvals": 1, "team": "security-team"}]
+    _set_policy("production", rules, expires_after=3600, warn_before=600)
+    answers: dict[str, Any] = {"policies": release_approval_policies()}
+    answers["first"] = release_approve(release=_release("release-3"), actor=bob)
+    answers["second"] = ctx.attempt(lambda: release_approve(release=_release("release-3"), actor=erin))
+    answers["status"] = release_approval_status(_release("release-3"))
+    ctx.clock.advance(minutes=49)
+    answers["not_due"] = approvals_notify_expiry()
+    ctx.clock.advance(minutes=1)
+    answers["expiring"] = approvals_notify_expiry()
+    answers["one_release"] = release_notify_approval_expiry(release_id="release-3")
+    ctx.clock.advance(minutes=10)
+    answers["expired"] = approvals_notify_expiry()
+    answers["after_expiry"] = release_approval_status(_release("release-3"))
+    Release.objects.filter(pk="release-3").update(version="3.3.3-edited")
+    answers["stale"] = release_approval_status(_release("release-3"), policies=release_approval_policies())
+    answers["release"] = _release("release-3")
     return answers
 
 
@@ -863,7 +1000,7 @@ def environment_documents(ctx: Context) -> Any:
     from environments.services import environment_create, environment_delete, environment_update
 
     bob = ctx.user("bob")
-    data = {"name": "QA Lab", "tier": "staging", "order": 4, "freeze_windows": []}
+    data = {"name": "QA Lab", "tier": "staging", "order": 4}
     created = environment_create(actor=bob, data=data)
     answers: dict[str, Any] = {
         "created": created,
@@ -871,11 +1008,11 @@ def environment_documents(ctx: Context) -> Any:
         "engineer": ctx.attempt(lambda: environment_create(actor=ctx.user("alice"), data={**data, "name": "Other"})),
     }
     ctx.clock.advance(minutes=1)
-    windows = [{"starts_at": "2026-12-01T10:00:00+02:00", "ends_at": "2026-12-02T00:00:00Z", "reason": "drill"}]
-    answers["updated"] = environment_update(environment=created, actor=bob, data={"freeze_windows": windows})
-    answers["bad_window"] = ctx.attempt(
+    policy = {"rules": [{"approvals": 2, "group": "Release Managers"}], "expires_after": 3600}
+    answers["updated"] = environment_update(environment=created, actor=bob, data={"approval_policy": policy})
+    answers["bad_policy"] = ctx.attempt(
         lambda: environment_update(
-            environment=_environment("qa-lab"), actor=bob, data={"freeze_windows": [{"starts_at": "x", "ends_at": "y"}]}
+            environment=_environment("qa-lab"), actor=bob, data={"approval_policy": {"rules": [{"approvals": 0}]}}
         )
     )
     answers["stale"] = ctx.attempt(

@@ -53,11 +53,14 @@ from pymongo.errors import PyMongoError
 
 from environments.choices import Health, Tier
 from environments.models import Environment
+from environments.policies import default_policy
 from evidence.models import ReleaseEvidence
 from incidents.models import Incident
 from opsportal.clock import now_ms
+from opsportal.roles import RELEASE_MANAGERS
 from opsportal.services import collection_changed
 from opsportal.uow import is_mongodb, run_in_unit
+from releases.approvals import release_content_digest
 from releases.choices import (
     ApprovalDecision,
     DeploymentKind,
@@ -99,7 +102,7 @@ ENVIRONMENTS: list[dict[str, Any]] = [
         "url": "https://ops.example.com",
         "config": {"replicas": 6, "debug": False},
         "requires_approval": True,
-        "min_approvals": 1,
+        "approval_policy": default_policy(1),
     },
 ]
 
@@ -699,7 +702,7 @@ class Command(BaseCommand):
             [plan.created_at, plan.last_event_at or plan.created_at]
             + [datetime.fromisoformat(a["at"].replace("Z", "+00:00")) for a in approvals]
         )
-        return Release(
+        release = Release(
             id=plan.id,
             name=f"{rng.choice(ADJECTIVES)} {topic} {rng.choice(KINDS)}",
             version=next(self.versions),
@@ -715,6 +718,15 @@ class Command(BaseCommand):
             features=features,
             approvals=approvals,
         )
+        # Bound to the content approved (issue #12), by Release Managers.
+        digest = release_content_digest(release)
+        release.approvals = [
+            {**entry, "digest": digest, "groups": [RELEASE_MANAGERS], "teams": []}
+            if entry["decision"] == ApprovalDecision.APPROVED
+            else entry
+            for entry in approvals
+        ]
+        return release
 
     @staticmethod
     def _free_versions(taken: set[str]) -> Iterator[str]:
