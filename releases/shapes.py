@@ -45,6 +45,9 @@ def deployment_document(row: dict[str, Any]) -> dict[str, Any]:
         "sequence": row["sequence"],
         "started_at": api_datetime(started_at),
         "finished_at": api_datetime(finished_at),
+        # Absent from rows read before the schedule fields existed (migration 0006): none was scheduled then.
+        "scheduled_for": api_datetime(row.get("scheduled_for")),
+        "blockers": row.get("blockers") or [],
         "duration_seconds": duration_seconds(started_at, finished_at),
         "deployed_by": row["deployed_by"],
         "notes": row["notes"],
@@ -57,9 +60,12 @@ def deployment_document(row: dict[str, Any]) -> dict[str, Any]:
 
 
 def latest_deployments(rows: Iterable[dict[str, Any]]) -> dict[str, dict[str, dict[str, Any]]]:
-    """Release id → environment id → the release's latest deployment row there (highest sequence)."""
+    """Release id → environment id → the release's latest deployment row there (highest sequence; a scheduled
+    deployment that has not run has none yet and is not one)."""
     latest: dict[str, dict[str, dict[str, Any]]] = {}
     for row in rows:
+        if row["sequence"] is None:
+            continue
         per_environment = latest.setdefault(row["release_id"], {})
         known = per_environment.get(row["environment_id"])
         if known is None or known["sequence"] < row["sequence"]:

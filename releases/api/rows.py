@@ -10,7 +10,8 @@ from typing import Any
 from environments.models import Environment
 from opsportal.api.rows import on_forget
 from releases.api.serializers import RELEASE_DOCUMENT_FIELDS
-from releases.selectors import features_progress
+from releases.models import Release
+from releases.selectors import features_progress, release_approval_status
 from releases.services import ACTIONS_BY_STATUS
 from releases.shapes import deployment_document
 
@@ -94,4 +95,9 @@ def release_detail_data(row: dict[str, Any], environments: list[dict[str, Any]])
                 "deployment": summary.get("deployment"),
             }
         )
-    return {**_release_data(row), "environments": summaries}
+    return {**_release_data(row), "environments": summaries, "approval_status": release_approval_status(_release(row))}
+
+
+def _release(row: dict[str, Any]) -> Release:
+    """An unsaved `Release` with the row's fields: what the approval rules read (approvals, content, creator)."""
+    return Release(**{name: row[name] for name in RELEASE_ROW if name != "environments"})

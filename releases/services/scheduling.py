@@ -40,6 +40,7 @@ from releases.services.deployments import (
 )
 from releases.services.lifecycle import _ensure_allowed
 from releases.services.permissions import _check_permission, _username
+from releases.services.summaries import release_environments_refresh
 
 if TYPE_CHECKING:
     from releases.services.permissions import Actor
@@ -203,6 +204,7 @@ def deployment_run_scheduled(*, deployment_id: str) -> str:
     deployment.started_at = deployment.finished_at = now
     deployment.became_current = True
     deployment.previous_deployment_id = environment.current_deployment_id
+    current_before = environment.current_release_id
     health_before = environment.health
     env_values = {"current_release_id": release.pk, "current_deployment_id": deployment.pk, "health": "healthy"}
     _claim_environment(environment=environment, deployment=deployment, env_values=env_values, scheduled=True)
@@ -216,6 +218,7 @@ def deployment_run_scheduled(*, deployment_id: str) -> str:
         **_health_change(health_before, "healthy"),
     )
     _release_deployed(release=release, environment=environment, deployment=deployment, actor=actor)
+    release_environments_refresh(release_ids=[release.pk, current_before])  # the summaries both embed (issue #18)
     return DeploymentStatus.SUCCEEDED
 
 
