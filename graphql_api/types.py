@@ -305,8 +305,10 @@ class Environment:
     url: str
     config: JSON
     requires_approval: bool
-    min_approvals: int
-    freeze_windows: JSON
+    approval_policy: JSON = strawberry.field(
+        description="Who must approve a release before it is deployed here: rules (N from a group or a team, "
+        "all met), expiry, four eyes (`GET /api/v1/environments/{id}` shows the same)."
+    )
     health: HealthEnum  # type: ignore[valid-type]
     revision: int
     created_at: datetime
@@ -405,17 +407,45 @@ class ReleaseHistoryEvent:
     changes: JSON
 
 
+@strawberry.type(
+    description="An approval rule that is not met: `have` fresh approvals of `needed`; matching approvals that "
+    "no longer count: `expired` (older than the policy's `expires_after`) and `stale` (given on other content)."
+)
+class ReleaseUnmetRule:
+    rule: str
+    needed: int
+    have: int
+    expired: int
+    stale: int
+
+
+@strawberry.type(description="The occurrence of a freeze in force.")
+class ReleaseFreezeOccurrence:
+    starts_at: datetime
+    ends_at: datetime
+
+
 @strawberry.type(description="What stands between a release and an environment (see deployCheck).")
 class ReleaseDeployBlocker:
     code: str
     message: str
     status: ReleaseStatusEnum | None = None  # type: ignore[valid-type]
     required_approvals: int | None = None
+    unmet_rules: list[ReleaseUnmetRule] | None = None
     workflow: str | None = None
     required_environment: str | None = None
     until: datetime | None = None
+    freeze: str | None = None
+    occurrence: ReleaseFreezeOccurrence | None = None
+    next_open_at: datetime | None = None
     reason: str | None = None
     deployment: str | None = None
+
+    def __post_init__(self) -> None:  # the service's blockers are dicts (as REST serializes them)
+        if self.unmet_rules is not None:
+            self.unmet_rules = [ReleaseUnmetRule(**rule) for rule in self.unmet_rules]
+        if isinstance(self.occurrence, dict):
+            self.occurrence = ReleaseFreezeOccurrence(**self.occurrence)
 
 
 @strawberry.type(description="Whether the release may be deployed to the environment now, and what blocks it.")

@@ -38,7 +38,8 @@ def release_content(release: Release) -> dict[str, Any]:
 def content_digest(content: dict[str, Any]) -> str:
     """`sha256:<hex>` of the canonical JSON of `content` (sorted keys, no spaces, UTF-8)."""
     text = json.dumps(content, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str)
-    return "sha256:" + hashlib.sha256(text.encode()).hexdigest()
+    # surrogatepass: a lone surrogate stored before input was checked (issue #10) still digests, as itself
+    return "sha256:" + hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
 
 
 def release_content_digest(release: Release) -> str:

@@ -7,7 +7,7 @@ import pytest
 
 from audit.models import AuditEvent
 from graphql_api.tests.conftest import graphql
-from opsportal.testing.factories import make_release
+from opsportal.testing.factories import make_release, set_approval_policy
 from opsportal.testing.faults import fail_at_write
 from releases import services
 from releases.choices import DeploymentStatus
@@ -133,8 +133,7 @@ def test_approve_release_refused_to_an_engineer_and_to_its_creator(engineer, man
 
 
 def test_approve_release_refused_twice(manager, manager2, envs):
-    envs["production"].min_approvals = 2
-    envs["production"].save()
+    set_approval_policy("production", 2)  # two Release Managers
     release = _pending(manager)
     assert graphql(APPROVE, {"id": release.pk}, user=manager2).data["approve_release"]["status"] == "pending_approval"
     refused = _refused(graphql(APPROVE, {"id": release.pk}, user=manager2), "already_approved", 409)

@@ -195,3 +195,21 @@ def test_environments_with_status_read_as_rest_in_a_constant_number_of_queries(a
     development = next(env for env in results if env["id"] == "development")
     assert len(development["status"]["recent_deployments"]) == 5
     assert development["status"]["current_release"]["version"] == releases[-1].version
+
+
+def test_environments_show_their_approval_policy_as_rest_does(api, manager, envs):
+    """Issue #12's approval policy replaced `min_approvals`: GraphQL shows the policy REST shows."""
+    from opsportal.testing.factories import set_approval_policy
+
+    set_approval_policy(
+        "production", [{"approvals": 2, "group": "Release Managers"}, {"approvals": 1, "team": "security-team"}]
+    )
+    results = graphql("{ environments { results { id requires_approval approval_policy } } }", user=manager)
+    for env in results.data["environments"]["results"]:
+        rest = api.get(f"/api/v1/environments/{env['id']}").json()
+        assert (env["requires_approval"], env["approval_policy"]) == (
+            rest["requires_approval"],
+            rest["approval_policy"],
+        )
+    production = next(env for env in results.data["environments"]["results"] if env["id"] == "production")
+    assert [rule.get("team") for rule in production["approval_policy"]["rules"]] == [None, "security-team"]
