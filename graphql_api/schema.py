@@ -11,12 +11,14 @@ from datetime import date
 from typing import Any
 
 import strawberry
+from django.http import QueryDict
 from graphql import GraphQLError, OperationDefinitionNode, OperationType, ValidationRule
 from strawberry.extensions import AddValidationRules, MaxTokensLimiter
 from strawberry.scalars import JSON
 from strawberry.schema.config import StrawberryConfig
 from strawberry.types import Info
 
+from dashboard.api.dora import dora_series
 from dashboard.api.serializers import DashboardStatsSerializer
 from dashboard.selectors import dashboard_stats
 from environments.api.views import EnvironmentViewSet
@@ -257,6 +259,32 @@ class Query:
     def dashboard_stats(self, info: Info) -> JSON:
         reader(info)
         return dict(DashboardStatsSerializer(dashboard_stats()).data)
+
+    @strawberry.field(
+        description="`GET /api/v1/dora/metrics`, the same series: one DORA metric as `{date, value, level}`, "
+        'oldest first (definitions: README, "DORA metrics"). Defaults as in REST: `daily`, the last 90 days, '
+        "the `production` tier, the configured failure source."
+    )
+    def dora_metrics(
+        self,
+        info: Info,
+        metric: str,
+        interval: str | None = None,
+        start_date: date | None = None,
+        end_date: date | None = None,
+        environment_tiers: list[str] | None = None,
+        team: str | None = None,
+        failure_source: str | None = None,
+    ) -> list[t.DoraPoint]:
+        reader(info)
+        params = QueryDict(mutable=True)
+        given = {"metric": metric, "interval": interval, "team": team, "failure_source": failure_source}
+        for key, value in {**given, "start_date": start_date, "end_date": end_date}.items():
+            if value is not None:
+                params[key] = str(value)
+        if environment_tiers:
+            params.setlist("environment_tiers", environment_tiers)
+        return [t.DoraPoint(**point) for point in dora_series(params)]
 
 
 # --------------------------------------------------------------------------- mutations

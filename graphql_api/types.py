@@ -561,3 +561,12 @@ class EnvironmentStatus:
     current_release: Release | None
     last_deployment: Deployment | None
     recent_deployments: list[Deployment]
+
+
+@strawberry.type(description="One point of a DORA series: GitLab's `{date, value}` and the DORA performance level.")
+class DoraPoint:
+    date: str = strawberry.field(description="The bucket: a UTC day, the 1st of a month, or the start for `all`.")
+    value: float | None = strawberry.field(
+        description="A count, seconds (medians) or a ratio 0..1; null when there is nothing to measure."
+    )
+    level: str | None = strawberry.field(description="elite, high, medium or low (State of DevOps Report 2023).")

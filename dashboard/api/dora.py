@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from django.http import QueryDict
 from django.utils import timezone
 from drf_spectacular.utils import OpenApiExample, OpenApiResponse, extend_schema
 from rest_framework import serializers, viewsets
@@ -19,6 +20,7 @@ from releases.dora import (
     LEVELS,
     MAX_RANGE_DAYS,
     METRICS,
+    DoraPoint,
     DoraQuery,
     dora_metric_series,
 )
@@ -112,6 +114,25 @@ DORA_METRICS_SCHEMA = extend_schema(
 )
 
 
+def dora_series(params: QueryDict) -> list[DoraPoint]:
+    """The series `params` ask for (`DoraMetricsQuerySerializer`: 400 `invalid` naming a bad parameter), as REST
+    and GraphQL answer it."""
+    query = DoraMetricsQuerySerializer(data=params)
+    query.is_valid(raise_exception=True)
+    data = query.validated_data
+    options = {key: data[key] for key in ("team", "failure_source") if data.get(key)}
+    return dora_metric_series(
+        DoraQuery(
+            metric=data["metric"],
+            start_date=data["start_date"],
+            end_date=data["end_date"],
+            interval=data.get("interval") or "daily",
+            environment_tiers=tuple(data.get("environment_tiers") or (Tier.PRODUCTION,)),
+            **options,
+        )
+    )
+
+
 class DoraMetricsViewSet(viewsets.ViewSet):
     """The DORA metrics (`/api/v1/dora/metrics`)."""
 
@@ -119,18 +140,5 @@ class DoraMetricsViewSet(viewsets.ViewSet):
     def list(self, request: Request) -> Response:
         """Deployment frequency, lead time for changes, time to restore service, change failure rate or
         deployment rework rate, daily, monthly or over the whole range, for the chosen tiers and team."""
-        query = DoraMetricsQuerySerializer(data=request.query_params)
-        query.is_valid(raise_exception=True)
-        data = query.validated_data
-        options = {key: data[key] for key in ("team", "failure_source") if data.get(key)}
-        series = dora_metric_series(
-            DoraQuery(
-                metric=data["metric"],
-                start_date=data["start_date"],
-                end_date=data["end_date"],
-                interval=data.get("interval") or "daily",
-                environment_tiers=tuple(data.get("environment_tiers") or (Tier.PRODUCTION,)),
-                **options,
-            )
-        )
+        series = dora_series(request.query_params)
         return Response(DoraPointSerializer(series, many=True).data)

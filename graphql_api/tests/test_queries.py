@@ -213,3 +213,28 @@ def test_environments_show_their_approval_policy_as_rest_does(api, manager, envs
         )
     production = next(env for env in results.data["environments"]["results"] if env["id"] == "production")
     assert [rule.get("team") for rule in production["approval_policy"]["rules"]] == [None, "security-team"]
+
+
+DORA = """query ($metric: String!, $interval: String, $tiers: [String!]) {
+  dora_metrics(metric: $metric, interval: $interval, environment_tiers: $tiers) { date value level }
+}"""
+
+
+def test_dora_metrics_read_as_rest(api, manager, envs):
+    """Issue #13's DORA series, the same points over GraphQL as over `GET /api/v1/dora/metrics`."""
+    for release in [make_release() for _ in range(3)]:
+        services.release_deploy(release=release, environment=envs["development"], actor=manager)
+    for metric, interval, tiers in (
+        ("deployment_frequency", "daily", ["development"]),
+        ("lead_time_for_changes", "monthly", ["development", "staging"]),
+        ("change_failure_rate", "all", None),
+    ):
+        mine = graphql(DORA, {"metric": metric, "interval": interval, "tiers": tiers}, user=manager).data
+        query = f"metric={metric}&interval={interval}" + "".join(f"&environment_tiers={t}" for t in tiers or [])
+        assert mine["dora_metrics"] == api.get(f"/api/v1/dora/metrics?{query}").json()
+    counted = graphql(
+        DORA, {"metric": "deployment_frequency", "interval": "all", "tiers": ["development"]}, user=manager
+    )
+    assert counted.data["dora_metrics"][0]["value"] == 3
+    refused = graphql(DORA, {"metric": "mttr"}, user=manager)
+    assert refused.error["extensions"]["code"] == "invalid" and "metric" in refused.error["extensions"]["errors"]
