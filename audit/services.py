@@ -18,7 +18,7 @@ from events.outbox import outbox_record
 from opsportal.clock import now_ms
 from opsportal.middleware import current_request_context
 from opsportal.services import collection_changed
-from opsportal.uow import Transient, on_commit, unit_of_work
+from opsportal.uow import Transient, on_commit, unit_memo, unit_of_work
 
 # Every write is also a structured service event in the logs (approvals, deployments, …).
 service_log = logging.getLogger("opsportal.services")
@@ -110,7 +110,10 @@ def audit_record(
     """
     action = AuditAction(action).value
     context = current_request_context()
-    tail = AuditEvent.objects.order_by("-seq").values("seq", "hash").first()
+    # After its first append a unit knows the tail: its own last event (a concurrent append on MongoDB
+    # still collides on `seq` and the unit runs again, with an empty memo).
+    memo = unit_memo()
+    tail = memo.get("audit_tail") or AuditEvent.objects.order_by("-seq").values("seq", "hash").first()
     event = AuditEvent(
         seq=(tail["seq"] + 1) if tail else 1,
         at=now_ms(),
@@ -129,6 +132,7 @@ def audit_record(
         event.save(force_insert=True)
     except IntegrityError as error:
         raise Transient("the audit chain's tail moved") from error
+    memo["audit_tail"] = {"seq": event.seq, "hash": event.hash}
     # Every change passes here: the versions that lists derive their ETag from move with it (issue #18).
     collection_changed(AUDIT_COLLECTION, object_type, at=event.at)
     # Its outgoing events and webhook deliveries, in this same unit of work (issue #11).

@@ -11,9 +11,12 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from django.core.exceptions import RequestDataTooBig
 from django.http import HttpRequest, HttpResponse
+from django.urls import Resolver404, resolve
 
 from opsportal import proxies
+from opsportal.uow import write_request_turn
 
 access_log = logging.getLogger("opsportal.access")
 
@@ -79,3 +82,39 @@ class RequestIdMiddleware:
             },
         )
         return response
+
+
+_SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "TRACE"})
+
+
+class WriteQueueMiddleware:
+    """API write requests take their worker's write turn (`opsportal.uow.write_request_turn`: on SQLite,
+    one at a time per process) once their body has arrived, so a client that sends its body slowly holds
+    up nobody. Views that write nothing worth queueing for (sign-in: a slow password hash) say
+    `queue_writes = False`."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        if not self._queued(request):
+            return self.get_response(request)
+        with write_request_turn():
+            return self.get_response(request)
+
+    @staticmethod
+    def _queued(request: HttpRequest) -> bool:
+        if request.method in _SAFE_METHODS or not request.path_info.startswith("/api/"):
+            return False
+        try:
+            view = resolve(request.path_info).func
+        except Resolver404:
+            return False
+        view_class = getattr(view, "cls", None) or getattr(view, "view_class", None)
+        if not getattr(view_class, "queue_writes", True):
+            return False
+        try:
+            request.body  # noqa: B018 - the whole body arrives before the request queues
+        except RequestDataTooBig:
+            return False  # answered 413 by the view, as before
+        return True

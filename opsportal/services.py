@@ -24,7 +24,7 @@ from django.utils import timezone
 
 from opsportal.errors import ApplicationError, Conflict
 from opsportal.models import CollectionVersion, IdempotencyRecord
-from opsportal.uow import Transient, unit_of_work
+from opsportal.uow import Transient, unit_memo, unit_of_work
 
 IDEMPOTENCY_TTL = timedelta(hours=24)
 
@@ -122,16 +122,24 @@ def idempotency_release(*, record: IdempotencyRecord) -> None:
 
 def collection_changed(*names: str, at: datetime) -> None:
     """Bump the version of each named collection, inside the open unit of work (so the new version commits
-    with the change, or neither does). On MongoDB two units bumping one collection conflict, and one runs
-    again, as they already do on the audit chain's tail."""
-    for name in dict.fromkeys(names):
-        if CollectionVersion.objects.filter(pk=name).update(version=F("version") + 1, changed_at=at):
-            continue
-        try:
-            CollectionVersion.objects.create(id=name, version=1, changed_at=at)
-        except IntegrityError:
-            # Another unit created it first (MongoDB; SQLite serializes writers): run this one again.
-            raise Transient(f"collection version {name!r} created concurrently") from None
+    with the change, or neither does): once per unit, however many of its steps change it (one update for
+    the names new to the unit). On MongoDB two units bumping one collection conflict, and one runs again,
+    as they already do on the audit chain's tail."""
+    bumped: set[str] = unit_memo().setdefault("bumped_collections", set())
+    names = sorted(set(names) - bumped)
+    if not names:
+        return
+    if CollectionVersion.objects.filter(pk__in=names).update(version=F("version") + 1, changed_at=at) < len(names):
+        existing = set(CollectionVersion.objects.filter(pk__in=names).values_list("pk", flat=True))
+        for name in names:
+            if name in existing:
+                continue
+            try:
+                CollectionVersion.objects.create(id=name, version=1, changed_at=at)
+            except IntegrityError:
+                # Another unit created it first (MongoDB; SQLite serializes writers): run this one again.
+                raise Transient(f"collection version {name!r} created concurrently") from None
+    bumped.update(names)
 
 
 def collection_versions(names: Sequence[str]) -> dict[str, tuple[int, datetime | None]]:

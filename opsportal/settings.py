@@ -95,6 +95,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "opsportal.middleware.WriteQueueMiddleware",
 ]
 
 ROOT_URLCONF = "opsportal.urls"
@@ -296,20 +297,24 @@ SPECTACULAR_SETTINGS = {
     },
 }
 
-# --- Cache: throttling counters and idempotency records must be shared by every worker.
+# --- Cache: throttling counters must be shared by every worker (idempotency records are documents).
 REDIS_URL = env_str("REDIS_URL", "")
 if REDIS_URL:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
-elif USING_MONGODB:
-    # Django's database cache speaks SQL only; on MongoDB without Redis, workers share a file cache.
+else:
+    # Without Redis the workers share a file cache: beside the SQLite database file (on the same disk, as
+    # shared as the database), else `.cache`. Not the database itself: every counter update would be a write
+    # transaction queued behind the units of work (the write mix of BENCHMARKS.md).
+    _sqlite_file = not USING_MONGODB and SQLITE_PATH not in ("", ":memory:") and not SQLITE_PATH.startswith("file:")
     CACHES = {
         "default": {
             "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
-            "LOCATION": env_str("OPSPORTAL_CACHE_DIR", str(BASE_DIR / ".cache")),
+            "LOCATION": env_str(
+                "OPSPORTAL_CACHE_DIR", f"{SQLITE_PATH}.cache" if _sqlite_file else str(BASE_DIR / ".cache")
+            ),
+            "OPTIONS": {"MAX_ENTRIES": 10_000},
         }
     }
-else:
-    CACHES = {"default": {"BACKEND": "opsportal.cache.DatabaseCache", "LOCATION": "opsportal_cache"}}
 # Read throttling (issue #18) never writes to the database: Redis where set, else counters per process
 # (the effective read limit is then the rate times the number of workers). Writes and sign-ins use `default`.
 CACHES["throttle"] = (

@@ -201,15 +201,53 @@ def writer_turn(using: str) -> Iterator[None]:
         turn.release()
 
 
+# One API write request at a time per worker process on SQLite (`write_request_turn`).
+_process_write_requests = threading.Lock()
+
+
+@contextmanager
+def write_request_turn(using: str = DEFAULT_DB_ALIAS) -> Iterator[bool]:
+    """On SQLite, one write request at a time in this worker process (`WriteQueueMiddleware`); yields
+    whether the turn was had (not within the busy timeout: the request goes ahead anyway).
+
+    SQLite runs one unit of work at a time whatever the number of threads, and a gthread worker runs one
+    thread at a time on its interpreter lock. With several write requests in one process, the thread
+    that holds the writers' turn (`writer_turn`) shares that interpreter lock with the others, which
+    only parse, authenticate and render meanwhile: its unit takes longer in wall time, every writer of
+    every worker waits that much longer, and the worker that holds the turn file hands it on to its
+    own next thread before the other worker's poll comes round. One write request per process keeps
+    the unit's wall time near its CPU time and the turn alternating between workers (the benchmark's
+    write mix, BENCHMARKS.md). Reads are never queued; on MongoDB nothing is.
+    """
+    if connections[using].vendor != "sqlite":
+        yield False
+        return
+    had = _process_write_requests.acquire(timeout=SQLITE_BUSY_TIMEOUT_SECONDS)
+    try:
+        yield had
+    finally:
+        if had:
+            _process_write_requests.release()
+
+
 @contextmanager
 def _one_transaction(using: str) -> Iterator[None]:
     connection = connections[using]
     with writer_turn(using), _atomic(using):
         connection.opsportal_unit_depth = 1
+        connection.opsportal_unit_memo = {}
         try:
             yield
         finally:
             connection.opsportal_unit_depth = 0
+            connection.opsportal_unit_memo = {}
+
+
+def unit_memo(using: str = DEFAULT_DB_ALIAS) -> dict[str, Any]:
+    """A dict that lives as long as the open unit of work (one attempt of it: a unit that runs again starts
+    with an empty one), for what the unit itself wrote and would otherwise read back, e.g. the audit chain's
+    tail after its first append. Outside a unit, a new empty dict each time."""
+    return connections[using].opsportal_unit_memo if in_unit(using) else {}
 
 
 def run_in_unit(func: Callable[[], Any], *, using: str = DEFAULT_DB_ALIAS) -> Any:

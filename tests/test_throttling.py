@@ -60,17 +60,30 @@ def test_a_read_writes_nothing_to_the_database(tight_rates, superuser):
     assert len(caches["throttle"].get(f"throttle_user_{superuser.pk}")) == 3
 
 
-@pytest.mark.skipif(bool(os.environ.get("MONGODB_URI")), reason="needs SQLite: on MongoDB the cache is Redis or files")
-def test_write_counters_live_in_the_database_cache_shared_by_all_workers(tight_rates, api, superuser):
+def test_write_counters_live_in_the_file_cache_shared_by_all_workers(tight_rates, api, superuser):
     from django.conf import settings
+    from django.core.cache.backends.filebased import FileBasedCache
 
-    assert settings.CACHES["default"]["BACKEND"] == "opsportal.cache.DatabaseCache"  # Django's, writes queued
-    assert api.post("/api/v1/teams", {"name": "Web"}, format="json").status_code == 201
-    # Every worker reads the same table, so this write counts against the user everywhere.
-    assert len(cache.get(f"throttle_user_{superuser.pk}")) == 1
+    assert settings.CACHES["default"]["BACKEND"].endswith("FileBasedCache")
+    with CaptureQueriesContext(connection) as queries:
+        assert api.post("/api/v1/teams", {"name": "Web"}, format="json").status_code == 201
+    # The counter is no write to the database (it would queue behind the units of work) …
+    assert not [q["sql"] for q in queries.captured_queries if "cache" in q["sql"]]
+    # … and every worker reads the same directory: another process's cache there sees this write.
+    other_worker = FileBasedCache(settings.CACHES["default"]["LOCATION"], {})
+    assert len(other_worker.get(f"throttle_user_{superuser.pk}")) == 1
     # Reads count elsewhere: the write budget is not spent by polling.
     api.get("/api/v1/teams")
-    assert len(cache.get(f"throttle_user_{superuser.pk}")) == 1
+    assert len(other_worker.get(f"throttle_user_{superuser.pk}")) == 1
+
+
+@pytest.mark.skipif(bool(os.environ.get("MONGODB_URI")), reason="needs SQLite: the file cache beside its database")
+def test_without_redis_the_shared_cache_sits_beside_the_sqlite_database():
+    from django.conf import settings
+
+    if os.environ.get("OPSPORTAL_CACHE_DIR"):
+        pytest.skip("OPSPORTAL_CACHE_DIR names the cache directory")
+    assert settings.CACHES["default"]["LOCATION"] == f"{settings.SQLITE_PATH}.cache"
 
 
 def test_write_budget_holds_whatever_the_reads(tight_rates, api):

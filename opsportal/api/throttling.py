@@ -12,7 +12,7 @@ password included — answers 429 with `Retry-After` until the oldest failure le
 Reads do no writes (issue #18): the `anon`/`user` budgets of reads (GET, HEAD, OPTIONS) count in the
 `throttle` cache — per process by default (so the effective read limit is the rate times the number of
 workers), Redis when `REDIS_URL` is set — never in the database. Writes and sign-ins count in the
-`default` cache, shared by every worker (the database cache, or Redis): they are rare and must hold.
+`default` cache, shared by every worker (files beside the SQLite database, or Redis): they are rare and must hold.
 """
 
 from __future__ import annotations

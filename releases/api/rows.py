@@ -77,9 +77,12 @@ def release_list_data(rows: list[dict[str, Any]], environments: list[dict[str, A
     return [{**_release_data(row), "deployed_to": deployed_to.get(row["id"], [])} for row in rows]
 
 
-def release_detail_data(row: dict[str, Any], environments: list[dict[str, Any]]) -> dict[str, Any]:
+def release_detail_data(
+    row: dict[str, Any], environments: list[dict[str, Any]], release: Release | None = None
+) -> dict[str, Any]:
     """`ReleaseSerializer`'s shape: the release with, per environment in promotion order, its embedded summary
-    there (`Release.environments`) beside what the environment is (`environments_now`)."""
+    there (`Release.environments`) beside what the environment is (`environments_now`). `release`: the
+    row's instance, when the caller has it (the approval rules read it)."""
     embedded = row["environments"] or {}
     summaries = []
     for env in environments:
@@ -95,7 +98,15 @@ def release_detail_data(row: dict[str, Any], environments: list[dict[str, Any]])
                 "deployment": summary.get("deployment"),
             }
         )
-    return {**_release_data(row), "environments": summaries, "approval_status": release_approval_status(_release(row))}
+    approval_status = release_approval_status(release if release is not None else _release(row))
+    return {**_release_data(row), "environments": summaries, "approval_status": approval_status}
+
+
+def release_instance_data(release: Release) -> dict[str, Any]:
+    """`ReleaseSerializer`'s shape of an instance a write has just returned (its response): from the summary
+    it embeds, which the write kept up to date in its unit, and the environments as they are now."""
+    row = {name: getattr(release, name) for name in RELEASE_DETAIL_ROW}
+    return release_detail_data(row, environments_now(), release)
 
 
 def _release(row: dict[str, Any]) -> Release:

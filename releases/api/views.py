@@ -29,6 +29,7 @@ from releases.api.rows import (
     deployment_data,
     environments_now,
     release_detail_data,
+    release_instance_data,
     release_list_data,
 )
 from releases.api.schema import (
@@ -141,8 +142,15 @@ class ReleaseViewSet(RowReadMixin, IdempotentPostMixin, RevisionETagMixin, views
 
     # ---- lifecycle actions
 
+    def create(self, request: Request, *args, **kwargs) -> Response:
+        serializer = self.get_serializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        self.perform_create(serializer)
+        data = release_instance_data(serializer.instance)
+        return Response(data, status=status.HTTP_201_CREATED, headers=self.get_success_headers(data))
+
     def _release_response(self, release: Release) -> Response:
-        return Response(ReleaseSerializer(release, context=self.get_serializer_context()).data)
+        return Response(release_instance_data(release))
 
     @SUBMIT_SCHEMA
     @action(detail=True, methods=["post"])
