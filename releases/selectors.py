@@ -81,17 +81,10 @@ def release_approval_status(
     return answer
 
 
-def release_environment_summaries(*, release_ids: list[str]) -> dict[str, list[dict[str, Any]]]:
-    """Per release, for every environment (in promotion order): whether the release is current
-    there, and the release's latest deployment there (or None). Three queries for any number of releases."""
-    if not release_ids:
-        return {}
-    environments = list(
-        Environment.objects.order_by("order", "id").values("id", "name", "tier", "health", "current_release_id")
-    )
-    # The newest deployment per (release, environment) is its highest sequence there: find
-    # those sequences in the database, then fetch exactly those rows by the unique
-    # (environment, sequence) index, however long the releases' histories are.
+def latest_deployments(release_ids: list[str]) -> QuerySet[Deployment]:
+    """The newest deployment of each of the releases in each environment where it was deployed: its highest
+    sequence there. Those sequences are found in the database (one query), then the query returned fetches
+    exactly those rows by the unique (environment, sequence) index, however long the releases' histories are."""
     newest = (
         Deployment.objects.filter(release_id__in=release_ids)
         .order_by()
@@ -104,8 +97,19 @@ def release_environment_summaries(*, release_ids: list[str]) -> dict[str, list[d
     wanted = Q(environment_id="", sequence=0)
     for _, environment_id, sequence in newest:
         wanted |= Q(environment_id=environment_id, sequence=sequence)
+    return Deployment.objects.filter(wanted).order_by()
+
+
+def release_environment_summaries(*, release_ids: list[str]) -> dict[str, list[dict[str, Any]]]:
+    """Per release, for every environment (in promotion order): whether the release is current
+    there, and the release's latest deployment there (or None). Three queries for any number of releases."""
+    if not release_ids:
+        return {}
+    environments = list(
+        Environment.objects.order_by("order", "id").values("id", "name", "tier", "health", "current_release_id")
+    )
     latest: dict[tuple[str, str], Deployment] = {
-        (d.release_id, d.environment_id): d for d in Deployment.objects.filter(wanted).order_by()
+        (d.release_id, d.environment_id): d for d in latest_deployments(release_ids)
     }
     return {
         release_id: [

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
+import orjson
 from rest_framework.request import Request
 from rest_framework.response import Response
 
 from opsportal.api.conditional import request_versions
+from opsportal.api.renderers import dumps
 from opsportal.errors import Conflict, PreconditionFailed, ValidationFailed
 from opsportal.models import IdempotencyRecord
 from opsportal.services import (
@@ -124,10 +126,12 @@ class IdempotentPostMixin:
             def unit() -> Response:
                 response = handler(request, *args, **kwargs)
                 if response.status_code < 400:
+                    data = getattr(response, "data", None)
                     idempotency_complete(
                         record=record,
                         status_code=response.status_code,
-                        body=getattr(response, "data", None),
+                        # As the client gets it: rows carry datetimes, which only the renderer writes as text.
+                        body=orjson.loads(dumps(data)) if data is not None else None,
                         location=response.get("Location", ""),
                     )
                     self._idempotency = None
@@ -158,10 +162,12 @@ class IdempotentPostMixin:
                 if response.status_code >= 500:
                     idempotency_release(record=record)
                 else:
+                    data = getattr(response, "data", None)
                     idempotency_complete(
                         record=record,
                         status_code=response.status_code,
-                        body=getattr(response, "data", None),
+                        # As the client gets it: rows carry datetimes, which only the renderer writes as text.
+                        body=orjson.loads(dumps(data)) if data is not None else None,
                         location=response.get("Location", ""),
                     )
             except Conflict:

@@ -13,8 +13,9 @@ from opsportal.testing.factories import client_for, make_user
 
 @pytest.fixture(autouse=True)
 def _fresh_process_caches():
-    """The per-process caches (the read throttle's counters, the JWT users; issue #18) start empty in every
-    test, as the database cache does (rolled back with the test)."""
+    """The caches start empty in every test: the per-process ones (the read throttle's counters, the JWT
+    users; issue #18) and the shared file cache (the write and sign-in throttles' counters), which no
+    rollback undoes."""
     yield
     from django.core.cache import caches
 
@@ -22,6 +23,7 @@ def _fresh_process_caches():
     from opsportal.api.rows import forget_process_caches
 
     caches["throttle"].clear()
+    caches["default"].clear()
     CachedJWTAuthentication.forget_all()
     forget_process_caches()
 

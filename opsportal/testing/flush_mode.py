@@ -8,9 +8,8 @@ does not depend on per-test rollback either, CI runs it a second time in this mo
 
 On when `OPSPORTAL_TEST_FLUSH` is true, and always when `MONGODB_URI` is set. Then every test
 that uses the database (a `django_db` mark, or the `db` fixture through some other fixture)
-runs with `django_db(transaction=True)`, keeping the mark's other arguments; and the cache is
-cleared after it, because the database cache's rows, like the data, were only ever undone by
-the rollback (its table is no model, so `flush` leaves it).
+runs with `django_db(transaction=True)`, keeping the mark's other arguments; and every cache is
+cleared after it (Redis or files on MongoDB; no flush reaches them).
 """
 
 from __future__ import annotations

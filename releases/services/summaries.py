@@ -10,10 +10,12 @@ does. `check_integrity` verifies every summary against the deployments and `--re
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import Any
 
+from environments.models import Environment
 from opsportal.uow import unit_of_work
 from releases.models import Release
-from releases.selectors import release_environment_summaries
+from releases.selectors import latest_deployments
 from releases.shapes import DEPLOYMENT_ROW, environments_document
 
 
@@ -24,11 +26,10 @@ def release_environments_refresh(*, release_ids: Iterable[str | None]) -> None:
     ids = sorted({release_id for release_id in release_ids if release_id})
     if not ids:
         return
-    for release_id, summaries in release_environment_summaries(release_ids=ids).items():
-        latest = {
-            summary["environment"]: {name: getattr(summary["deployment"], name) for name in DEPLOYMENT_ROW}
-            for summary in summaries
-            if summary["deployment"] is not None
-        }
-        current = {summary["environment"]: summary["current_release"] for summary in summaries}
-        Release.objects.filter(pk=release_id).update(environments=environments_document(release_id, latest, current))
+    current = dict(Environment.objects.order_by().values_list("id", "current_release_id"))
+    latest: dict[str, dict[str, dict[str, Any]]] = {release_id: {} for release_id in ids}
+    for row in latest_deployments(ids).values(*DEPLOYMENT_ROW):
+        latest[row["release_id"]][row["environment_id"]] = row
+    for release_id in ids:
+        document = environments_document(release_id, latest[release_id], current)
+        Release.objects.filter(pk=release_id).update(environments=document)

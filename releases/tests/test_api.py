@@ -189,6 +189,22 @@ def test_idempotency_key_makes_a_retried_action_run_once(api, envs):
     assert Deployment.objects.count() == 1
 
 
+def test_idempotent_create_and_submit_replay_the_first_response_byte_for_byte(api, envs):
+    """Write responses are built from rows (datetimes until rendered): the stored response is the JSON sent."""
+    body = {"name": "Replayed", "version": "4.2.0", "target_date": "2026-12-24"}
+    first = api.post(URL, body, format="json", HTTP_IDEMPOTENCY_KEY="create-1")
+    again = api.post(URL, body, format="json", HTTP_IDEMPOTENCY_KEY="create-1")
+    assert first.status_code == again.status_code == 201, first.json()
+    assert again["Idempotent-Replayed"] == "true" and again.content == first.content
+    assert first.json()["created_at"].endswith("Z") and first.json()["target_date"] == "2026-12-24"
+    submit = f"{URL}/{first.json()['id']}/submit"
+    submitted = api.post(submit, {}, format="json", HTTP_IDEMPOTENCY_KEY="submit-1")
+    resubmitted = api.post(submit, {}, format="json", HTTP_IDEMPOTENCY_KEY="submit-1")
+    assert submitted.status_code == resubmitted.status_code == 200, submitted.json()
+    assert resubmitted.content == submitted.content and submitted.json()["status"] == "pending_approval"
+    assert Release.objects.filter(version="4.2.0").count() == 1
+
+
 def test_delete_draft_and_refuse_approved(api, carol_api, envs):
     draft = create(api, version="0.1.0")
     assert api.delete(f"{URL}/{draft['id']}").status_code == 204
