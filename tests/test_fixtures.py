@@ -23,6 +23,7 @@ from environments.services import freezes_import_ics
 from opsportal import roles
 from opsportal.sample_data import sample_data_shift_to_now
 from opsportal.testing.factories import client_for, make_user
+from releases.integrity import integrity_violations
 from releases.models import Deployment, Release
 from releases.selectors import release_approval_status
 from teams.models import Team
@@ -79,9 +80,14 @@ def test_the_three_predecessor_releases(sample_data):
 
 def test_every_object_passes_model_validation(sample_data):
     """Embedded documents match their JSON Schemas; fields their constraints."""
-    for model in (Team, Workflow, Environment, Release, Deployment):
+    for model in (Team, Workflow, Environment, Release, Deployment, Freeze):
         for obj in model.objects.all():
             obj.full_clean()
+
+
+def test_check_integrity_finds_nothing(sample_data):
+    """What `manage.py check_integrity` checks (summaries, approvals, sequences…) holds as loaded."""
+    assert [str(v) for v in integrity_violations()] == []
 
 
 def test_approvals_match_statuses(sample_data):
@@ -342,6 +348,7 @@ def test_moved_to_now_the_scheduled_deployment_stays_ahead_and_outside_every_fre
     assert release.environments["production"]["deployment"]["id"] == "deployment-12"
     (status,) = release_approval_status(release, at=now)
     assert status["met"], "the approvals of the approved release count now"
+    assert [str(v) for v in integrity_violations()] == []
     # The calendar keeps its dates.
     assert Freeze.objects.get(pk="1-weihnachtstag-2026-12-25").starts_at == datetime(2026, 12, 24, 23, tzinfo=UTC)
     assert Freeze.objects.get(pk="production-weekend-freeze").starts_at == datetime(2026, 1, 2, 23, tzinfo=UTC)
