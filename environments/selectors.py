@@ -12,6 +12,7 @@ from django.utils.dateparse import parse_datetime
 
 from environments.calendar import Occurrence, applies, covering, next_open_at, occurrences
 from environments.models import Environment, Freeze
+from releases.choices import OUTCOME_STATUSES
 from releases.models import Deployment, Release
 
 RECENT_DEPLOYMENTS = 5
@@ -101,10 +102,13 @@ def environment_status(environment: Environment) -> dict[str, Any]:
     """What is running in `environment` and how it got there, in a constant number of queries.
 
     Keys: environment, current_release, last_deployment, health, frozen, frozen_until,
-    recent_deployments (newest first, each with `release` loaded).
+    recent_deployments (newest first, each with `release` loaded): deployments that ran, so not one
+    scheduled for later (its `started_at` is its time to come) nor one cancelled before it ran.
     """
     recent = list(
-        Deployment.objects.filter(environment=environment.pk).order_by("-started_at", "-sequence")[:RECENT_DEPLOYMENTS]
+        Deployment.objects.filter(environment=environment.pk, status__in=OUTCOME_STATUSES).order_by(
+            "-started_at", "-sequence"
+        )[:RECENT_DEPLOYMENTS]
     )
     # One read for every release the answer names, instead of a join per deployment.
     release_ids = ({d.release_id for d in recent} | {environment.current_release_id}) - {None}

@@ -37,6 +37,24 @@ for name, role in users.items():
         user.groups.add(Group.objects.get(name=role))
 """
 
+# The sample data's calendar and production policy depend on the day the tests run (issue #12): a weekly
+# weekend freeze and the German public holidays on production, a Christmas change freeze, approvals that
+# stop counting after 72 hours, a deployment scheduled for 2026-11-27 (overdue on any later day), and a
+# policy that wants the security team, which the users below are not in. The live tests make their own
+# environments, releases, freezes and policies; so that what they find of the sample data does not change
+# with the weekday or the date (CI on a Saturday, on 25 December), the server starts without the sample
+# freezes and the scheduled deployment, and production asks one Release Manager, as before issue #12.
+# Tests that need a freeze or a policy make their own. (Test setup, like `loaddata`: no service, no audit.)
+DATE_FREE_SAMPLE_SCRIPT = """
+from environments.models import Environment, Freeze
+from environments.policies import default_policy
+from releases.choices import DeploymentStatus
+from releases.models import Deployment
+Freeze.objects.all().delete()
+Deployment.objects.filter(status=DeploymentStatus.SCHEDULED).delete()
+Environment.objects.filter(pk="production").update(approval_policy=default_policy(1), requires_approval=True)
+"""
+
 
 def free_port() -> int:
     with socket.socket() as sock:
@@ -216,6 +234,7 @@ def _serve(
     _manage(env, "migrate", "--noinput")
     if (ROOT / "fixtures" / "sample_data.json").exists():
         _manage(env, "loaddata", "sample_data")
+        _manage(env, "shell", "-c", DATE_FREE_SAMPLE_SCRIPT)
     users = {"rm1": "Release Managers", "rm2": "Release Managers", "eng": "Engineers", "viewer": "Viewers"}
     users.update({f"rm{i}": "Release Managers" for i in range(3, 25)})
     _manage(env, "shell", "-c", SETUP_SCRIPT.replace("{USERS}", repr(users)))
