@@ -81,7 +81,7 @@ def release_approval_status(
     return answer
 
 
-def latest_deployments(release_ids: list[str]) -> QuerySet[Deployment]:
+def latest_deployments_query(release_ids: list[str]) -> QuerySet[Deployment]:
     """The newest deployment of each of the releases in each environment where it was deployed: its highest
     sequence there. Those sequences are found in the database (one query), then the query returned fetches
     exactly those rows by the unique (environment, sequence) index, however long the releases' histories are."""
@@ -109,7 +109,7 @@ def release_environment_summaries(*, release_ids: list[str]) -> dict[str, list[d
         Environment.objects.order_by("order", "id").values("id", "name", "tier", "health", "current_release_id")
     )
     latest: dict[tuple[str, str], Deployment] = {
-        (d.release_id, d.environment_id): d for d in latest_deployments(release_ids)
+        (d.release_id, d.environment_id): d for d in latest_deployments_query(release_ids)
     }
     return {
         release_id: [

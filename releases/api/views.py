@@ -27,6 +27,7 @@ from releases.api.rows import (
     RELEASE_DETAIL_ROW,
     RELEASE_ROW,
     deployment_data,
+    deployment_instance_data,
     environments_now,
     release_detail_data,
     release_instance_data,
@@ -175,9 +176,8 @@ class ReleaseViewSet(RowReadMixin, IdempotentPostMixin, RevisionETagMixin, views
 
     def _deployment_created(self, request: Request, deployment: Deployment) -> Response:
         location = reverse("deployment-detail", kwargs={"pk": deployment.pk}, request=request)
-        return Response(
-            DeploymentSerializer(deployment).data, status=status.HTTP_201_CREATED, headers={"Location": location}
-        )
+        data = deployment_instance_data(deployment)
+        return Response(data, status=status.HTTP_201_CREATED, headers={"Location": location})
 
     @DEPLOY_SCHEMA
     @action(detail=True, methods=["post"])
@@ -273,11 +273,11 @@ class DeploymentViewSet(RowReadMixin, mixins.ListModelMixin, mixins.RetrieveMode
     def cancel(self, request: Request, pk: str | None = None) -> Response:
         """Cancel a scheduled deployment (issue #12): → `cancelled`; anything else is 409."""
         deployment = call_service(self, services.deployment_cancel, target="deployment")
-        return Response(DeploymentSerializer(deployment).data)
+        return Response(deployment_instance_data(deployment))
 
     def partial_update(self, request: Request, *args, **kwargs) -> Response:
         """Report the result of an in-progress deployment: `succeeded` or `failed`."""
         deployment = call_service(
             self, services.deployment_report_status, DeploymentStatusReportInputSerializer, target="deployment"
         )
-        return Response(DeploymentSerializer(deployment).data)
+        return Response(deployment_instance_data(deployment))

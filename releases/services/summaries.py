@@ -15,7 +15,7 @@ from typing import Any
 from environments.models import Environment
 from opsportal.uow import unit_of_work
 from releases.models import Release
-from releases.selectors import latest_deployments
+from releases.selectors import latest_deployments_query
 from releases.shapes import DEPLOYMENT_ROW, environments_document
 
 
@@ -28,7 +28,7 @@ def release_environments_refresh(*, release_ids: Iterable[str | None]) -> None:
         return
     current = dict(Environment.objects.order_by().values_list("id", "current_release_id"))
     latest: dict[str, dict[str, dict[str, Any]]] = {release_id: {} for release_id in ids}
-    for row in latest_deployments(ids).values(*DEPLOYMENT_ROW):
+    for row in latest_deployments_query(ids).values(*DEPLOYMENT_ROW):
         latest[row["release_id"]][row["environment_id"]] = row
     for release_id in ids:
         document = environments_document(release_id, latest[release_id], current)

@@ -88,23 +88,20 @@ def required_approvals(ctx: Context) -> Any:
     covers=[
         "releases.selectors.release_environment_summaries",
         "releases.selectors.release_deployed_to",
-        "releases.selectors.latest_deployments",
+        "releases.selectors.latest_deployments_query",
     ]
 )
 def release_summaries(ctx: Context) -> Any:
     """Per release and environment: current or not, the latest deployment (a Q-OR of (env, seq) pairs)."""
     from releases.models import Release
-    from releases.selectors import latest_deployments, release_deployed_to, release_environment_summaries
+    from releases.selectors import latest_deployments_query, release_deployed_to, release_environment_summaries
     from releases.shapes import DEPLOYMENT_ROW
 
     releases = list(Release.objects.order_by("id"))
+    latest = latest_deployments_query([r.pk for r in releases])
     return {
-        "latest": sorted(
-            latest_deployments([r.pk for r in releases]).values_list("release_id", "environment_id", "sequence")
-        ),
-        "latest_rows": sorted(
-            (row["id"], row["status"]) for row in latest_deployments([r.pk for r in releases]).values(*DEPLOYMENT_ROW)
-        ),
+        "latest": sorted(latest.values_list("release_id", "environment_id", "sequence")),
+        "latest_rows": sorted((row["id"], row["status"]) for row in latest.values(*DEPLOYMENT_ROW)),
         "summaries": release_environment_summaries(release_ids=[r.pk for r in releases]),
         "one": release_environment_summaries(release_ids=[r.pk for r in releases[:1]]),
         "none": release_environment_summaries(release_ids=[]),
