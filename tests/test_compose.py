@@ -12,6 +12,7 @@ import runpy
 import shlex
 import stat
 import subprocess
+import sys
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
@@ -245,6 +246,20 @@ def test_gunicorn_config_defaults(monkeypatch):
     assert config["loglevel"] == "info"
     assert 30 <= config["timeout"] <= 120
     assert config["wsgi_app"] == "opsportal.wsgi:application"
+
+
+def test_gunicorn_workers_freeze_what_they_loaded_out_of_the_collectors_sight(monkeypatch):
+    import gc
+
+    config = load_gunicorn_config(monkeypatch)
+    assert gc.get_freeze_count() == 0
+    try:
+        config["post_worker_init"](worker=None)
+        # The app's modules (views included) are loaded and frozen: full collections no longer scan them.
+        assert "releases.api.views" in sys.modules
+        assert gc.get_freeze_count() > 10_000
+    finally:
+        gc.unfreeze()
 
 
 def test_gunicorn_config_from_environment(monkeypatch):
