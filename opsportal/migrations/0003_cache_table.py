@@ -1,6 +1,6 @@
-"""Create the database cache table (throttling counters shared by all workers) as part of
-`migrate`, so every run path (quick start, docker, tests) has it. Not on MongoDB, where
-the cache is Redis or files (settings.CACHES)."""
+"""Create the database cache tables of `settings.CACHES` as part of `migrate`. Since the write-mix work of
+issue #9 no cache is a database cache (without Redis the workers share files beside the database), so this
+creates nothing today; it stays for the databases that already ran it. Not on MongoDB."""
 
 from django.core.management import call_command
 from django.db import migrations
