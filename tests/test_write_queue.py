@@ -12,6 +12,7 @@ from django.test import RequestFactory
 
 from opsportal.limits import MAX_BODY_BYTES
 from opsportal.middleware import WriteQueueMiddleware
+from opsportal.uow import FifoLock
 
 pytestmark = pytest.mark.skipif(connection.vendor != "sqlite", reason="needs SQLite: MongoDB queues no writes")
 
@@ -90,3 +91,45 @@ def test_a_write_queued_behind_another_goes_on_when_it_finishes():
     second.join(timeout=10)
     teams, environments = "/api/v1/teams", "/api/v1/environments"
     assert order == [f"start {teams}", f"end {teams}", f"start {environments}", f"end {environments}"]
+
+
+def _queue_up(lock: FifoLock, count: int, order: list[int]) -> list[threading.Thread]:
+    """`count` threads that wait for `lock` one after the other (each is queued before the next starts)."""
+
+    def take(number: int) -> None:
+        assert lock.acquire(timeout=10)
+        order.append(number)
+        time.sleep(0.01)  # a request's work
+        lock.release()
+
+    threads = []
+    for number in range(count):
+        thread = threading.Thread(target=take, args=(number,))
+        thread.start()
+        deadline = time.monotonic() + 5
+        while len(lock._waiters) <= number and time.monotonic() < deadline:
+            time.sleep(0.001)
+        threads.append(thread)
+    return threads
+
+
+def test_the_write_turn_goes_to_the_longest_waiting_request_first():
+    lock, order = FifoLock(), []
+    assert lock.acquire(timeout=1)
+    threads = _queue_up(lock, 5, order)
+    lock.release()
+    # A request that arrives just as the turn is handed on does not jump the queue (a `threading.Lock` would
+    # let it: the woken waiter has not run yet).
+    assert not lock.acquire(timeout=0)
+    for thread in threads:
+        thread.join(timeout=10)
+    assert order == [0, 1, 2, 3, 4]
+    assert lock.acquire(timeout=0.01)  # free again once the queue has gone through
+
+
+def test_a_request_that_gives_up_waiting_leaves_the_queue():
+    lock = FifoLock()
+    assert lock.acquire(timeout=1)
+    assert not lock.acquire(timeout=0.02)
+    lock.release()
+    assert lock.acquire(timeout=0.01)  # nobody left waiting to hand it to
