@@ -43,7 +43,7 @@ from releases.services.lifecycle import (
     release_allowed_actions,
 )
 from releases.services.permissions import _check_permission, _username
-from releases.services.summaries import release_environments_refresh
+from releases.services.summaries import release_environments_apply
 from workflows.models import Workflow
 
 if TYPE_CHECKING:
@@ -484,7 +484,7 @@ def release_deploy(
         _release_deployed(release=release, environment=environment, deployment=deployment, actor=actor)
     else:
         _write_release(release=release)
-    release_environments_refresh(release_ids=[release.pk, current_before])
+    release_environments_apply(environment=environment, deployments=[deployment], release_ids=[current_before])
     _sync(caller_release, release)
     _sync(caller_environment, environment)
     return deployment
@@ -560,6 +560,7 @@ def release_rollback(*, release: Release, environment: Environment, actor: Actor
         )
         if not updated:
             raise Transient("the replaced deployment changed since this unit read it")
+        replaced.status, replaced.revision = DeploymentStatus.ROLLED_BACK, replaced.revision + 1
         replaced_change = {"id": replaced.pk, "status": [DeploymentStatus.SUCCEEDED, DeploymentStatus.ROLLED_BACK]}
     _audit(
         actor=actor,
@@ -589,7 +590,7 @@ def release_rollback(*, release: Release, environment: Environment, actor: Actor
         action=AuditAction.RELEASE_ROLLED_BACK,
         extra={"reason": reason or ""},
     )
-    release_environments_refresh(release_ids=[release.pk, target.release_id])
+    release_environments_apply(environment=environment, deployments=[deployment, replaced], release_ids=[release.pk])
     _sync(caller_release, release)
     _sync(caller_environment, environment)
     return deployment
@@ -643,6 +644,9 @@ def deployment_report_status(*, deployment: Deployment, actor: Actor, status: st
         )
         if not updated:
             raise Transient("the environment changed since this unit read it")
+    health_before, current_before = environment.health, environment.current_release_id
+    for key, value in env_values.items():
+        setattr(environment, key, value)
     changes: dict[str, Any] = {
         "status": [DeploymentStatus.IN_PROGRESS, status],
         "release": deployment.release_id,
@@ -650,7 +654,7 @@ def deployment_report_status(*, deployment: Deployment, actor: Actor, status: st
     }
     if notes:
         changes["notes"] = [deployment.notes, notes]
-    changes.update(_health_change(environment.health, env_values.get("health")))
+    changes.update(_health_change(health_before, env_values.get("health")))
     _audit(
         actor=actor,
         action=AuditAction.DEPLOYMENT_STATUS_REPORTED,
@@ -662,6 +666,6 @@ def deployment_report_status(*, deployment: Deployment, actor: Actor, status: st
         setattr(deployment, key, value)
     if becomes_current:
         _release_deployed(release=release, environment=environment, deployment=deployment, actor=actor)
-    release_environments_refresh(release_ids=[deployment.release_id, environment.current_release_id])
+    release_environments_apply(environment=environment, deployments=[deployment], release_ids=[current_before])
     _sync(caller, deployment)
     return deployment

@@ -348,3 +348,33 @@ def test_a_stale_embedded_deployment_summary_is_found_and_rebuilt(alice, carol):
     assert release.environments[env.pk]["deployment"]["id"] == deployment.pk
     assert AuditEvent.objects.filter(action="release.repaired", object_id=release.pk).count() == 1
     assert violations() == []
+
+
+def test_summaries_patched_by_each_write_match_a_rebuild_from_the_deployments(alice, carol):
+    """Deploy, rollback and status reports patch the summaries they change from what they wrote (issue #9's
+    write mix) instead of rebuilding them: after each step, what a rebuild would write is what is stored."""
+    env, other = production(), make_environment()
+    first, second = approved(alice, carol), approved(alice, carol)
+
+    def summary(release: Release, environment: Environment) -> dict:
+        release.refresh_from_db()
+        assert violations() == []  # the stored summaries are what a rebuild would write
+        return release.environments.get(environment.pk)
+
+    release_deploy(release=first, environment=env, actor=carol)
+    release_deploy(release=first, environment=other, actor=carol)
+    assert summary(first, env)["is_current"] and summary(first, other)["is_current"]
+    running = release_deploy(release=second, environment=env, actor=carol, status="in_progress")
+    assert summary(second, env) == {"deployment": summary(second, env)["deployment"], "is_current": False}
+    assert summary(second, env)["deployment"]["status"] == "in_progress"
+    deployment_report_status(deployment=running, actor=carol, status="succeeded")
+    assert summary(second, env)["is_current"] and not summary(first, env)["is_current"]
+    assert summary(first, other)["is_current"]  # another environment: untouched
+    failing = release_deploy(release=second, environment=other, actor=carol, status="in_progress")
+    deployment_report_status(deployment=failing, actor=carol, status="failed")
+    assert summary(second, other)["deployment"]["status"] == "failed"
+    assert not summary(second, other)["is_current"] and summary(first, other)["is_current"]
+    release_rollback(release=second, environment=env, actor=carol)  # back to the first release
+    assert summary(second, env)["deployment"]["status"] == "rolled_back"
+    assert not summary(second, env)["is_current"]
+    assert summary(first, env)["is_current"] and summary(first, env)["deployment"]["kind"] == "rollback"
