@@ -6,8 +6,9 @@ import hashlib
 import hmac
 import json
 import logging
+from collections.abc import Iterable
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.db import IntegrityError
@@ -19,6 +20,9 @@ from opsportal.clock import now_ms
 from opsportal.middleware import current_request_context
 from opsportal.services import collection_changed
 from opsportal.uow import Transient, on_commit, unit_memo, unit_of_work
+
+if TYPE_CHECKING:
+    from django.db.models import Model
 
 # Every write is also a structured service event in the logs (approvals, deployments, …).
 service_log = logging.getLogger("opsportal.services")
@@ -99,8 +103,12 @@ def audit_record(
     object_type: str,
     object_id: str,
     changes: dict[str, Any] | None = None,
+    rows: Iterable[Model] = (),
 ) -> AuditEvent:
     """Append one event to the hash chain, inside the caller's unit of work (or a unit of its own).
+
+    `rows`: the model instances the event is about (the release, the deployment) exactly as the unit has
+    written them so far; its outgoing events describe them from these instead of reading them back.
 
     `action` is one of `AuditAction` (anything else: ValueError). The next `seq` is read and
     inserted; the unique index on `seq` rejects a concurrent append that read the same tail,
@@ -136,7 +144,7 @@ def audit_record(
     # Every change passes here: the versions that lists derive their ETag from move with it (issue #18).
     collection_changed(AUDIT_COLLECTION, object_type, at=event.at)
     # Its outgoing events and webhook deliveries, in this same unit of work (issue #11).
-    outbox_record(event)
+    outbox_record(event, rows)
     on_commit(
         lambda: service_log.info(
             action,

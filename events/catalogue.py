@@ -14,22 +14,28 @@ same id (the `webhook-id` of its deliveries too). `customData.sequence` is the a
 global and in commit order, what consumers order by and what the stream resumes from.
 
 `drafts_for(audit_event)` runs inside the unit of work that appended the audit event (`events.outbox`):
-it reads the release, deployment or environment as that unit wrote them. Users, groups, tokens, teams,
-workflows, repairs and the webhooks themselves are on the audit trail only.
+it describes the release, deployment or environment as that unit wrote them — from the model instances the
+service handed to `audit_record(rows=...)`, or else read. Users, groups, tokens, teams, workflows, repairs
+and the webhooks themselves are on the audit trail only.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import datetime
 from fnmatch import fnmatchcase
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
 from django.conf import settings
 
 from audit.actions import AuditAction
 from audit.models import AuditEvent
+
+if TYPE_CHECKING:
+    from django.db.models import Model
 
 CDEVENTS_SPEC_VERSION = "0.5.1"
 A = AuditAction
@@ -222,10 +228,30 @@ def _new(changes: dict[str, Any], key: str) -> Any:
     return value[1] if isinstance(value, list) and len(value) == 2 else value
 
 
+# The instances handed over by the service for the audit event being described: (model label, pk) → instance.
+_handed_over: ContextVar[dict[tuple[str, str], Any]] = ContextVar("opsportal_event_rows", default={})  # noqa: B039 - never mutated
+# The test suite turns this on (`opsportal.testing.fixtures`): each handed-over row is compared with the stored one.
+VERIFY_HANDED_OVER = False
+
+
+def _row(model: Any, pk: Any, fields: tuple[str, ...]) -> dict[str, Any] | None:
+    """`fields` (attribute names) of the `model` document `pk`: from the instance the service handed over, as
+    its unit has just written it (one read less per event, inside the unit), else read."""
+    instance = _handed_over.get().get((model._meta.label, str(pk)))
+    if instance is None:
+        return model.objects.filter(pk=pk).values(*fields).first()
+    row = {name: getattr(instance, name) for name in fields}
+    if VERIFY_HANDED_OVER:
+        stored = model.objects.filter(pk=pk).values(*fields).first()
+        if stored != row:
+            raise AssertionError(f"{model._meta.label} {pk} handed to audit_record is not as stored: {row} != {stored}")
+    return row
+
+
 def _release_info(release_id: str, changes: dict[str, Any] | None = None) -> dict[str, Any]:
     from releases.models import Release
 
-    row = Release.objects.filter(pk=release_id).values("id", "name", "version", "status", "team_id").first()
+    row = _row(Release, release_id, ("id", "name", "version", "status", "team_id"))
     if row is not None:
         return {**row, "team": row.pop("team_id") or ""}
     changes = changes or {}  # deleted: what the audit event's snapshot says
@@ -336,7 +362,7 @@ def _on_deployment(audit: AuditEvent) -> list[Draft]:
     from releases.models import Deployment
 
     changes = audit.changes or {}
-    deployment = Deployment.objects.filter(pk=audit.object_id).values(*_DEPLOYMENT_FIELDS).first()
+    deployment = _row(Deployment, audit.object_id, _DEPLOYMENT_FIELDS)
     if deployment is None:
         return []
     release = _release_info(deployment["release_id"])
@@ -461,10 +487,17 @@ _HANDLERS = {
 }
 
 
-def drafts_for(audit: AuditEvent) -> list[Draft]:
-    """The events `audit` stands for (none for what consumers do not follow)."""
+def drafts_for(audit: AuditEvent, rows: Iterable[Model] = ()) -> list[Draft]:
+    """The events `audit` stands for (none for what consumers do not follow). `rows`: model instances the
+    event is about, exactly as the unit has just written them (not read back)."""
     handler = _HANDLERS.get(audit.object_type)
-    return handler(audit) if handler is not None else []
+    if handler is None:
+        return []
+    token = _handed_over.set({(row._meta.label, str(row.pk)): row for row in rows})
+    try:
+        return handler(audit)
+    finally:
+        _handed_over.reset(token)
 
 
 def custom_data(audit: AuditEvent, **extra: Any) -> dict[str, Any]:

@@ -20,6 +20,10 @@ from events.choices import DeliveryStatus
 from events.models import Delivery, Event, WebhookSubscription
 
 if TYPE_CHECKING:
+    from collections.abc import Iterable
+
+    from django.db.models import Model
+
     from audit.models import AuditEvent
 
 
@@ -57,10 +61,10 @@ def new_delivery(
     )
 
 
-def outbox_record(audit_event: AuditEvent) -> list[Event]:
-    """Inside the unit that appended `audit_event`: write its events (`events.catalogue`) and one delivery
-    per active subscription whose filters match each of them."""
-    drafts = drafts_for(audit_event)
+def outbox_record(audit_event: AuditEvent, rows: Iterable[Model] = ()) -> list[Event]:
+    """Inside the unit that appended `audit_event`: write its events (`events.catalogue`; `rows` as in
+    `drafts_for`) and one delivery per active subscription whose filters match each of them."""
+    drafts = drafts_for(audit_event, rows)
     if not drafts:
         return []
     events = []

@@ -11,6 +11,18 @@ from rest_framework.test import APIClient
 from opsportal.testing.factories import client_for, make_user
 
 
+@pytest.fixture(autouse=True, scope="session")
+def _verify_rows_handed_to_events():
+    """Services hand the rows an audit event is about to the event catalogue instead of letting it read them
+    back (`audit_record(rows=...)`): in every test each such row is compared with what is stored, so a
+    service that hands over a stale instance fails (AssertionError) rather than send a wrong event."""
+    from events import catalogue
+
+    catalogue.VERIFY_HANDED_OVER = True
+    yield
+    catalogue.VERIFY_HANDED_OVER = False
+
+
 @pytest.fixture(autouse=True)
 def _fresh_process_caches():
     """The caches start empty in every test: the per-process ones (the read throttle's counters, the JWT

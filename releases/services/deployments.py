@@ -322,8 +322,19 @@ def _health_change(before: str, after: str | None) -> dict[str, Any]:
     return {"environment_health": [before, after]} if after is not None and after != before else {}
 
 
-def _audit(*, actor: Actor, action: AuditAction, object_type: str, object_id: str, changes: dict[str, Any]) -> None:
-    audit_record(actor=_username(actor), action=action, object_type=object_type, object_id=object_id, changes=changes)
+def _audit(
+    *,
+    actor: Actor,
+    action: AuditAction,
+    object_type: str,
+    object_id: str,
+    changes: dict[str, Any],
+    rows: tuple[Model, ...] = (),
+) -> None:
+    """`audit_record`; `rows`: the release and deployment as this unit has written them so far."""
+    audit_record(
+        actor=_username(actor), action=action, object_type=object_type, object_id=object_id, changes=changes, rows=rows
+    )
 
 
 def _release_follows(
@@ -353,6 +364,7 @@ def _release_follows(
                 "deployment": deployment.pk,
                 **(extra or {}),
             },
+            rows=(release,),
         )
 
 
@@ -479,6 +491,7 @@ def release_deploy(
         object_type="deployment",
         object_id=deployment.pk,
         changes=changes,
+        rows=(deployment, release),
     )
     if succeeded:
         _release_deployed(release=release, environment=environment, deployment=deployment, actor=actor)
@@ -579,6 +592,7 @@ def release_rollback(*, release: Release, environment: Environment, actor: Actor
             "reason": reason or "",
             **_health_change(health_before, Health.HEALTHY),
         },
+        rows=(deployment,),
     )
     _release_follows(
         release=release,
@@ -655,15 +669,16 @@ def deployment_report_status(*, deployment: Deployment, actor: Actor, status: st
     if notes:
         changes["notes"] = [deployment.notes, notes]
     changes.update(_health_change(health_before, env_values.get("health")))
+    for key, value in values.items():
+        setattr(deployment, key, value)
     _audit(
         actor=actor,
         action=AuditAction.DEPLOYMENT_STATUS_REPORTED,
         object_type="deployment",
         object_id=deployment.pk,
         changes=changes,
+        rows=(deployment, release),
     )
-    for key, value in values.items():
-        setattr(deployment, key, value)
     if becomes_current:
         _release_deployed(release=release, environment=environment, deployment=deployment, actor=actor)
     release_environments_apply(environment=environment, deployments=[deployment], release_ids=[current_before])

@@ -20,6 +20,7 @@ the current release of the environment).
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
@@ -212,6 +213,7 @@ def release_create(*, actor: Actor, data: dict[str, Any]) -> Release:
         object_type="release",
         object_id=release.pk,
         changes=field_changes({}, _release_values(release, ("status", *WRITABLE_FIELDS))),
+        rows=[release],
     )
     return release
 
@@ -328,8 +330,17 @@ def _change_status(
     if to != release.status:
         changes["status"] = [release.status, to]
     changes.update(extra_changes or {})
+    # The caller's instance changes only once the whole unit has gone through (a failed append leaves it as read).
+    written = copy.copy(release)
+    for key, value in values.items():
+        setattr(written, key, value)
     audit_record(
-        actor=_username(actor), action=audit_action, object_type="release", object_id=release.pk, changes=changes
+        actor=_username(actor),
+        action=audit_action,
+        object_type="release",
+        object_id=release.pk,
+        changes=changes,
+        rows=[written],
     )
     for key, value in values.items():
         setattr(release, key, value)
