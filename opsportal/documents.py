@@ -117,12 +117,14 @@ def _protected_objects(error: ProtectedError) -> dict[str, int]:
     return counts
 
 
-def touch_references(model: type[models.Model], ids: Iterable[Any]) -> None:
+def touch_references(model: type[models.Model], ids: Iterable[Any]) -> int:
     """Inside a unit of work that writes a reference to these documents: +1 on their `reference_seq`,
-    so that a concurrent delete of one of them (conditional on it) cannot also commit (DESIGN §3)."""
+    so that a concurrent delete of one of them (conditional on it) cannot also commit (DESIGN §3).
+    Returns how many of them were there."""
     wanted = {pk for pk in ids if pk}
-    if wanted:
-        model.objects.filter(pk__in=wanted).update(reference_seq=F("reference_seq") + 1)
+    if not wanted:
+        return 0
+    return model.objects.filter(pk__in=wanted).update(reference_seq=F("reference_seq") + 1)
 
 
 @dataclass(frozen=True)

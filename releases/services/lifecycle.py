@@ -161,20 +161,25 @@ def _apply_data(release: Release, data: dict[str, Any]) -> list[str]:
     return present
 
 
-def _validate(release: Release, fields: list[str]) -> None:
-    """Field validators (embedded-document schemas, lengths, references) and unique version."""
+def _validate(release: Release, fields: list[str], *, unique: bool = True) -> None:
+    """Field validators (embedded-document schemas, lengths, references) and, with `unique`, unique version."""
     all_fields = {f.name for f in Release._meta.concrete_fields}
     try:
-        release.full_clean(exclude=sorted(all_fields - set(fields)))
+        release.full_clean(exclude=sorted(all_fields - set(fields)), validate_unique=unique)
     except DjangoValidationError as error:
         raise _validation_failed(error) from None
 
 
+_REFERENCES = {"team": Team, "workflow": Workflow}
+
+
 def _touch_references(release: Release, fields: Iterable[str]) -> None:
-    """The team and workflow the release now names: see `opsportal.documents.touch_references`."""
-    models = {"team": Team, "workflow": Workflow}
+    """The team and workflow the release now names: see `opsportal.documents.touch_references`. One that
+    is not there (deleted meanwhile) → 400 on its field, and the unit leaves nothing behind."""
     for field in fields:
-        touch_references(models[field], [getattr(release, f"{field}_id")])
+        value = getattr(release, f"{field}_id")
+        if value and not touch_references(_REFERENCES[field], [value]):
+            raise ValidationFailed({field: [f"Unknown {field} '{value}'."]})
 
 
 def _duplicate_version(version: str) -> ValidationFailed:
@@ -197,14 +202,19 @@ def release_create(*, actor: Actor, data: dict[str, Any]) -> Release:
     for required in ("name", "version"):
         if required not in fields:
             fields.append(required)
-    _validate(release, [*fields, "id"])
+    # No read in the unit for what its writes find out anyway: a taken version or id makes the insert fail,
+    # a team or workflow that is gone is not found by `_touch_references` (the view's serializer has
+    # checked all three already; this catches a concurrent change, one read fewer each).
+    _validate(release, [field for field in (*fields, "id") if field not in _REFERENCES], unique=False)
     if not roles.is_release_manager(actor):
         _check_ownership(actor, release, "create releases")
     try:
-        # The savepoint only keeps SQLite usable after a collision; the unique index decides.
+        # The savepoint only keeps SQLite usable after a collision; the unique indexes decide.
         with transaction.atomic():
             release.save(force_insert=True)
     except IntegrityError:
+        if data.get("id") and Release.objects.filter(pk=release.pk).exists():
+            raise ValidationFailed({"id": [f"A release with id '{release.pk}' already exists."]}) from None
         raise _duplicate_version(release.version) from None
     _touch_references(release, ("team", "workflow"))
     audit_record(

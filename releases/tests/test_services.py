@@ -93,6 +93,21 @@ def test_create_refuses_unknown_team(alice):
     with pytest.raises(ValidationFailed) as exc:
         new_release(alice, team="no-such-team")
     assert "team" in exc.value.extra["errors"]
+    assert not Release.objects.exists() and not events("release.created")
+
+
+def test_create_refuses_a_taken_id_and_an_unknown_workflow_leaving_nothing(alice):
+    """The unit reads nothing to check these: the insert and the touch of the references find them out, and
+    the unit leaves nothing behind."""
+    first = new_release(alice, id="release-1")
+    with pytest.raises(ValidationFailed) as exc:
+        new_release(alice, id="release-1", version="2.0.0")
+    assert exc.value.extra["errors"] == {"id": ["A release with id 'release-1' already exists."]}
+    with pytest.raises(ValidationFailed) as exc:
+        new_release(alice, version="3.0.0", workflow="no-such-workflow")
+    assert exc.value.extra["errors"] == {"workflow": ["Unknown workflow 'no-such-workflow'."]}
+    assert list(Release.objects.values_list("pk", flat=True)) == [first.pk]
+    assert len(events("release.created")) == 1
 
 
 def test_update_changes_fields_bumps_revision_and_audits_the_changes(alice):
