@@ -29,11 +29,16 @@ def deployment_list() -> QuerySet[Deployment]:
     return Deployment.objects.all()
 
 
-def release_required_approvals() -> int:
+def release_required_approvals(*, policies: list[dict[str, Any]] | None = None) -> int:
     """The most approvals any environment's approval policy asks for (the sum of its rules), at least 1:
-    what `approval.requested` announces."""
-    policies = Environment.objects.filter(requires_approval=True).values_list("approval_policy", flat=True)
-    totals = [sum(int(rule.get("approvals") or 1) for rule in policy_with_defaults(p)["rules"]) for p in policies]
+    what `approval.requested` announces. `policies`: those of `release_approval_policies()`, when the caller
+    has read them already."""
+    if policies is None:
+        policies = [
+            {"policy": policy_with_defaults(p)}
+            for p in Environment.objects.filter(requires_approval=True).values_list("approval_policy", flat=True)
+        ]
+    totals = [sum(int(rule.get("approvals") or 1) for rule in entry["policy"]["rules"]) for entry in policies]
     return max([1, *totals])
 
 

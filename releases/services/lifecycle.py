@@ -412,7 +412,7 @@ def release_approve(*, release: Release, actor: Actor, comment: str = "") -> Rel
     after = Release(**{**{f.attname: getattr(release, f.attname) for f in Release._meta.concrete_fields}})
     after.approvals = approvals
     status = release_approval_status(after, policies=_approval_targets(policies), at=at)
-    required = release_required_approvals()
+    required = release_required_approvals(policies=policies)
     count = len(current) + 1
     to = S.APPROVED if all(entry["met"] for entry in status) else release.status
     return _change_status(
