@@ -43,7 +43,7 @@ from releases.services.lifecycle import (
     release_allowed_actions,
 )
 from releases.services.permissions import _check_permission, _username
-from releases.services.summaries import release_environments_apply
+from releases.services.summaries import SUMMARY_PENDING, release_environments_apply
 from workflows.models import Workflow
 
 if TYPE_CHECKING:
@@ -308,11 +308,14 @@ def _write_release(*, release: Release, status: str | None = None) -> str | None
     before = release.status
     if status is not None and status != before:
         values["status"] = status
+    if getattr(release, SUMMARY_PENDING, False):  # patched by `release_environments_apply(carried=release)`
+        values["environments"] = release.environments
     updated = Release.objects.filter(pk=release.pk, revision=release.revision).update(**values)
     if not updated:
         raise Transient("the release changed since this unit read it")
     for key, value in values.items():
         setattr(release, key, value)
+    setattr(release, SUMMARY_PENDING, False)
     return before if "status" in values else None
 
 
@@ -464,6 +467,10 @@ def release_deploy(
         }
     health_before, current_before = environment.health, environment.current_release_id
     _claim_environment(environment=environment, deployment=deployment, env_values=env_values)
+    # The summaries both releases embed; this release's goes out with its write below (`_write_release`).
+    release_environments_apply(
+        environment=environment, deployments=[deployment], release_ids=[current_before], carried=release
+    )
 
     changes: dict[str, Any] = {
         "release": [None, release.pk],
@@ -497,7 +504,6 @@ def release_deploy(
         _release_deployed(release=release, environment=environment, deployment=deployment, actor=actor)
     else:
         _write_release(release=release)
-    release_environments_apply(environment=environment, deployments=[deployment], release_ids=[current_before])
     _sync(caller_release, release)
     _sync(caller_environment, environment)
     return deployment
@@ -575,6 +581,10 @@ def release_rollback(*, release: Release, environment: Environment, actor: Actor
             raise Transient("the replaced deployment changed since this unit read it")
         replaced.status, replaced.revision = DeploymentStatus.ROLLED_BACK, replaced.revision + 1
         replaced_change = {"id": replaced.pk, "status": [DeploymentStatus.SUCCEEDED, DeploymentStatus.ROLLED_BACK]}
+    # The summaries both releases embed; this release's goes out with its write below (`_release_follows`).
+    release_environments_apply(
+        environment=environment, deployments=[deployment, replaced], release_ids=[release.pk], carried=release
+    )
     _audit(
         actor=actor,
         action=AuditAction.DEPLOYMENT_ROLLED_BACK,
@@ -604,7 +614,6 @@ def release_rollback(*, release: Release, environment: Environment, actor: Actor
         action=AuditAction.RELEASE_ROLLED_BACK,
         extra={"reason": reason or ""},
     )
-    release_environments_apply(environment=environment, deployments=[deployment, replaced], release_ids=[release.pk])
     _sync(caller_release, release)
     _sync(caller_environment, environment)
     return deployment

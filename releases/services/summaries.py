@@ -37,13 +37,24 @@ def release_environments_refresh(*, release_ids: Iterable[str | None]) -> None:
         Release.objects.filter(pk=release_id).update(environments=document)
 
 
+# Set on a release whose summary `release_environments_apply` patched in memory (`carried`): its next write
+# in the unit (`releases.services.deployments._write_release`) takes the summary along.
+SUMMARY_PENDING = "_opsportal_summary_pending"
+
+
 @unit_of_work
 def release_environments_apply(
-    *, environment: Environment, deployments: Iterable[Deployment], release_ids: Iterable[str | None]
+    *,
+    environment: Environment,
+    deployments: Iterable[Deployment],
+    release_ids: Iterable[str | None],
+    carried: Release | None = None,
 ) -> None:
     """Bring the embedded summaries up to date with what the caller's unit just wrote on one environment:
     `deployments` as they are now (inserted or changed), `environment` as it is now (its current release),
-    `release_ids` the releases whose summary may have changed besides those of `deployments`.
+    `release_ids` the releases whose summary may have changed besides those of `deployments`. `carried`: a
+    release the unit has read and is about to write anyway: its summary is patched on the instance (and
+    marked `SUMMARY_PENDING`) for that write to take along, rather than read and written here.
 
     The same result as `release_environments_refresh` for a summary that was right before the unit (what
     `check_integrity` verifies), from one read of the summaries instead of three reads of the deployments: a
@@ -58,7 +69,11 @@ def release_environments_apply(
     if not ids:
         return
     env_id = environment.pk
-    for release_id, stored in Release.objects.filter(pk__in=ids).order_by().values_list("id", "environments"):
+    carried_id = carried.pk if carried is not None else None
+    stored_documents = {carried_id: carried.environments} if carried_id in ids else {}
+    if others := [release_id for release_id in ids if release_id != carried_id]:
+        stored_documents.update(Release.objects.filter(pk__in=others).order_by().values_list("id", "environments"))
+    for release_id, stored in sorted(stored_documents.items()):
         document = {key: dict(value) for key, value in (stored or {}).items()}
         for row in written:
             known = document.get(env_id, {}).get("deployment")
@@ -69,5 +84,10 @@ def release_environments_apply(
         if env_id in document:
             document[env_id]["is_current"] = environment.current_release_id == release_id
         document = dict(sorted(document.items()))
-        if document != stored:
+        if document == stored:
+            continue
+        if release_id == carried_id:
+            carried.environments = document
+            setattr(carried, SUMMARY_PENDING, True)
+        else:
             Release.objects.filter(pk=release_id).update(environments=document)
