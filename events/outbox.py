@@ -18,6 +18,7 @@ from django.conf import settings
 from events.catalogue import BY_NAME, custom_data, drafts_for, envelope, event_id, names_matching
 from events.choices import DeliveryStatus
 from events.models import Delivery, Event, WebhookSubscription
+from opsportal.uow import unit_memo
 
 if TYPE_CHECKING:
     from collections.abc import Iterable
@@ -61,6 +62,24 @@ def new_delivery(
     )
 
 
+# The unit's memo (`opsportal.uow.unit_memo`) of the active subscriptions, read at its first event.
+_SUBSCRIPTIONS = "active_webhook_subscriptions"
+
+
+def active_subscriptions() -> list[WebhookSubscription]:
+    """The active subscriptions, read once per unit of work (a deploy's or rollback's unit has two or three
+    events); a unit that changes a subscription forgets them (`subscriptions_changed`)."""
+    memo = unit_memo()
+    if _SUBSCRIPTIONS not in memo:
+        memo[_SUBSCRIPTIONS] = list(WebhookSubscription.objects.filter(active=True).order_by())
+    return memo[_SUBSCRIPTIONS]
+
+
+def subscriptions_changed() -> None:
+    """Called by every write of a subscription: the unit's next event reads them again."""
+    unit_memo().pop(_SUBSCRIPTIONS, None)
+
+
 def outbox_record(audit_event: AuditEvent, rows: Iterable[Model] = ()) -> list[Event]:
     """Inside the unit that appended `audit_event`: write its events (`events.catalogue`; `rows` as in
     `drafts_for`) and one delivery per active subscription whose filters match each of them."""
@@ -93,7 +112,7 @@ def outbox_record(audit_event: AuditEvent, rows: Iterable[Model] = ()) -> list[E
             )
         )
     Event.objects.bulk_create(events)
-    subscriptions = list(WebhookSubscription.objects.filter(active=True).order_by())
+    subscriptions = active_subscriptions()
     deliveries = [
         new_delivery(subscription=subscription, event=event, body=body_bytes(event.payload), now=audit_event.at)
         for event in events

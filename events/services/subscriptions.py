@@ -22,7 +22,7 @@ from audit.services import audit_record, field_changes, jsonable
 from environments.models import Environment
 from events.catalogue import TEST_EVENT, envelope, names_matching
 from events.models import Delivery, WebhookSubscription
-from events.outbox import body_bytes, new_delivery
+from events.outbox import body_bytes, new_delivery, subscriptions_changed
 from events.transport import UnsafeTarget, check_url, literal_refusal
 from opsportal import roles
 from opsportal.clock import now_ms
@@ -182,6 +182,7 @@ def _write(subscription: WebhookSubscription, **values: Any) -> None:
     values = {**values, "revision": subscription.revision + 1, "updated_at": now_ms()}
     if not WebhookSubscription.objects.filter(pk=subscription.pk, revision=subscription.revision).update(**values):
         raise refused_write(WebhookSubscription, subscription.pk)
+    subscriptions_changed()
     for key, value in values.items():
         setattr(subscription, key, value)
 
@@ -208,6 +209,7 @@ def webhook_create(*, actor: Any, data: dict[str, Any]) -> WebhookSubscription:
     if subscription.team:
         subscription.teams = []  # a team's subscription gets that team's events only
     subscription.save(force_insert=True)
+    subscriptions_changed()
     _audit(actor, AuditAction.WEBHOOK_CREATED, subscription.pk, field_changes({}, _snapshot(subscription)))
     return subscription
 
@@ -255,6 +257,7 @@ def webhook_delete(*, subscription: WebhookSubscription, actor: Any, expected_re
     deliveries = Delivery.objects.filter(subscription_id=subscription.pk).delete()[0]
     if not WebhookSubscription.objects.filter(pk=subscription.pk, revision=subscription.revision).delete()[0]:
         raise refused_write(WebhookSubscription, subscription.pk)
+    subscriptions_changed()
     changes = {key: [value, None] for key, value in snapshot.items()}
     _audit(actor, AuditAction.WEBHOOK_DELETED, subscription.pk, {**changes, "deliveries_deleted": deliveries})
 
@@ -347,5 +350,6 @@ def webhook_disable(*, subscription_id: str, reason: str, actor: str = SYSTEM_AC
         active=False, disabled_reason=reason[:500], disabled_at=now, updated_at=now, revision=F("revision") + 1
     )
     if updated:
+        subscriptions_changed()
         _audit(actor, AuditAction.WEBHOOK_DISABLED, subscription_id, {"active": [True, False], "reason": reason})
     return bool(updated)

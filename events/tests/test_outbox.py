@@ -97,3 +97,29 @@ def test_a_unit_that_rolls_back_leaves_no_event_and_no_delivery(release, envs, a
         "dev.opsportal.environment.health_changed.v1",
     }
     assert all(r.verified_with for r in target.received)
+
+
+def test_a_unit_reads_the_subscriptions_once_and_again_after_changing_one(release, envs, alice, receiver, subscribe):
+    """The active subscriptions are read at a unit's first event and kept for its others (`active_subscriptions`),
+    unless the unit changes a subscription in between: its later events see the change."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from opsportal.uow import run_in_unit
+
+    first = subscribe(receiver())
+    target = receiver()
+
+    def unit():
+        release_deploy(release=release, environment=envs["development"], actor=alice)
+        second = subscribe(target)
+        release_submit(release=release, actor=alice)  # an event after the change, in the same unit
+        return second
+
+    with CaptureQueriesContext(connection) as queries:
+        second = run_in_unit(unit)
+    reads = [q["sql"] for q in queries.captured_queries if 'FROM "events_webhooksubscription"' in q["sql"]]
+    assert len(reads) == 2, "one read for the deploy's events, one after the subscription changed"
+    assert Delivery.objects.filter(subscription=first, event_name="release.submitted").count() == 1
+    assert Delivery.objects.filter(subscription=second, event_name="release.submitted").count() == 1
+    assert not Delivery.objects.filter(subscription=second, event_name="service.deployed").exists()
