@@ -762,6 +762,9 @@ class WriteMix:
     race: dict[str, int] = field(default_factory=dict)
     error_samples: list[str] = field(default_factory=list)
     chains: int = 0
+    # Latencies per client connection (each client's chain connection and its reject connection): how the
+    # keep-alive connections fell on the workers shows as groups of means (bench/analysis.md, issue #9).
+    per_connection: dict[int, list[float]] = field(default_factory=dict)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     OPS = tuple(EXPECTED)
@@ -772,6 +775,7 @@ class WriteMix:
         self.refusals = {op: {} for op in self.OPS}
         self.race = {"deploy won": 0, "reject won": 0, "both won": 0, "both lost": 0}
         self.statuses, self.error_samples, self.chains = {}, [], 0
+        self.per_connection = {}
 
     def run(self) -> dict[str, Any]:
         run_id = secrets.token_hex(3)
@@ -807,6 +811,9 @@ class WriteMix:
                 for op, values in self.latencies.items()
             },
             "error_samples": self.error_samples[:5],
+            "connection_means_ms": sorted(
+                round(statistics.fmean(values), 1) for values in self.per_connection.values() if values
+            ),
         }
 
     def _drive(self, seconds: float, run_id: str) -> None:
@@ -933,6 +940,7 @@ class WriteMix:
             outcome = "error"
         with self.lock:
             self.latencies[op].append(elapsed)
+            self.per_connection.setdefault(id(conn), []).append(elapsed)
             self.statuses[str(status)] = self.statuses.get(str(status), 0) + 1
             self.outcomes[op]["errors" if outcome == "error" else outcome] += 1
             if outcome == "refused":
@@ -1326,6 +1334,12 @@ def render(results: dict) -> str:
                     add(
                         f"| {op} | {o['requests']} | {o.get('ok', '–')} | {refused} | {o.get('errors', '–')} "
                         f"| {lat['p50']:.1f} | {lat['p90']:.1f} | {lat['p99']:.1f} | {lat['max']:.0f} |"
+                    )
+                if r.get("connection_means_ms"):
+                    add(
+                        "\nMean latency per client connection (ms; the clients' keep-alive connections stay on the "
+                        "worker that accepted them, and each worker serves one write at a time, so the means fall "
+                        "into one group per worker): " + ", ".join(f"{m:.1f}" for m in r["connection_means_ms"])
                     )
                 if r.get("error_samples"):
                     add("\nFirst errors:\n")
