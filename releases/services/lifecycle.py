@@ -202,10 +202,13 @@ def release_create(*, actor: Actor, data: dict[str, Any]) -> Release:
     for required in ("name", "version"):
         if required not in fields:
             fields.append(required)
-    # No read in the unit for what its writes find out anyway: a taken version or id makes the insert fail,
-    # a team or workflow that is gone is not found by `_touch_references` (the view's serializer has
-    # checked all three already; this catches a concurrent change, one read fewer each).
+    # No read in the unit for what its writes find out anyway: a taken version makes the insert fail, a team
+    # or workflow that is gone is not found by `_touch_references` (the view's serializer has checked them
+    # already; this catches a concurrent change, one read fewer each). An id the client chose is looked up
+    # first: after a failed insert a MongoDB transaction is over, so the collision cannot be told apart then.
     _validate(release, [field for field in (*fields, "id") if field not in _REFERENCES], unique=False)
+    if data.get("id") and Release.objects.filter(pk=release.pk).exists():
+        raise ValidationFailed({"id": [f"A release with id '{release.pk}' already exists."]})
     if not roles.is_release_manager(actor):
         _check_ownership(actor, release, "create releases")
     try:
@@ -213,8 +216,6 @@ def release_create(*, actor: Actor, data: dict[str, Any]) -> Release:
         with transaction.atomic():
             release.save(force_insert=True)
     except IntegrityError:
-        if data.get("id") and Release.objects.filter(pk=release.pk).exists():
-            raise ValidationFailed({"id": [f"A release with id '{release.pk}' already exists."]}) from None
         raise _duplicate_version(release.version) from None
     _touch_references(release, ("team", "workflow"))
     audit_record(
