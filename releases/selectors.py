@@ -34,10 +34,7 @@ def release_required_approvals(*, policies: list[dict[str, Any]] | None = None) 
     what `approval.requested` announces. `policies`: those of `release_approval_policies()`, when the caller
     has read them already."""
     if policies is None:
-        policies = [
-            {"policy": policy_with_defaults(p)}
-            for p in Environment.objects.filter(requires_approval=True).values_list("approval_policy", flat=True)
-        ]
+        policies = release_approval_policies()
     totals = [sum(int(rule.get("approvals") or 1) for rule in entry["policy"]["rules"]) for entry in policies]
     return max([1, *totals])
 

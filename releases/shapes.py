@@ -19,6 +19,11 @@ from releases.models import Deployment
 DEPLOYMENT_ROW = tuple(field.attname for field in Deployment._meta.concrete_fields)
 
 
+def deployment_row(deployment: Deployment) -> dict[str, Any]:
+    """An instance as the `.values(*DEPLOYMENT_ROW)` row of what it holds (a write's own deployment, not read back)."""
+    return {name: getattr(deployment, name) for name in DEPLOYMENT_ROW}
+
+
 def api_datetime(value: datetime | None) -> str | None:
     """A stored time as DRF's `DateTimeField` writes it (ISO 8601 in UTC, `Z`)."""
     if value is None:

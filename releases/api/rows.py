@@ -13,7 +13,7 @@ from releases.api.serializers import RELEASE_DOCUMENT_FIELDS
 from releases.models import Deployment, Release
 from releases.selectors import features_progress, release_approval_status
 from releases.services import ACTIONS_BY_STATUS
-from releases.shapes import DEPLOYMENT_ROW, deployment_document
+from releases.shapes import deployment_document, deployment_row
 
 # The stored fields the serializers show, references as their ids (`team_id`).
 RELEASE_ROW = tuple({"team": "team_id", "workflow": "workflow_id"}.get(name, name) for name in RELEASE_DOCUMENT_FIELDS)
@@ -24,7 +24,7 @@ deployment_data = deployment_document
 
 def deployment_instance_data(deployment: Deployment) -> dict[str, Any]:
     """`DeploymentSerializer`'s shape of an instance a write has just returned (its response)."""
-    return deployment_document({name: getattr(deployment, name) for name in DEPLOYMENT_ROW})
+    return deployment_document(deployment_row(deployment))
 
 
 def _release_data(row: dict[str, Any]) -> dict[str, Any]:

@@ -18,7 +18,7 @@ from environments.models import Environment
 from opsportal.uow import unit_of_work
 from releases.models import Deployment, Release
 from releases.selectors import latest_deployments_query
-from releases.shapes import DEPLOYMENT_ROW, deployment_document, environments_document
+from releases.shapes import DEPLOYMENT_ROW, deployment_document, deployment_row, environments_document
 
 
 @unit_of_work
@@ -60,11 +60,7 @@ def release_environments_apply(
     `check_integrity` verifies), from one read of the summaries instead of three reads of the deployments: a
     written deployment is its release's latest on the environment when it is the one the summary names or
     has a higher sequence; the environment's entry of each release says whether it is current now."""
-    written = [
-        {field: getattr(deployment, field) for field in DEPLOYMENT_ROW}
-        for deployment in deployments
-        if deployment.sequence is not None
-    ]
+    written = [deployment_row(deployment) for deployment in deployments if deployment.sequence is not None]
     ids = sorted({*(row["release_id"] for row in written), *(release_id for release_id in release_ids if release_id)})
     if not ids:
         return

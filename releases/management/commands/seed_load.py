@@ -71,7 +71,7 @@ from releases.choices import (
 )
 from releases.models import Deployment, Release
 from releases.services.summaries import release_environments_refresh
-from releases.shapes import DEPLOYMENT_ROW, environments_document, latest_deployments
+from releases.shapes import deployment_row, environments_document, latest_deployments
 from teams.models import Team
 from workflows.models import Workflow
 
@@ -558,7 +558,7 @@ class Command(BaseCommand):
         # The deployment summary each new release embeds (issue #18), from its deployments and where things end.
         current = {env_id: envs[env_id]["current_release"] for env_id in envs}
         current.update({env_id: env.current_release for env_id, env in state.items()})
-        latest = latest_deployments({name: getattr(d, name) for name in DEPLOYMENT_ROW} for d in deployments)
+        latest = latest_deployments(deployment_row(d) for d in deployments)
 
         def release(plan: ReleasePlan) -> Release:
             row = self._release(plan, teams, managers, end)
